@@ -1,0 +1,53 @@
+"""Named defaults, overridable from a TOML file.
+
+Each stage keeps its thresholds in a frozen dataclass in its own ``config.py`` with the source of every default
+written next to it. A TOML file overrides them by section, e.g.::
+
+    [events.port_call]
+    max_sog_kn = 0.3
+
+``load_overrides(path)`` returns the nested dict; ``apply(defaults, section)`` returns a copy of a dataclass
+with the keys of that section replaced, rejecting unknown keys with a clear error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from pathlib import Path
+from typing import Any, TypeVar
+
+from shadowfleet.errors import ShadowfleetError
+
+T = TypeVar("T")
+
+
+def load_overrides(path: str | Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    p = Path(path)
+    if not p.is_file():
+        raise ShadowfleetError(f"config file not found: {p}")
+    try:
+        return tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ShadowfleetError(f"{p}: not valid TOML: {exc}") from None
+
+
+def section(overrides: dict[str, Any], dotted: str) -> dict[str, Any]:
+    node: Any = overrides
+    for key in dotted.split("."):
+        if not isinstance(node, dict):
+            return {}
+        node = node.get(key, {})
+    return node if isinstance(node, dict) else {}
+
+
+def apply(defaults: T, values: dict[str, Any], name: str = "") -> T:
+    """A copy of the dataclass ``defaults`` with ``values`` replacing its fields (unknown keys are an error)."""
+    fields = {f.name for f in dataclasses.fields(defaults)}  # type: ignore[arg-type]
+    scalar = {k: v for k, v in values.items() if not isinstance(v, dict)}
+    unknown = sorted(set(scalar) - fields)
+    if unknown:
+        raise ShadowfleetError(f"unknown setting(s) in [{name or type(defaults).__name__}]: {', '.join(unknown)}")
+    return dataclasses.replace(defaults, **scalar)  # type: ignore[type-var]

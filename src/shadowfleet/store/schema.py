@@ -1,0 +1,129 @@
+"""Column schemas of the store's tables (the contract every stage reads and writes).
+
+Times are UTC, microsecond precision. Angles in degrees, speeds in knots, lengths in metres.
+"""
+
+import polars as pl
+
+UTC_TS = pl.Datetime("us", "UTC")
+
+POSITIONS = {
+    "mmsi": pl.Int64,
+    "ts": UTC_TS,  # receive time (tag block c:, $PGHP, CSV time) — the time the report is known at
+    "lat": pl.Float64,
+    "lon": pl.Float64,
+    "sog": pl.Float32,  # knots; null when "not available" (102.3)
+    "cog": pl.Float32,  # degrees; null when 360
+    "heading": pl.Int16,  # degrees; null when 511
+    "rot": pl.Float32,  # degrees/min; null when not available
+    "nav_status": pl.Int8,  # ITU-R M.1371 navigational status 0..15; null for class B
+    "accuracy": pl.Boolean,
+    "msg_type": pl.Int8,  # 1,2,3,18,19,27 (CSV/JSONL rows without one: 1 for class A, 18 for B)
+    "ais_class": pl.Utf8,  # "A" or "B"
+    "source": pl.Utf8,  # --source NAME, else the file name
+    "receiver": pl.Utf8,  # tag block s:, DMA si:, or null
+    "n_receivers": pl.Int32,  # how many receivers delivered this same report
+    "dup_key": pl.UInt64,  # hash of the report's content (NMEA payload bits, or a row's values); see store.dedupe
+}
+
+STATIC = {
+    "mmsi": pl.Int64,
+    "ts": UTC_TS,
+    "msg_type": pl.Int8,  # 5, 19, 24
+    "part": pl.Utf8,  # "A"/"B" for type 24, null otherwise
+    "imo": pl.Int64,  # as broadcast (may fail the check digit; the registry says so)
+    "name": pl.Utf8,  # '@' padding and trailing spaces stripped
+    "callsign": pl.Utf8,
+    "ship_type": pl.Int16,
+    "length": pl.Float32,  # to_bow + to_stern
+    "beam": pl.Float32,  # to_port + to_starboard
+    "draught": pl.Float32,  # metres; null when 0 (not available)
+    "destination": pl.Utf8,
+    "eta": pl.Utf8,  # "MM-DDTHH:MM" as broadcast (the year is not in the message)
+    "ais_class": pl.Utf8,
+    "source": pl.Utf8,
+    "receiver": pl.Utf8,
+    "n_receivers": pl.Int32,
+    "dup_key": pl.UInt64,  # hash of the report's content (NMEA payload bits, or a row's values); see store.dedupe
+}
+
+BASE_STATIONS = {
+    "mmsi": pl.Int64,
+    "ts": UTC_TS,  # receive time
+    "station_time": UTC_TS,  # the UTC the station broadcast (null if invalid)
+    "lat": pl.Float64,
+    "lon": pl.Float64,
+    "source": pl.Utf8,
+    "receiver": pl.Utf8,
+    "n_receivers": pl.Int32,
+    "dup_key": pl.UInt64,  # hash of the report's content (NMEA payload bits, or a row's values); see store.dedupe
+}
+
+AIDS = {
+    "mmsi": pl.Int64,
+    "ts": UTC_TS,
+    "aid_type": pl.Int16,
+    "name": pl.Utf8,
+    "lat": pl.Float64,
+    "lon": pl.Float64,
+    "virtual": pl.Boolean,
+    "off_position": pl.Boolean,
+    "source": pl.Utf8,
+    "receiver": pl.Utf8,
+    "n_receivers": pl.Int32,
+    "dup_key": pl.UInt64,  # hash of the report's content (NMEA payload bits, or a row's values); see store.dedupe
+}
+
+REJECTS = {
+    "ts": UTC_TS,  # null when the time itself was missing or absurd
+    "source": pl.Utf8,
+    "file": pl.Utf8,
+    "line": pl.Int64,  # 1-based line number in the (decompressed) file
+    "reason": pl.Utf8,  # one of ingest.REJECT_REASONS
+    "raw": pl.Utf8,
+}
+
+# Derived by `detect` (replaced on every run). Contract of issue 4.
+EVENTS = {
+    "type": pl.Utf8,
+    "mmsi": pl.Int64,
+    "start": UTC_TS,
+    "end": UTC_TS,
+    "lat": pl.Float64,
+    "lon": pl.Float64,
+    "place": pl.Utf8,
+    "other_mmsi": pl.Int64,
+    "inferred": pl.Boolean,
+    "details": pl.Utf8,  # JSON object
+}
+
+TABLES: dict[str, dict] = {
+    "positions": POSITIONS,
+    "static": STATIC,
+    "base_stations": BASE_STATIONS,
+    "aids": AIDS,
+    "rejects": REJECTS,
+    "events": EVENTS,
+}
+
+# Tables partitioned by UTC day of `ts`; others are written whole by the stage that derives them.
+DAY_PARTITIONED = {"positions", "static", "base_stations", "aids", "rejects"}
+
+
+def empty(table: str) -> pl.DataFrame:
+    return pl.DataFrame(schema=TABLES[table])
+
+
+def conform(df: pl.DataFrame, table: str) -> pl.DataFrame:
+    """Cast and order ``df`` to the table's schema; missing columns become nulls, extra columns are kept last."""
+    schema = TABLES.get(table)
+    if schema is None:
+        return df
+    cols = []
+    for name, dtype in schema.items():
+        if name in df.columns:
+            cols.append(pl.col(name).cast(dtype, strict=False))
+        else:
+            cols.append(pl.lit(None, dtype=dtype).alias(name))
+    extra = [c for c in df.columns if c not in schema]
+    return df.select(cols + extra)
