@@ -85,6 +85,7 @@ REJECTS = {
 
 # Derived by `detect` (replaced on every run). Contract of issue 4.
 EVENTS = {
+    "event_id": pl.Utf8,  # stable: "<type>-<mmsi>-<start epoch s>[-<other_mmsi>]", referenced by cases as evidence
     "type": pl.Utf8,
     "mmsi": pl.Int64,
     "start": UTC_TS,
