@@ -20,7 +20,16 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported here so that each module adds its commands to `app`; one module per stage of the data flow.
-    from shadowfleet.cli import cases_cmd, demo_cmd, detect_cmd, ingest_cmd, query_cmd, sim_cmd  # noqa: F401
+    from shadowfleet.cli import (  # noqa: F401
+        cases_cmd,
+        demo_cmd,
+        detect_cmd,
+        eval_cmd,
+        ingest_cmd,
+        query_cmd,
+        sanctions_cmd,
+        sim_cmd,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
