@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
+from typer.exceptions import TyperException
 
 from shadowfleet.errors import ShadowfleetError
 
@@ -16,6 +16,18 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the shadowfleet version and exit."),
+) -> None:
+    """Evidence of sanctions evasion at sea from raw AIS."""
+    if version:
+        import shadowfleet
+
+        print(shadowfleet.__version__)
+        raise typer.Exit(0)
 
 
 def _register() -> None:
@@ -35,20 +47,25 @@ def _register() -> None:
 def main(argv: list[str] | None = None) -> None:
     _register()
     try:
-        app(args=argv, standalone_mode=False)
+        rc = app(args=argv, standalone_mode=False)
     except ShadowfleetError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(1)
-    except click.ClickException as exc:
+        _fail(str(exc))
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        _fail("aborted")
+    except TyperException as exc:
         # usage errors: unknown option, missing argument, bad value — one line, exit 1
-        click.echo(f"error: {exc.format_message()}", err=True)
-        sys.exit(1)
+        msg = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        _fail(" ".join(msg.split()))
     except FileNotFoundError as exc:
-        click.echo(f"error: file not found: {exc.filename}", err=True)
-        sys.exit(1)
+        _fail(f"file not found: {exc.filename}")
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
+        print("interrupted", file=sys.stderr)
         sys.exit(130)
+    sys.exit(rc if isinstance(rc, int) else 0)
+
+
+def _fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(1)
