@@ -18,16 +18,21 @@ app = typer.Typer(
 )
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(False, "--version", help="Print the shadowfleet version and exit."),
-) -> None:
-    """Evidence of sanctions evasion at sea from raw AIS."""
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         import shadowfleet
 
         print(shadowfleet.__version__)
         raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the shadowfleet version and exit."
+    ),
+) -> None:
+    """Evidence of sanctions evasion at sea from raw AIS."""
 
 
 def _register() -> None:
