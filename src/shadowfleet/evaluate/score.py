@@ -1,0 +1,465 @@
+"""Scoring stored events (and cases) against the simulator's truth.
+
+Matching is one-to-one per event type: candidate pairs are joined on (type, vessel or unordered vessel pair),
+kept when the time and place rules of EvalConfig hold, then taken greedily best first — visible truth before
+invisible, larger interval overlap (IoU) first, exact place before nested place, smaller start error first.
+Greedy by best overlap is not the optimal assignment, but true events of one vessel and type do not overlap each
+other, so conflicts are rare and the greedy choice is the one a reader would make by hand.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from shadowfleet.errors import ShadowfleetError
+from shadowfleet.evaluate.config import DEFAULT, EvalConfig
+from shadowfleet.evaluate.places import nesting_from_geojson, nesting_from_ids
+from shadowfleet.evaluate.truth import load_truth, parse_times, truth_events, truth_voyages, vessel_keys
+from shadowfleet.store import Store
+from shadowfleet.store.schema import EVENTS, UTC_TS
+
+# The contract's event types, in the order reports list them (docs/CONTRACTS.md, events).
+EVENT_TYPES = ("port_call", "ais_gap", "encounter", "loitering", "draught_change", "identity_change", "spoofing")
+
+_NO_PARTNER = -1  # k2 of events that are not between two vessels
+
+
+@dataclass
+class TypeScore:
+    type: str
+    truth: int = 0  # true events of this type
+    visible: int = 0  # of which AIS could see (directly or by inference): the recall denominator
+    invisible: int = 0
+    detected: int = 0  # stored events (encounters written once per vessel counted once)
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    matched_invisible: int = 0  # detections matching a truth event AIS could not see: not counted as fp
+    precision: float | None = None
+    recall: float | None = None
+    f1: float | None = None
+    inferred_visible: int = 0  # visible true events that only an inference can find (AIS off)
+    inferred_tp: int = 0
+    place_exact: int | None = None  # tp whose place id is identical (rest matched port vs berth)
+    median_start_error_s: float | None = None
+    missed: list[dict] = field(default_factory=list)  # visible truth events not found (fn)
+    false: list[dict] = field(default_factory=list)  # stored events matching no truth event (fp)
+    matches: list[dict] = field(default_factory=list)
+
+    def finish(self) -> "TypeScore":
+        self.precision = _ratio(self.tp, self.tp + self.fp)
+        self.recall = _ratio(self.tp, self.tp + self.fn)
+        if self.precision is not None and self.recall is not None:
+            s = self.precision + self.recall
+            self.f1 = 2 * self.precision * self.recall / s if s > 0 else 0.0
+        return self
+
+
+@dataclass
+class CaseScore:
+    voyages: int = 0
+    visible: int = 0
+    invisible: int = 0
+    cases: int = 0
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    matched_invisible: int = 0
+    precision: float | None = None
+    recall: float | None = None
+    f1: float | None = None
+    median_abs_pct_error: float | None = None  # barrels central vs truth, matched voyages
+    coverage: float | None = None  # share of matched voyages whose true barrels lie in [low, high]
+    per_voyage: list[dict] = field(default_factory=list)
+    per_month: list[dict] = field(default_factory=list)
+    false: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class EvalReport:
+    scenario: str | None
+    seed: Any
+    config: dict
+    types: dict[str, TypeScore]
+    overall: TypeScore
+    cases: CaseScore | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return _jsonable(dataclasses.asdict(self))
+
+
+def evaluate(
+    truth: str | Path | dict,
+    store: Store | str | Path,
+    places: str | Path | dict | None = None,
+    config: EvalConfig = DEFAULT,
+) -> EvalReport:
+    """Score the store's `events` (and `cases`, when present) against the truth.
+
+    ``places``: the GeoJSON the simulation used, to know which berth lies in which port; by default the
+    places.geojson beside truth.json, else the gazetteer's id convention ("RUVYP-OIL" inside "RUVYP").
+    """
+    doc = load_truth(truth)
+    if not isinstance(store, Store):
+        store = Store(store, create=False)
+    if places is None and not isinstance(truth, dict):
+        beside = Path(truth).with_name("places.geojson")
+        places = beside if beside.is_file() else None
+
+    tev = truth_events(doc)
+    det = _stored("events", store)
+    missing = {"event_id", "type", "mmsi", "start"} - set(det.columns)
+    if missing:
+        raise ShadowfleetError(f"store events table lacks column(s): {', '.join(sorted(missing))}")
+    det = parse_times(det, ["start", "end"], "stored event", "event_id")
+    usable = pl.col("type").is_not_null() & pl.col("mmsi").is_not_null() & pl.col("start").is_not_null()
+    n_bad = det.height - det.filter(usable).height
+    det = det.filter(usable).with_columns(pl.col("end").fill_null(pl.col("start")))
+
+    cases_df = _stored("cases", store)
+    if places is not None:
+        nest = nesting_from_geojson(places)
+    else:
+        ids = set()
+        for frame, cols in ((tev, ["place"]), (det, ["place"]), (cases_df, ["load_place", "discharge_place"])):
+            for c in cols:
+                if c in frame.columns:
+                    ids |= set(frame[c].cast(pl.Utf8).drop_nulls().to_list())
+        for v in doc.get("voyages") or []:
+            if isinstance(v, dict):
+                ids |= {str(v[k]) for k in ("load_place", "discharge_place") if v.get(k) is not None}
+        nest = nesting_from_ids(ids)
+
+    keymap = vessel_keys(doc) if config.match_vessel_identities else {}
+    notes: list[str] = []
+    if n_bad:
+        notes.append(f"{n_bad} stored event row(s) without type, mmsi or start: not scored")
+    t = _keyed(tev, keymap)
+    d = _keyed(det, keymap)
+    t, n_t = _collapse_pair_duplicates(t)
+    d, n_d = _collapse_pair_duplicates(d)
+    if n_d:
+        notes.append(f"{n_d} stored encounter row(s) repeat another row's vessel pair and times (one per vessel): counted once")
+    if n_t:
+        notes.append(f"{n_t} truth encounter row(s) repeat another row's vessel pair and times: counted once")
+
+    matched = _match_events(t, d, nest, config)
+    types = _type_scores(t, d, matched, config)
+    overall = _overall(types)
+
+    cases = None
+    if cases_df.height or store.files("cases"):
+        cases = _score_cases(doc, tev, cases_df, keymap, nest, config)
+    elif doc.get("voyages"):
+        notes.append("truth has voyages but the store has no cases table: barrels not scored")
+
+    return EvalReport(
+        scenario=doc.get("scenario"),
+        seed=doc.get("seed"),
+        config=dataclasses.asdict(config),
+        types=types,
+        overall=overall,
+        cases=cases,
+        notes=notes,
+    )
+
+
+# ---- events ----------------------------------------------------------------------------------------------------
+
+
+def _stored(table: str, store: Store) -> pl.DataFrame:
+    files = store.files(table)
+    if not files:
+        return pl.DataFrame(schema=EVENTS) if table == "events" else pl.DataFrame()
+    return pl.read_parquet([str(f) for f in files])
+
+
+def _vessel(col: str, keymap: dict[int, int]) -> pl.Expr:
+    e = pl.col(col).cast(pl.Int64, strict=False)
+    return e.replace(keymap) if keymap else e
+
+
+def _keyed(df: pl.DataFrame, keymap: dict[int, int]) -> pl.DataFrame:
+    """Add the vessel keys: k1 = vessel, k2 = -1; encounters: (k1, k2) = the unordered pair, smaller first."""
+    if "other_mmsi" not in df.columns:
+        df = df.with_columns(pl.lit(None, dtype=pl.Int64).alias("other_mmsi"))
+    if "place" not in df.columns:
+        df = df.with_columns(pl.lit(None, dtype=pl.Utf8).alias("place"))
+    a, b = _vessel("mmsi", keymap), _vessel("other_mmsi", keymap)
+    pair = (pl.col("type") == "encounter") & pl.col("other_mmsi").is_not_null()
+    return df.with_columns(
+        pl.when(pair).then(pl.min_horizontal(a, b)).otherwise(a).alias("k1"),
+        pl.when(pair).then(pl.max_horizontal(a, b)).otherwise(pl.lit(_NO_PARTNER, dtype=pl.Int64)).alias("k2"),
+    )
+
+
+def _collapse_pair_duplicates(df: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    enc = df.filter(pl.col("type") == "encounter")
+    if enc.height == 0:
+        return df, 0
+    kept = enc.unique(subset=["k1", "k2", "start", "end"], keep="first", maintain_order=True)
+    dropped = enc.height - kept.height
+    if not dropped:
+        return df, 0
+    return pl.concat([df.filter(pl.col("type") != "encounter"), kept], how="vertical_relaxed"), dropped
+
+
+def _seconds(e: pl.Expr) -> pl.Expr:
+    return e.dt.total_microseconds().cast(pl.Float64) / 1e6
+
+
+def _place_ok(a: str, b: str, nest: set[tuple[str, str]]) -> pl.Expr:
+    """Same place id, or one nested in the other (either way), or both unknown."""
+    pairs = sorted({f"{i}|{o}" for i, o in nest} | {f"{o}|{i}" for i, o in nest})
+    key = pl.concat_str([pl.col(a), pl.lit("|"), pl.col(b)])
+    return (
+        (pl.col(a) == pl.col(b)).fill_null(False)
+        | key.is_in(pairs).fill_null(False)
+        | (pl.col(a).is_null() & pl.col(b).is_null())
+    )
+
+
+def _greedy(cand: pl.DataFrame, left: str, right: str) -> pl.DataFrame:
+    """One-to-one pairs from candidates already sorted best first (a loop over candidate pairs, not positions)."""
+    used_l: set = set()
+    used_r: set = set()
+    keep = []
+    for i, (lv, rv) in enumerate(zip(cand[left].to_list(), cand[right].to_list())):
+        if lv in used_l or rv in used_r:
+            continue
+        used_l.add(lv)
+        used_r.add(rv)
+        keep.append(i)
+    return cand[keep] if keep else cand.clear()
+
+
+def _match_events(t: pl.DataFrame, d: pl.DataFrame, nest, cfg: EvalConfig) -> pl.DataFrame:
+    tr = t.select(
+        pl.col("id"), "type", "k1", "k2",
+        pl.col("start").alias("t_start"), pl.col("end").alias("t_end"), pl.col("place").alias("t_place"),
+        "visible", "inferred",
+    )
+    dd = d.select("event_id", "type", "k1", "k2", "start", "end", "place")
+    cand = dd.join(tr, on=["type", "k1", "k2"], how="inner")
+    if cand.height == 0:
+        return cand.with_columns(pl.lit(None, dtype=pl.Float64).alias("start_error_s"), pl.lit(None, dtype=pl.Boolean).alias("place_exact"))
+    overlap = _seconds(pl.min_horizontal("end", "t_end") - pl.max_horizontal("start", "t_start"))
+    union = _seconds(pl.max_horizontal("end", "t_end") - pl.min_horizontal("start", "t_start"))
+    dstart = _seconds(pl.col("start") - pl.col("t_start")).abs()
+    tol = pl.max_horizontal(pl.lit(cfg.min_time_tolerance_s), cfg.time_tolerance_frac * _seconds(pl.col("t_end") - pl.col("t_start")))
+    cand = cand.with_columns(
+        overlap.alias("_ov"),
+        pl.when(union > 0).then(overlap.clip(lower_bound=0) / union).otherwise(1.0).alias("_iou"),
+        dstart.alias("start_error_s"),
+        tol.alias("_tol"),
+        (pl.col("place") == pl.col("t_place")).fill_null(pl.col("place").is_null() & pl.col("t_place").is_null()).alias("place_exact"),
+        (~pl.col("type").is_in(list(cfg.place_types)) | _place_ok("place", "t_place", nest)).alias("_place_ok"),
+    )
+    cand = cand.filter(((pl.col("_ov") > 0) | (pl.col("start_error_s") <= pl.col("_tol"))) & pl.col("_place_ok"))
+    cand = cand.sort(
+        ["visible", "_iou", "place_exact", "start_error_s", "event_id", "id"],
+        descending=[True, True, True, False, False, False],
+    )
+    return _greedy(cand, "event_id", "id")
+
+
+def _iso(v):
+    return v.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(v, dt.datetime) else v
+
+
+def _brief(df: pl.DataFrame, cols: list[str]) -> list[dict]:
+    cols = [c for c in cols if c in df.columns]
+    return [{k: _iso(v) for k, v in r.items()} for r in df.select(cols).iter_rows(named=True)]
+
+
+def _type_scores(t: pl.DataFrame, d: pl.DataFrame, m: pl.DataFrame, cfg: EvalConfig) -> dict[str, TypeScore]:
+    present = set(t["type"].to_list()) | set(d["type"].to_list())
+    order = [x for x in EVENT_TYPES if x in present] + sorted(present - set(EVENT_TYPES))
+    out = {}
+    for typ in order:
+        tt, dd, mm = (f.filter(pl.col("type") == typ) for f in (t, d, m))
+        mv = mm.filter(pl.col("visible"))
+        s = TypeScore(type=typ)
+        s.truth = tt.height
+        s.visible = int(tt["visible"].sum())
+        s.invisible = s.truth - s.visible
+        s.detected = dd.height
+        s.tp = mv.height
+        s.matched_invisible = mm.height - mv.height
+        s.fp = dd.height - mm.height
+        s.fn = s.visible - s.tp
+        vis_inf = tt.filter(pl.col("visible") & pl.col("inferred"))
+        s.inferred_visible = vis_inf.height
+        s.inferred_tp = int(mv["inferred"].sum()) if mv.height else 0
+        if typ in cfg.place_types and mv.height:
+            s.place_exact = int(mv["place_exact"].sum())
+        if mv.height:
+            s.median_start_error_s = float(mv["start_error_s"].median())
+        matched_truth = set(mm["id"].to_list())
+        matched_det = set(mm["event_id"].to_list())
+        s.missed = _brief(
+            tt.filter(pl.col("visible") & ~pl.col("id").is_in(list(matched_truth))),
+            ["id", "mmsi", "other_mmsi", "start", "end", "place", "inferred"],
+        )
+        s.false = _brief(dd.filter(~pl.col("event_id").is_in(list(matched_det))), ["event_id", "mmsi", "other_mmsi", "start", "end", "place"])
+        s.matches = _brief(mm, ["id", "event_id", "visible", "start_error_s", "place", "t_place"])
+        out[typ] = s.finish()
+    return out
+
+
+def _overall(types: dict[str, TypeScore]) -> TypeScore:
+    s = TypeScore(type="all")
+    for x in types.values():
+        for f in ("truth", "visible", "invisible", "detected", "tp", "fp", "fn", "matched_invisible", "inferred_visible", "inferred_tp"):
+            setattr(s, f, getattr(s, f) + getattr(x, f))
+    return s.finish()
+
+
+def _ratio(a: int, b: int) -> float | None:
+    return a / b if b else None
+
+
+# ---- cases -----------------------------------------------------------------------------------------------------
+
+_CASE_COLS = {
+    "case_id": pl.Utf8,
+    "mmsi": pl.Int64,
+    "load_place": pl.Utf8,
+    "load_start": UTC_TS,
+    "load_end": UTC_TS,
+    "discharge_place": pl.Utf8,
+    "discharge_start": UTC_TS,
+    "discharge_end": UTC_TS,
+    "barrels_low": pl.Float64,
+    "barrels_central": pl.Float64,
+    "barrels_high": pl.Float64,
+}
+
+
+def _score_cases(doc, tev: pl.DataFrame, cases: pl.DataFrame, keymap, nest, cfg: EvalConfig) -> CaseScore:
+    missing = {"case_id", "mmsi", "load_start", "barrels_central"} - set(cases.columns)
+    if missing:
+        raise ShadowfleetError(f"store cases table lacks column(s): {', '.join(sorted(missing))}")
+    cases = parse_times(cases, ["load_start", "load_end", "discharge_start", "discharge_end"], "case", "case_id")
+    cases = cases.select(
+        [pl.col(c).cast(t, strict=False) if c in cases.columns else pl.lit(None, dtype=t).alias(c) for c, t in _CASE_COLS.items()]
+    ).with_columns(pl.col("load_end").fill_null(pl.col("load_start")), _vessel("mmsi", keymap).alias("k1"))
+
+    voy = truth_voyages(doc)
+    ev = tev.select("id", "start", "end", "visible")
+    voy = (
+        voy.join(ev.rename({"id": "load_event", "start": "l_start", "end": "l_end", "visible": "l_vis"}), on="load_event", how="left")
+        .join(ev.rename({"id": "discharge_event", "start": "d_start", "end": "d_end", "visible": "d_vis"}), on="discharge_event", how="left")
+        .with_columns(
+            (pl.col("l_vis").fill_null(True) & pl.col("d_vis").fill_null(True)).alias("visible"),
+            _vessel("mmsi", keymap).alias("k1"),
+        )
+    )
+    tol = cfg.case_time_tolerance_s
+    cand = cases.join(voy.rename({"id": "voyage_id", "mmsi": "v_mmsi", "load_place": "v_load_place", "discharge_place": "v_discharge_place"}), on="k1", how="inner")
+    if cand.height:
+        l_ov = _seconds(pl.min_horizontal("load_end", "l_end") - pl.max_horizontal("load_start", "l_start"))
+        l_un = _seconds(pl.max_horizontal("load_end", "l_end") - pl.min_horizontal("load_start", "l_start"))
+        l_d = _seconds(pl.col("load_start") - pl.col("l_start")).abs()
+        d_ov = _seconds(pl.min_horizontal("discharge_end", "d_end") - pl.max_horizontal("discharge_start", "d_start"))
+        d_un = _seconds(pl.max_horizontal("discharge_end", "d_end") - pl.min_horizontal("discharge_start", "d_start"))
+        d_d = _seconds(pl.col("discharge_start") - pl.col("d_start")).abs()
+        either_unknown = pl.col("discharge_start").is_null() | pl.col("d_start").is_null()
+        cand = cand.with_columns(
+            ((l_ov > 0) | (l_d <= tol)).fill_null(False).alias("_load_ok"),
+            (either_unknown | ((d_ov > 0) | (d_d <= tol)).fill_null(False)).alias("_dis_ok"),
+            (pl.col("load_place").is_null() | pl.col("v_load_place").is_null() | _place_ok("load_place", "v_load_place", nest)).alias("_lp_ok"),
+            (pl.col("discharge_place").is_null() | pl.col("v_discharge_place").is_null() | _place_ok("discharge_place", "v_discharge_place", nest)).alias("_dp_ok"),
+            (
+                pl.when(l_un > 0).then(l_ov.clip(lower_bound=0) / l_un).otherwise(1.0).fill_null(0.0)
+                + pl.when(d_un > 0).then(d_ov.clip(lower_bound=0) / d_un).otherwise(1.0).fill_null(0.0)
+            ).alias("_score"),
+            l_d.alias("_ld"),
+        )
+        cand = cand.filter(pl.col("_load_ok") & pl.col("_dis_ok") & pl.col("_lp_ok") & pl.col("_dp_ok"))
+        cand = cand.sort(["visible", "_score", "_ld", "case_id", "voyage_id"], descending=[True, True, False, False, False])
+        m = _greedy(cand, "case_id", "voyage_id")
+    else:
+        m = cand
+
+    s = CaseScore(voyages=voy.height, cases=cases.height)
+    s.visible = int(voy["visible"].sum()) if voy.height else 0
+    s.invisible = s.voyages - s.visible
+    mv = m.filter(pl.col("visible")) if m.height else m
+    s.tp = mv.height
+    s.matched_invisible = m.height - mv.height
+    s.fp = cases.height - m.height
+    s.fn = s.visible - s.tp
+    s.precision, s.recall = _ratio(s.tp, s.tp + s.fp), _ratio(s.tp, s.tp + s.fn)
+    if s.precision is not None and s.recall is not None:
+        tot = s.precision + s.recall
+        s.f1 = 2 * s.precision * s.recall / tot if tot else 0.0
+
+    pairs = m.select("voyage_id", "case_id", "barrels_low", "barrels_central", "barrels_high") if m.height else pl.DataFrame(
+        schema={"voyage_id": pl.Utf8, "case_id": pl.Utf8, "barrels_low": pl.Float64, "barrels_central": pl.Float64, "barrels_high": pl.Float64}
+    )
+    pv = (
+        voy.select(pl.col("id").alias("voyage_id"), "mmsi", "month", "visible", pl.col("barrels").alias("barrels_true"))
+        .join(pairs, on="voyage_id", how="left")
+        .with_columns((pl.col("barrels_central") - pl.col("barrels_true")).alias("error_bbl"))
+        .with_columns(
+            pl.when(pl.col("barrels_true") > 0).then(100 * pl.col("error_bbl") / pl.col("barrels_true")).alias("error_pct"),
+            ((pl.col("barrels_low") <= pl.col("barrels_true")) & (pl.col("barrels_true") <= pl.col("barrels_high"))).alias("in_range"),
+        )
+    )
+    s.per_voyage = _brief(pv, pv.columns)
+    scored = pv.filter(pl.col("case_id").is_not_null())
+    if scored.height:
+        err = scored["error_pct"].drop_nulls()
+        s.median_abs_pct_error = float(err.abs().median()) if err.len() else None
+        s.coverage = float(scored["in_range"].fill_null(False).mean())
+    s.per_month = _per_month(doc, voy, cases)
+    s.false = _brief(cases.filter(~pl.col("case_id").is_in(m["case_id"].to_list() if m.height else [])), ["case_id", "mmsi", "load_start", "discharge_start"])
+    return s
+
+
+def _per_month(doc, voy: pl.DataFrame, cases: pl.DataFrame) -> list[dict]:
+    """Barrels delivered per month: all cases (what the ledger would say) vs the truth's totals."""
+    totals = ((doc.get("totals") or {}).get("barrels_delivered_by_month")) or None
+    if isinstance(totals, dict) and totals:
+        truth = pl.DataFrame({"month": list(totals), "barrels_true": [float(v) for v in totals.values()]})
+    else:
+        truth = voy.group_by("month").agg(pl.col("barrels").sum().alias("barrels_true")).drop_nulls("month")
+    when = pl.coalesce("discharge_start", "load_end", "load_start")
+    est = (
+        cases.with_columns(when.dt.strftime("%Y-%m").alias("month"))
+        .group_by("month")
+        .agg(
+            pl.col("barrels_low").sum().alias("est_low"),
+            pl.col("barrels_central").sum().alias("est_central"),
+            pl.col("barrels_high").sum().alias("est_high"),
+            pl.len().alias("cases"),
+        )
+    )
+    pm = (
+        truth.join(est, on="month", how="full", coalesce=True)
+        .with_columns(pl.col("barrels_true", "est_low", "est_central", "est_high").fill_null(0.0), pl.col("cases").fill_null(0))
+        .with_columns(
+            pl.when(pl.col("barrels_true") > 0).then(100 * (pl.col("est_central") - pl.col("barrels_true")) / pl.col("barrels_true")).alias("error_pct"),
+            ((pl.col("est_low") <= pl.col("barrels_true")) & (pl.col("barrels_true") <= pl.col("est_high"))).alias("in_range"),
+        )
+        .sort("month")
+    )
+    return _brief(pm, pm.columns)
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, float) and x != x:
+        return None
+    return _iso(x)
