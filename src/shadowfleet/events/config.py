@@ -1,0 +1,116 @@
+"""Thresholds of behaviour detection, each with its source. TOML sections [events.<event>] override them.
+
+Sources: GFW = Global Fishing Watch pipelines (pipe-anchorages, pipe-encounters, pipe-loitering, pipe-gaps,
+gpsdio-segment) as quoted in DESIGN.md / REFERENCE.md; ITU-R M.1371 for AIS reporting; "ours" gives a reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shadowfleet import config as _config
+
+# Place kinds a vessel calls at (DESIGN.md event table); sts_area, eez, zone are not ports.
+PORT_KINDS: tuple[str, ...] = ("port", "berth", "anchorage", "terminal")
+# Places worth naming as reachable during an AIS gap (ours: where cargo can be loaded or handed over).
+INTEREST_KINDS: tuple[str, ...] = ("port", "berth", "anchorage", "terminal", "sts_area")
+
+
+@dataclass(frozen=True)
+class PortCallConfig:
+    max_sog_kn: float = 0.5  # DESIGN.md: stationary SOG <= 0.5 kn (GFW ends a stop above 0.5 kn)
+    min_duration_h: float = 1.0  # DESIGN.md port_call row: stationary >= 1 h
+    inferred_min_gap_h: float = 2.0  # DESIGN.md port_call inferred row: AIS gap >= 2 h (ours)
+    inferred_max_km: float = 5.0  # DESIGN.md: both gap ends inside or within 5 km of the same place (ours)
+    merge_gap_h: float = 4.0  # GFW pipe-anchorages in-port gap >= 4 h (REFERENCE.md): shorter breaks are one visit
+    # ours: a visit counts as inferred when less than this much of it was seen stationary in AIS
+    inferred_max_seen_h: float = 1.0
+
+
+@dataclass(frozen=True)
+class GapConfig:
+    min_gap_h: float = 6.0  # GFW pipe-gaps: > 6 h between consecutive positions
+    coverage_cell_deg: float = 0.5  # ours: coarse reception cell (~50 km); receivers reach ~40 nm
+    max_speed_kn: float = 15.0  # ours: a loaded product tanker seldom sustains more than ~15 kn
+    detour_factor: float = 1.3  # ours: great-circle x 1.3 stands in for the sea route (searoute is too slow per gap)
+    nearest_max_km: float = 50.0  # ours: a place farther than this from a gap end is not "near" it
+
+
+@dataclass(frozen=True)
+class EncounterConfig:
+    max_distance_km: float = 0.5  # GFW pipe-encounters: <= 0.5 km
+    max_sog_kn: float = 2.0  # GFW pipe-encounters: speed < 2 kn
+    min_duration_h: float = 2.0  # GFW pipe-encounters: >= 2 h
+    resample_min: float = 10.0  # GFW pipe-encounters: tracks resampled to 10 min
+    max_interp_gap_min: float = 60.0  # ours: do not interpolate a position across a silence longer than 1 h
+
+
+@dataclass(frozen=True)
+class LoiteringConfig:
+    max_sog_kn: float = 2.0  # GFW pipe-loitering: speed < 2 kn
+    min_duration_h: float = 4.0  # DESIGN.md loitering row: >= 4 h
+    max_gap_h: float = 6.0  # ours: a silence longer than an ais_gap (GFW 6 h) ends the loitering
+
+
+@dataclass(frozen=True)
+class DraughtConfig:
+    min_change_m: float = 0.5  # DESIGN.md draught_change row (ours); type-5 draught is in 0.1 m (ITU-R M.1371)
+
+
+@dataclass(frozen=True)
+class IdentityConfig:
+    # ours: two MMSIs must broadcast one IMO with overlapping report spans of at least this long to count
+    shared_imo_min_overlap_h: float = 0.0
+
+
+@dataclass(frozen=True)
+class SpoofingConfig:
+    max_jump_kn: float = 50.0  # ours (brief): 2x GFW's segmenter 25 kn, so only physically impossible jumps count
+    coast_margin_km: float = 1.0  # global-land-mask resolution is 1 km: ignore points that close to the coast
+    two_places_km: float = 100.0  # ours: concurrent segments this far apart cannot be one ship
+    two_places_min_points: int = 10  # ours: only "long" segments (this many positions) count as a second ship
+    two_places_min_overlap_h: float = 1.0  # ours: the two segments must overlap in time at least this long
+
+
+@dataclass(frozen=True)
+class EventsConfig:
+    port_call: PortCallConfig = field(default_factory=PortCallConfig)
+    ais_gap: GapConfig = field(default_factory=GapConfig)
+    encounter: EncounterConfig = field(default_factory=EncounterConfig)
+    loitering: LoiteringConfig = field(default_factory=LoiteringConfig)
+    draught_change: DraughtConfig = field(default_factory=DraughtConfig)
+    identity_change: IdentityConfig = field(default_factory=IdentityConfig)
+    spoofing: SpoofingConfig = field(default_factory=SpoofingConfig)
+
+
+def load_config(path: str | Path | None = None) -> EventsConfig:
+    """Defaults, overridden by the [events.<event>] sections of a TOML file (unknown keys are an error)."""
+    overrides = _config.load_overrides(path)
+    events = _config.section(overrides, "events")
+    unknown = sorted(k for k in events if k not in {f.name for f in dataclasses.fields(EventsConfig)})
+    if unknown:
+        from shadowfleet.errors import ShadowfleetError
+
+        raise ShadowfleetError(f"unknown section(s) in [events]: {', '.join(unknown)}")
+    base = EventsConfig()
+    parts = {}
+    for f in dataclasses.fields(EventsConfig):
+        defaults = getattr(base, f.name)
+        values = events.get(f.name, {})
+        _check_numbers(defaults, values, f"events.{f.name}")
+        parts[f.name] = _config.apply(defaults, values, f"events.{f.name}")
+    return EventsConfig(**parts)
+
+
+def _check_numbers(defaults, values: dict, name: str) -> None:
+    from shadowfleet.errors import ShadowfleetError
+
+    for key, value in values.items():
+        if not hasattr(defaults, key):
+            continue  # apply() reports unknown keys
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ShadowfleetError(f"[{name}] {key}: expected a number, got {value!r}")
+        if value < 0:
+            raise ShadowfleetError(f"[{name}] {key}: must not be negative, got {value!r}")

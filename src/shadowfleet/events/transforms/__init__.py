@@ -1,0 +1,1 @@
+"""Pure detection kernels: one partition (a vessel track, or a time-bin x cell bucket) in, events out."""

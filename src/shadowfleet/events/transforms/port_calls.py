@@ -1,0 +1,151 @@
+"""Port calls at ports, berths, anchorages and terminals, including dark ones inferred from AIS gaps.
+
+A visit is built from parts in time order: stops (stationary reports inside a place; the smallest enclosing
+place wins, so a berth beats its port) and inferred parts (an AIS gap >= 2 h whose two ends lie inside or
+within 5 km of the same place). Consecutive parts at the same or nested places (a berth inside its port)
+separated by less than the in-port gap are one visit: a tanker seen stopping at the berth and then going dark
+there makes ONE port call. The visit is `inferred` when less than an hour of it was seen stationary in AIS.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+
+from shadowfleet.events.config import PORT_KINDS, PortCallConfig
+from shadowfleet.events.placeindex import PlaceIndex
+from shadowfleet.events.transforms.common import changed, ensure_sorted, hours, to_events, with_run_id, empty_events
+from shadowfleet.events.transforms.stops import find_stops
+
+_PART = {
+    "mmsi": pl.Int64, "place_idx": pl.Int64, "start": pl.Datetime("us", "UTC"), "end": pl.Datetime("us", "UTC"),
+    "lat": pl.Float64, "lon": pl.Float64, "seen_h": pl.Float64, "gap_h": pl.Float64, "n": pl.UInt32,
+}
+
+
+def locate_ports(track: pl.DataFrame, places: PlaceIndex, max_sog_kn: float | None = None) -> pl.Series:
+    """Index of the smallest port-kind place containing each report (-1 outside); only slow reports if asked."""
+    idx = np.full(track.height, -1, dtype=np.int64)
+    mask = np.ones(track.height, dtype=bool)
+    if max_sog_kn is not None:
+        mask = (track["sog"] <= max_sog_kn).fill_null(False).to_numpy()
+    if mask.any() and len(places):
+        idx[mask] = places.smallest_containing(
+            track["lat"].to_numpy()[mask], track["lon"].to_numpy()[mask], PORT_KINDS
+        )
+    return pl.Series("place_idx", idx)
+
+
+def stop_parts(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig) -> pl.DataFrame:
+    t = track.with_columns(locate_ports(track, places, cfg.max_sog_kn))
+    stops = find_stops(
+        t, cfg.max_sog_kn, min_duration_h=0.0, max_gap_h=cfg.inferred_min_gap_h, by=("place_idx",)
+    ).filter(pl.col("place_idx") >= 0)
+    return stops.select(
+        "mmsi", "place_idx", "start", "end", "lat", "lon",
+        pl.col("duration_h").alias("seen_h"), pl.lit(0.0).alias("gap_h"), "n",
+    )
+
+
+def gap_parts(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig) -> pl.DataFrame:
+    """AIS gaps >= inferred_min_gap_h with both ends inside/within inferred_max_km of one place (smallest wins)."""
+    g = (
+        track.with_columns(
+            pl.col("ts").shift(1).over("mmsi").alias("start"),
+            pl.col("lat").shift(1).over("mmsi").alias("lat0"),
+            pl.col("lon").shift(1).over("mmsi").alias("lon0"),
+        )
+        .filter((pl.col("ts") - pl.col("start")) >= dt.timedelta(hours=cfg.inferred_min_gap_h))
+        .with_row_index("gap")
+    )
+    if g.height == 0 or len(places) == 0:
+        return pl.DataFrame(schema=_PART)
+    a_pt, a_pl, _ = places.within_km(g["lat0"].to_numpy(), g["lon0"].to_numpy(), cfg.inferred_max_km, PORT_KINDS)
+    b_pt, b_pl, _ = places.within_km(g["lat"].to_numpy(), g["lon"].to_numpy(), cfg.inferred_max_km, PORT_KINDS)
+    both = pl.DataFrame({"gap": a_pt.astype(np.uint32), "place_idx": a_pl}).join(
+        pl.DataFrame({"gap": b_pt.astype(np.uint32), "place_idx": b_pl}), on=["gap", "place_idx"]
+    )
+    if both.height == 0:
+        return pl.DataFrame(schema=_PART)
+    both = (
+        both.with_columns(pl.Series("area", places.area_km2[both["place_idx"].to_numpy()]))
+        .sort(["gap", "area"])
+        .unique("gap", keep="first")
+    )
+    return (
+        g.join(both.select("gap", "place_idx"), on="gap")
+        .select(
+            "mmsi", "place_idx", "start", pl.col("ts").alias("end"),
+            ((pl.col("lat0") + pl.col("lat")) / 2).alias("lat"),
+            ((pl.col("lon0") + pl.col("lon")) / 2).alias("lon"),
+            pl.lit(0.0).alias("seen_h"),
+            hours(pl.col("ts") - pl.col("start")).alias("gap_h"),
+            pl.lit(0, pl.UInt32).alias("n"),
+        )
+    )
+
+
+def find_port_calls(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig = PortCallConfig()) -> pl.DataFrame:
+    """Port-call events of one vessel's (or several vessels') sorted, de-noised track."""
+    if track.height == 0 or len(places) == 0:
+        return empty_events()
+    t = ensure_sorted(track)
+    parts = pl.concat([stop_parts(t, places, cfg).cast(_PART), gap_parts(t, places, cfg).cast(_PART)])
+    if parts.height == 0:
+        return empty_events()
+    inner, outer = places.nested_pairs()
+    nested = pl.DataFrame({"a": np.concatenate([inner, outer]), "b": np.concatenate([outer, inner])}).unique()
+    parts = (
+        parts.sort(["mmsi", "start", "end"])
+        .with_columns(
+            pl.col("place_idx").shift(1).alias("prev_place"),
+            pl.col("end").cum_max().over("mmsi").shift(1).alias("prev_end"),
+        )
+        .join(nested.with_columns(pl.lit(True).alias("compatible")), left_on=["prev_place", "place_idx"],
+              right_on=["a", "b"], how="left", maintain_order="left")
+    )
+    brk = (
+        changed("mmsi")
+        | ~pl.col("compatible").fill_null(False)
+        | ((pl.col("start") - pl.col("prev_end")) > dt.timedelta(hours=cfg.merge_gap_h))
+    )
+    parts = with_run_id(parts, brk, "visit").with_columns(
+        pl.Series("area", places.area_km2[parts["place_idx"].to_numpy()])
+    )
+    visits = (
+        parts.group_by("visit", maintain_order=True)
+        .agg(
+            pl.col("mmsi").first(),
+            pl.col("start").min(),
+            pl.col("end").max(),
+            pl.col("place_idx").sort_by("area").first(),
+            # position: where the vessel was seen stopped, else the middle of the gap
+            pl.when(pl.col("n") > 0).then(pl.col("lat")).mean().alias("lat_seen"),
+            pl.when(pl.col("n") > 0).then(pl.col("lon")).mean().alias("lon_seen"),
+            pl.col("lat").mean().alias("lat_any"),
+            pl.col("lon").mean().alias("lon_any"),
+            pl.col("seen_h").sum(),
+            pl.col("gap_h").sum(),
+            pl.col("n").sum().alias("n_positions"),
+            (pl.col("gap_h") > 0).sum().alias("n_gaps"),
+        )
+        .filter((pl.col("seen_h") >= cfg.min_duration_h) | (pl.col("n_gaps") > 0))
+    )
+    if visits.height == 0:
+        return empty_events()
+    pidx = visits["place_idx"].to_numpy()
+    visits = visits.with_columns(
+        pl.Series("place", places.ids[pidx].astype(str)),
+        pl.Series("place_kind", places.kinds[pidx].astype(str)),
+        pl.Series("place_name", [None if v is None else str(v) for v in places.names[pidx]], dtype=pl.Utf8),
+        pl.coalesce("lat_seen", "lat_any").alias("lat"),
+        pl.coalesce("lon_seen", "lon_any").alias("lon"),
+        ((pl.col("n_gaps") > 0) & (pl.col("seen_h") < cfg.inferred_max_seen_h)).alias("inferred"),
+        pl.col("seen_h").round(3).alias("stationary_seen_h"),
+        pl.col("gap_h").round(3).alias("dark_h"),
+    )
+    return to_events(
+        visits, "port_call", ["place_kind", "place_name", "stationary_seen_h", "dark_h", "n_gaps", "n_positions"]
+    )
