@@ -1,0 +1,122 @@
+"""Named defaults of the cases stage (voyages, cargo model, ledger), each with its source.
+
+Override from TOML under ``[cases]``, e.g.::
+
+    [cases]
+    max_voyage_days = 30
+    load_factor_central = 0.8
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shadowfleet.config import apply, load_overrides, section
+
+
+@dataclass(frozen=True)
+class CasesConfig:
+    # --- where a load happens -------------------------------------------------------------------------------
+    # Suppliers named in the 1718 Committee's reported-deliveries table (REFERENCE.md "Deliveries reported").
+    supplier_countries: tuple[str, ...] = ("RU", "CN")
+    # Place kinds that count as a load terminal in a supplier country (docs/CONTRACTS.md place kinds); ours:
+    # an oil berth or terminal, not a whole port polygon or an anchorage, where loading physically happens.
+    load_place_kinds: tuple[str, ...] = ("berth", "terminal")
+    # A place whose id/name carries this tag is an oil terminal wherever it is (e.g. RUVYP-OIL); ours.
+    oil_terminal_tag: str = "OIL"
+
+    # --- where a discharge happens --------------------------------------------------------------------------
+    destination_country: str = "KP"  # UNSCR 2397 OP5 caps refined petroleum to the DPRK
+    destination_mid: int = 445  # MMSI MID of the DPRK (ITU MID table; REFERENCE.md "Identity and flags")
+    # Place kinds that cannot host a discharge port call (an EEZ is not a port); ours.
+    non_port_kinds: tuple[str, ...] = ("eez", "zone")
+    # A screening hit this strong counts as "listed" (exact IMO/MMSI/call-sign matches always count); ours:
+    # fuzzy name matches below this are too weak to call a partner vessel sanctioned.
+    listed_min_score: float = 90.0
+    # Draught drop that marks a discharge at sea; DESIGN.md draught_change (≥ 0.5 m between type-5 reports).
+    draught_drop_m: float = 0.5
+    # Longest load → discharge chain; ours: Vostochny→Chongjin is ~160 nm (a day at 7 kn), and DPRK tankers
+    # wait at anchor for days; 20 days covers a Vostochny→Nampo run round Korea (~1,000 nm) with waits.
+    max_voyage_days: float = 20.0
+    # Two load port calls at the same place closer than this are one stay (a seen call and an inferred one
+    # over the same gap, or a short AIS dropout); ours.
+    load_merge_gap_h: float = 12.0
+
+    # --- draught evidence -----------------------------------------------------------------------------------
+    # A draught rise counts for a load when it starts within this window around the load port call; ours: crews
+    # type the draught by hand and often update it hours after leaving the berth.
+    draught_before_load_h: float = 6.0
+    draught_after_load_h: float = 72.0
+    draught_rise_min_m: float = 0.5  # DESIGN.md draught_change threshold
+    # Type-5 draught is in tenths of a metre (ITU-R M.1371 message 5), so each reading is ±0.05 m: ±0.1 m on a
+    # difference of two readings.
+    draught_resolution_m: float = 0.1
+
+    # --- hull form (capacity and tonnes per centimetre from AIS dimensions) --------------------------------
+    # Block coefficient of small product tankers; ours: the usual naval-architecture range 0.75–0.85 for
+    # full-form tankers.
+    block_coeff_low: float = 0.75
+    block_coeff_central: float = 0.80
+    block_coeff_high: float = 0.85
+    # Water-plane area coefficient; ours: usual range 0.82–0.90 for full-form tankers.
+    waterplane_coeff_low: float = 0.82
+    waterplane_coeff_central: float = 0.86
+    waterplane_coeff_high: float = 0.90
+    sea_water_density: float = 1.025  # t/m³, standard sea water used in every TPC formula
+    # AIS length is overall; length between perpendiculars is ~0.95 of it for small tankers; ours.
+    lbp_over_loa: float = 0.95
+    # Deadweight as a share of full-load displacement; ours: 0.70–0.80 for small/old product tankers
+    # (lightship 20–30 % of displacement).
+    dwt_over_displacement_low: float = 0.70
+    dwt_over_displacement_central: float = 0.75
+    dwt_over_displacement_high: float = 0.80
+    # Design draught when none was broadcast: beam / this ratio; ours: B/T ≈ 2.2–2.8 for small tankers.
+    beam_over_draught: float = 2.5
+
+    # --- capacity from list data ----------------------------------------------------------------------------
+    # GRT → dwt for tankers; ours: small product tankers commonly carry ~1.5–1.7 t deadweight per gross ton
+    # (a rule of thumb, not checked against a registry here).
+    grt_to_dwt_low: float = 1.5
+    grt_to_dwt_central: float = 1.6
+    grt_to_dwt_high: float = 1.7
+    # Published "tonnage" is usually dwt but sometimes gross; ours: carry ±10 %.
+    list_tonnage_spread: float = 0.10
+    # A user vessel table's dwt is taken as stated ±2 % (rounding in registries); ours.
+    user_dwt_spread: float = 0.02
+
+    # --- cargo as a share of capacity (no draught broadcast) ------------------------------------------------
+    # Cargo loaded / dwt. Ours, reasoned from REFERENCE.md: the Vostochny→Nampo charter asked 7,000–8,000 t with
+    # draft ≤ 9 m from ships of ~8–9,000 dwt (≈ 0.85–0.95); the rough check of 43 loads and > 1 M bbl gives
+    # ≥ 3,100 t a load for 2–5,000 dwt ships; dwt also covers bunkers, water and stores (5–10 %), and old hulls
+    # often sail part-laden. Hence 0.70–0.95, central 0.85.
+    load_factor_low: float = 0.70
+    load_factor_central: float = 0.85
+    load_factor_high: float = 0.95
+    # When nothing is known of the hull: REFERENCE.md "DPRK product tankers: 1,000–9,000 dwt, mostly the lower
+    # end"; central from the rough check ≈ 3,100 t a load.
+    unknown_tonnes_low: float = 1000.0
+    unknown_tonnes_central: float = 3100.0
+    unknown_tonnes_high: float = 8000.0
+
+    # --- confidence (weights sum to 1.0); ours, ordered by how directly each shows a transfer --------------
+    w_load_seen: float = 0.25
+    w_load_inferred: float = 0.15
+    w_discharge_port: float = 0.30
+    w_discharge_sts: float = 0.25
+    w_discharge_draught: float = 0.15
+    w_flag_dprk: float = 0.15
+    w_listed: float = 0.15
+    w_draught_evidence: float = 0.15
+
+    # --- the cap --------------------------------------------------------------------------------------------
+    annual_cap_bbl: float = 500_000.0  # UNSCR 2397 (2017) OP5: refined petroleum to the DPRK per 12 months
+
+
+DEFAULTS = CasesConfig()
+
+
+def load_config(path=None) -> CasesConfig:
+    """Defaults with the ``[cases]`` section of a TOML file applied."""
+    values = section(load_overrides(path), "cases")
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    return apply(DEFAULTS, values, "cases")

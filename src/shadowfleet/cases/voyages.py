@@ -1,0 +1,373 @@
+"""Voyages and cases: each vessel's events chained load → transit → discharge, with tonnes, barrels, confidence.
+
+A *load* is a port call (seen or inferred) at an oil terminal or berth in a supplier country. Its *discharge* is
+the vessel's first of, before its next load and within ``max_voyage_days``:
+  - a port call in the destination country (the DPRK),
+  - an encounter with a DPRK-flagged (MID 445) or listed vessel (a ship-to-ship transfer, UNSCR 2375 OP11),
+  - a draught drop ≥ 0.5 m at sea.
+A load with a discharge is a *case*. Everything is done with table joins (as-of joins by vessel and time), no
+Python loop per event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from shadowfleet.cases.config import DEFAULTS, CasesConfig
+from shadowfleet.cases.particulars import vessel_particulars
+from shadowfleet.cases.placeinfo import place_info, with_place_info
+from shadowfleet.cases.products import barrels_per_tonne
+from shadowfleet.errors import ShadowfleetError
+from shadowfleet.identity import flag_expr
+from shadowfleet.store.schema import UTC_TS
+
+# docs/CONTRACTS.md "Cases"; destination_country and the capacity columns are extra (conform keeps extras).
+CASES_SCHEMA = {
+    "case_id": pl.Utf8,
+    "mmsi": pl.Int64,
+    "imo": pl.Int64,
+    "name": pl.Utf8,
+    "flag": pl.Utf8,
+    "load_place": pl.Utf8,
+    "load_start": UTC_TS,
+    "load_end": UTC_TS,
+    "load_inferred": pl.Boolean,
+    "discharge_kind": pl.Utf8,
+    "discharge_place": pl.Utf8,
+    "discharge_other_mmsi": pl.Int64,
+    "discharge_start": UTC_TS,
+    "discharge_end": UTC_TS,
+    "tonnes_low": pl.Float64,
+    "tonnes_central": pl.Float64,
+    "tonnes_high": pl.Float64,
+    "barrels_low": pl.Float64,
+    "barrels_central": pl.Float64,
+    "barrels_high": pl.Float64,
+    "product": pl.Utf8,
+    "confidence": pl.Float64,
+    "reasons": pl.Utf8,
+    "evidence": pl.Utf8,
+    "list_hits": pl.Utf8,
+    # extras
+    "destination_country": pl.Utf8,
+    "load_country": pl.Utf8,
+    "tonnes_method": pl.Utf8,  # draught_rise, draught_drop, capacity, fleet_prior
+    "draught_change_m": pl.Float64,
+    "capacity_source": pl.Utf8,
+    "dwt_central": pl.Float64,
+}
+
+_H = dt.timedelta(hours=1)
+
+
+def _draught_delta() -> pl.Expr:
+    """Signed draught change (m) out of a draught_change event's details JSON, whatever the key names."""
+    def num(path: str) -> pl.Expr:
+        return pl.col("details").str.json_path_match(path).cast(pl.Float64, strict=False)
+
+    pairs = [("$.from", "$.to"), ("$.before", "$.after"), ("$.draught_before", "$.draught_after"),
+             ("$.old", "$.new"), ("$.from_m", "$.to_m")]
+    return pl.coalesce(
+        num("$.delta_m"), num("$.delta"), num("$.change_m"), num("$.change"),
+        *[num(b) - num(a) for a, b in pairs],
+    )
+
+
+def read_events(store) -> pl.DataFrame:
+    if not store.files("events"):
+        raise ShadowfleetError("no events in the store: run `shadowfleet detect` first")
+    ev = store.read("events")
+    # Encounters involve two vessels; make sure each vessel sees its own copy (mmsi = itself).
+    enc = ev.filter((pl.col("type") == "encounter") & pl.col("other_mmsi").is_not_null())
+    mirrored = enc.with_columns(pl.col("other_mmsi").alias("mmsi"), pl.col("mmsi").alias("other_mmsi"))
+    ev = pl.concat([ev, mirrored.select(ev.columns)]).unique(["type", "mmsi", "other_mmsi", "start"], keep="first",
+                                                            maintain_order=True)
+    return ev.sort(["mmsi", "start"])
+
+
+def listed_vessels(store, cfg: CasesConfig = DEFAULTS) -> pl.DataFrame:
+    """mmsi, listed (bool), list_hits (JSON text) from the `screening` table (empty when not screened)."""
+    schema = {"mmsi": pl.Int64, "listed": pl.Boolean, "list_hits": pl.Utf8}
+    if not store.files("screening"):
+        return pl.DataFrame(schema=schema)
+    sc = store.read("screening")
+    for c, t in (("list_id", pl.Utf8), ("entry_id", pl.Utf8), ("entry_name", pl.Utf8), ("match_on", pl.Utf8),
+                 ("score", pl.Float64), ("laundering_suspected", pl.Boolean)):
+        if c not in sc.columns:
+            sc = sc.with_columns(pl.lit(None, t).alias(c))
+    strong = pl.col("match_on").is_in(["imo", "mmsi", "callsign"]) | (pl.col("score").cast(pl.Float64) >= cfg.listed_min_score)
+    sc = sc.filter(strong & pl.col("mmsi").is_not_null())
+    hit = pl.struct(
+        pl.col("list_id").cast(pl.Utf8), pl.col("entry_id").cast(pl.Utf8), pl.col("entry_name").cast(pl.Utf8),
+        pl.col("match_on").cast(pl.Utf8), pl.col("score").cast(pl.Float64),
+        pl.col("laundering_suspected").cast(pl.Boolean),
+    ).struct.json_encode()
+    return (
+        sc.with_columns(hit.alias("hit"))
+        .group_by("mmsi")
+        .agg(pl.lit(True).alias("listed"), (pl.lit("[") + pl.col("hit").str.join(",") + pl.lit("]")).alias("list_hits"))
+        .with_columns(pl.col("mmsi").cast(pl.Int64))
+        .select(list(schema))
+    )
+
+
+def _json_list(col: str) -> pl.Expr:
+    """A list[str] column as JSON text (the strings here are ids and our own reason sentences)."""
+    esc = pl.element().str.replace_all("\\", "\\\\", literal=True).str.replace_all('"', '\\"', literal=True)
+    return (
+        pl.lit("[") + pl.col(col).list.eval(pl.lit('"') + esc + pl.lit('"')).list.join(",") + pl.lit("]")
+    ).fill_null("[]")
+
+
+def _loads(ev: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
+    tag = cfg.oil_terminal_tag.upper()
+    is_oil_tagged = pl.col("place").str.to_uppercase().str.contains(tag, literal=True) | pl.col("place_name").fill_null(
+        "").str.to_uppercase().str.contains(tag, literal=True)
+    is_load = (
+        (pl.col("type") == "port_call")
+        & pl.col("place").is_not_null()
+        & (
+            (pl.col("place_kind").is_in(list(cfg.load_place_kinds)) & pl.col("place_country").is_in(list(cfg.supplier_countries)))
+            | (is_oil_tagged & (pl.col("place_country").fill_null("") != cfg.destination_country)
+               & ~pl.col("place_kind").fill_null("").is_in(list(cfg.non_port_kinds)))
+        )
+    )
+    loads = ev.filter(is_load).sort(["mmsi", "start"])
+    if loads.height == 0:
+        return loads.select("mmsi", "start", "end", "place", "place_country", "inferred", "event_id").rename(
+            {"start": "load_start", "end": "load_end", "place": "load_place", "place_country": "load_country",
+             "inferred": "load_inferred"}).with_columns(pl.col("event_id").cast(pl.List(pl.Utf8)).alias("load_events"))
+    # One stay at one place can show up as several port calls (seen and inferred over one gap): merge them.
+    prev_end = pl.col("end").cum_max().shift(1).over("mmsi")
+    new_stay = (
+        (pl.col("mmsi") != pl.col("mmsi").shift(1))
+        | (pl.col("place") != pl.col("place").shift(1))
+        | ((pl.col("start") - prev_end) > _H * cfg.load_merge_gap_h)
+    ).fill_null(True)
+    loads = loads.with_columns(new_stay.cum_sum().alias("_stay"))
+    return loads.group_by("_stay", maintain_order=True).agg(
+        pl.col("mmsi").first(),
+        pl.col("start").min().alias("load_start"),
+        pl.col("end").max().alias("load_end"),
+        pl.col("place").first().alias("load_place"),
+        pl.col("place_country").first().alias("load_country"),
+        pl.col("inferred").fill_null(False).all().alias("load_inferred"),
+        pl.col("event_id").alias("load_events"),
+    ).drop("_stay")
+
+
+def _discharges(ev: pl.DataFrame, listed: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
+    dest = cfg.destination_country
+    listed_ids = listed.filter(pl.col("listed"))["mmsi"].to_list()
+    other_flag = flag_expr(pl.col("other_mmsi"))
+    port = (
+        (pl.col("type") == "port_call")
+        & (pl.col("place_country") == dest)
+        & ~pl.col("place_kind").fill_null("").is_in(list(cfg.non_port_kinds))
+    )
+    sts = (
+        (pl.col("type") == "encounter")
+        & pl.col("other_mmsi").is_not_null()
+        & ((other_flag == dest) | pl.col("other_mmsi").is_in(listed_ids))
+    )
+    drop = (pl.col("type") == "draught_change") & (pl.col("delta_m") <= -cfg.draught_drop_m)
+    kind = pl.when(port).then(pl.lit("port_call")).when(sts).then(pl.lit("sts")).when(drop).then(pl.lit("draught_drop"))
+    d = ev.with_columns(kind.alias("discharge_kind")).filter(pl.col("discharge_kind").is_not_null())
+
+    # A draught drop inside a port call elsewhere (not the destination) is a legitimate discharge, not ours.
+    calls = ev.filter((pl.col("type") == "port_call") & (pl.col("place_country").fill_null("") != dest)).select(
+        "mmsi", pl.col("start").alias("_cs"), pl.col("end").alias("_ce"))
+    drops = d.filter(pl.col("discharge_kind") == "draught_drop")
+    if drops.height and calls.height:
+        in_port = drops.join(calls, on="mmsi").filter(
+            (pl.col("start") >= pl.col("_cs")) & (pl.col("start") <= pl.col("_ce"))
+        ).select("event_id").unique()
+        d = d.filter(~pl.col("event_id").is_in(in_port["event_id"].to_list()))
+    return d.select(
+        "mmsi", "discharge_kind",
+        pl.col("start").alias("discharge_start"), pl.col("end").alias("discharge_end"),
+        pl.when(pl.col("discharge_kind") == "draught_drop").then(None).otherwise(pl.col("place")).alias("discharge_place"),
+        pl.when(pl.col("discharge_kind") == "sts").then(pl.col("other_mmsi")).otherwise(None).cast(pl.Int64).alias(
+            "discharge_other_mmsi"),
+        pl.col("event_id").alias("discharge_event"),
+        pl.col("delta_m").alias("discharge_delta_m"),
+        pl.when(pl.col("discharge_kind") == "port_call").then(pl.col("place_country"))
+        .when(pl.col("discharge_kind") == "sts").then(other_flag).otherwise(None).alias("discharge_country"),
+    )
+
+
+def voyages(store, vessels=None, cfg: CasesConfig = DEFAULTS, places=None) -> pl.DataFrame:
+    """Every load with its discharge (null columns when none was found), with tonnes, barrels and confidence.
+
+    ``vessels``: a user vessel table (CSV path or the frame of ``read_vessel_table``); ``places``: a Places,
+    GeoJSON path, or None for the built-in gazetteer.
+    """
+    ev = read_events(store)
+    info = place_info(places)
+    ev = with_place_info(ev, info).with_columns(
+        pl.when(pl.col("type") == "draught_change").then(_draught_delta()).otherwise(None).alias("delta_m"))
+    listed = listed_vessels(store, cfg)
+
+    loads = _loads(ev, cfg)
+    if loads.height == 0:
+        return pl.DataFrame(schema=CASES_SCHEMA)
+    loads = loads.sort(["mmsi", "load_start"]).with_columns(
+        pl.col("load_start").shift(-1).over("mmsi").alias("next_load_start"))
+    dis = _discharges(ev, listed, cfg)
+
+    # The first discharge after the load ends (as-of join forward, per vessel).
+    v = loads.sort("load_end").join_asof(
+        dis.sort("discharge_start"), left_on="load_end", right_on="discharge_start", by="mmsi", strategy="forward",
+        check_sortedness=False,
+    )
+    too_late = (
+        (pl.col("discharge_start") >= pl.col("next_load_start")).fill_null(False)
+        | ((pl.col("discharge_start") - pl.col("load_end")) > _H * 24 * cfg.max_voyage_days).fill_null(False)
+    )
+    dis_cols = [c for c in dis.columns if c != "mmsi"]
+    v = v.with_columns([pl.when(too_late).then(None).otherwise(pl.col(c)).alias(c) for c in dis_cols])
+    v = v.sort(["mmsi", "load_start"]).with_row_index("_v")
+
+    # Draught evidence: the largest rise near the load, and the largest drop near the discharge.
+    dc = ev.filter((pl.col("type") == "draught_change") & pl.col("delta_m").is_not_null()).select(
+        "mmsi", pl.col("start").alias("_ds"), "delta_m", pl.col("event_id").alias("_de"))
+    win_end = pl.min_horizontal(pl.col("load_end") + _H * cfg.draught_after_load_h,
+                                pl.col("discharge_start").fill_null(pl.col("load_end") + _H * cfg.draught_after_load_h))
+    rises = (
+        v.select("_v", "mmsi", "load_start", "load_end", "discharge_start").join(dc, on="mmsi")
+        .filter((pl.col("delta_m") >= cfg.draught_rise_min_m)
+                & (pl.col("_ds") >= pl.col("load_start") - _H * cfg.draught_before_load_h) & (pl.col("_ds") <= win_end))
+        .sort("delta_m", descending=True).group_by("_v").first()
+        .select("_v", pl.col("delta_m").alias("rise_m"), pl.col("_de").alias("rise_event"))
+    )
+    drops = (
+        v.filter(pl.col("discharge_start").is_not_null()).select("_v", "mmsi", "discharge_start", "discharge_end")
+        .join(dc, on="mmsi")
+        .filter((pl.col("delta_m") <= -cfg.draught_drop_m)
+                & (pl.col("_ds") >= pl.col("discharge_start") - _H * cfg.draught_before_load_h)
+                & (pl.col("_ds") <= pl.col("discharge_end") + _H * cfg.draught_after_load_h))
+        .sort("delta_m").group_by("_v").first()
+        .select("_v", (-pl.col("delta_m")).alias("drop_m"), pl.col("_de").alias("drop_event"))
+    )
+    v = v.join(rises, on="_v", how="left").join(drops, on="_v", how="left")
+
+    # Transit evidence: every other event of the vessel between load start and discharge end.
+    transit = (
+        v.filter(pl.col("discharge_start").is_not_null())
+        .select("_v", "mmsi", "load_start", pl.col("discharge_end").fill_null(pl.col("discharge_start")).alias("_until"))
+        .join(ev.select("mmsi", "event_id", "start"), on="mmsi")
+        .filter((pl.col("start") >= pl.col("load_start")) & (pl.col("start") <= pl.col("_until")))
+        .sort("start").group_by("_v").agg(pl.col("event_id").alias("_transit"))
+    )
+    v = v.join(transit, on="_v", how="left")
+
+    # Who the vessel is and what it can carry.
+    part = vessel_particulars(store, vessels, cfg, mmsis=v["mmsi"].unique().to_list())
+    v = v.join(part, on="mmsi", how="left").join(listed, on="mmsi", how="left").with_columns(
+        flag_expr(pl.col("mmsi")).alias("flag"), pl.col("listed").fill_null(False))
+    return _cargo_and_confidence(v, cfg)
+
+
+def _cargo_and_confidence(v: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
+    res = cfg.draught_resolution_m
+    draught_m = pl.coalesce(pl.col("rise_m"), pl.col("drop_m"))
+    has_tpc = pl.col("tpc_central").is_not_null()
+    use_draught = draught_m.is_not_null() & has_tpc
+    use_capacity = ~use_draught & pl.col("dwt_central").is_not_null()
+    method = (
+        pl.when(use_draught & pl.col("rise_m").is_not_null()).then(pl.lit("draught_rise"))
+        .when(use_draught).then(pl.lit("draught_drop"))
+        .when(use_capacity).then(pl.lit("capacity"))
+        .otherwise(pl.lit("fleet_prior"))
+    )
+
+    def tonnes(end: str, d_off: float, lf: float, prior: float) -> pl.Expr:
+        return (
+            pl.when(use_draught).then(((draught_m + d_off).clip(lower_bound=0.0)) * 100.0 * pl.col(f"tpc_{end}"))
+            .when(use_capacity).then(pl.col(f"dwt_{end}") * lf)
+            .otherwise(pl.lit(prior))
+            .alias(f"tonnes_{end}")
+        )
+
+    v = v.with_columns(
+        method.alias("tonnes_method"),
+        draught_m.alias("draught_change_m"),
+        tonnes("low", -res, cfg.load_factor_low, cfg.unknown_tonnes_low),
+        tonnes("central", 0.0, cfg.load_factor_central, cfg.unknown_tonnes_central),
+        tonnes("high", res, cfg.load_factor_high, cfg.unknown_tonnes_high),
+    )
+    # Product: not observable from AIS. A DPRK tanker at a Russian oil berth is taken to load diesel (reporting
+    # on the 2024 runs), with the unknown-product range kept as low–high; elsewhere the unknown-product row.
+    assumed = (pl.col("flag") == cfg.destination_country) & (pl.col("load_country") == "RU")
+    v = v.with_columns(pl.when(assumed).then(pl.lit("refined_assumed_diesel")).otherwise(pl.lit("unknown")).alias("product"))
+    fac = {p: barrels_per_tonne(p) for p in ("refined_assumed_diesel", "unknown")}
+    for i, end in enumerate(("low", "central", "high")):
+        f = pl.when(pl.col("product") == "refined_assumed_diesel").then(fac["refined_assumed_diesel"][i]).otherwise(fac["unknown"][i])
+        v = v.with_columns((pl.col(f"tonnes_{end}") * f).alias(f"barrels_{end}"))
+
+    # Confidence: additive weights, each with the sentence that explains it.
+    parts = [
+        (~pl.col("load_inferred"), cfg.w_load_seen, pl.format("load seen in AIS at {}", pl.col("load_place"))),
+        (pl.col("load_inferred"), cfg.w_load_inferred,
+         pl.format("load inferred from an AIS gap at {} (transponder off)", pl.col("load_place"))),
+        (pl.col("discharge_kind") == "port_call", cfg.w_discharge_port,
+         pl.format("port call at {} in {}", pl.col("discharge_place"), pl.col("discharge_country"))),
+        (pl.col("discharge_kind") == "sts", cfg.w_discharge_sts,
+         pl.format("ship-to-ship encounter with MMSI {} ({}-flagged or listed)", pl.col("discharge_other_mmsi"),
+                   pl.col("discharge_country").fill_null("?"))),
+        (pl.col("discharge_kind") == "draught_drop", cfg.w_discharge_draught,
+         pl.format("draught fell {} m at sea", pl.col("discharge_delta_m").abs().round(1))),
+        (pl.col("flag") == cfg.destination_country, cfg.w_flag_dprk,
+         pl.format("vessel flagged {} by its MMSI", pl.col("flag"))),
+        (pl.col("listed"), cfg.w_listed, pl.lit("vessel on a sanctions list (screening)")),
+        (pl.col("rise_m").is_not_null(), cfg.w_draught_evidence,
+         pl.format("draught rose {} m after the load", pl.col("rise_m").round(1))),
+    ]
+    score = pl.sum_horizontal([pl.when(c.fill_null(False)).then(w).otherwise(0.0) for c, w, _ in parts])
+    reasons = pl.concat_list([pl.when(c.fill_null(False)).then(s).otherwise(None) for c, _, s in parts]).list.drop_nulls()
+    tonnage_note = (
+        pl.when(pl.col("tonnes_method") == "draught_rise").then(pl.lit("tonnes from the draught rise × TPC"))
+        .when(pl.col("tonnes_method") == "draught_drop").then(pl.lit("tonnes from the draught drop × TPC"))
+        .when(pl.col("tonnes_method") == "capacity").then(pl.format("tonnes from capacity ({}) × load factor", pl.col("capacity_source")))
+        .otherwise(pl.lit("tonnes from the DPRK tanker fleet prior (hull unknown)"))
+    )
+    v = v.with_columns(
+        score.clip(0.0, 1.0).round(3).alias("confidence"),
+        pl.concat_list(reasons, pl.concat_list(tonnage_note)).alias("_reasons"),
+        pl.concat_list(
+            pl.col("load_events"),
+            pl.col("_transit").fill_null(pl.lit([], pl.List(pl.Utf8))),
+            pl.concat_list(pl.col("discharge_event")).list.drop_nulls(),
+            pl.concat_list(pl.col("rise_event")).list.drop_nulls(),
+            pl.concat_list(pl.col("drop_event")).list.drop_nulls(),
+        ).list.unique(maintain_order=True).alias("_evidence"),
+    )
+    v = v.with_columns(
+        pl.format("case-{}-{}", pl.col("mmsi"), pl.col("load_start").dt.epoch("s")).alias("case_id"),
+        _json_list("_reasons").alias("reasons"),
+        _json_list("_evidence").alias("evidence"),
+        pl.col("list_hits").fill_null("[]"),
+        pl.col("discharge_country").alias("destination_country"),
+    )
+    return v.select([pl.col(c).cast(t) for c, t in CASES_SCHEMA.items()]).sort(["load_start", "mmsi"])
+
+
+def build_cases(store, vessels=None, cfg: CasesConfig = DEFAULTS, places=None, write: bool = True) -> pl.DataFrame:
+    """The cases (loads with a discharge) of the store's events; written to the store's `cases` table."""
+    v = voyages(store, vessels, cfg, places)
+    cases = v.filter(pl.col("discharge_kind").is_not_null())
+    if write:
+        store.replace("cases", cases)
+    return cases
+
+
+def read_cases(store) -> pl.DataFrame:
+    if not store.files("cases"):
+        raise ShadowfleetError("no cases in the store: run `shadowfleet cases` first")
+    df = store.read("cases")
+    for c, t in CASES_SCHEMA.items():
+        if c not in df.columns:
+            df = df.with_columns(pl.lit(None, t).alias(c))
+    return df
