@@ -1,0 +1,103 @@
+"""Vectorised helpers over many strings at once: character matrices, NMEA checksums, AIS 6-bit de-armouring,
+bit-field extraction and a stable 64-bit content hash.
+
+Everything works on whole columns with NumPy (no Python loop per sentence): a column of strings becomes an
+(n × width) uint8 matrix, and each AIS payload becomes a row of 60-bit words (ten 6-bit characters per word) from
+which any field is cut with shifts and masks, as ITU-R M.1371-5 lays the fields out bit by bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+# 64-bit FNV-1a: a fixed, published hash, so dup_key stays the same across polars versions and machines
+# (polars' own hash is only stable within one version).
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+
+BITS_PER_WORD = 60  # ten 6-bit characters per uint64 word
+CHARS_PER_WORD = 10
+
+
+def char_matrix(s: pl.Series, width: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Bytes of each string as rows of a zero-padded (n × width) uint8 matrix, plus each string's length."""
+    arr = s.fill_null("").cast(pl.Utf8).to_arrow()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.type != pa.large_string():
+        arr = arr.cast(pa.large_string())
+    n = len(arr)
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    lengths = np.diff(offsets)
+    if width is None:
+        width = int(lengths.max()) if n else 0
+    if n == 0 or width == 0 or data.size == 0:
+        return np.zeros((n, width), np.uint8), lengths
+    idx = offsets[:-1, None] + np.arange(width, dtype=np.int64)[None, :]
+    inside = np.arange(width)[None, :] < lengths[:, None]
+    mat = np.where(inside, data[np.minimum(idx, data.size - 1)], 0).astype(np.uint8)
+    return mat, lengths
+
+
+def xor_checksum(s: pl.Series) -> np.ndarray:
+    """NMEA 0183 checksum of each string: XOR of all its bytes (the text between '!'/'$' and '*')."""
+    mat, _ = char_matrix(s)
+    if mat.shape[1] == 0:
+        return np.zeros(mat.shape[0], np.uint8)
+    return np.bitwise_xor.reduce(mat, axis=1)
+
+
+def fnv1a(s: pl.Series) -> np.ndarray:
+    """Stable 64-bit FNV-1a hash of each string (vectorised over rows, one step per character column)."""
+    mat, lengths = char_matrix(s)
+    h = np.full(mat.shape[0], _FNV_OFFSET, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(mat.shape[1]):
+            live = lengths > j
+            stepped = (h ^ mat[:, j].astype(np.uint64)) * _FNV_PRIME
+            h = np.where(live, stepped, h)
+    return h
+
+
+def sixbit(payloads: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """De-armour AIS payloads: (n × width) 6-bit values, each payload's length in characters, and a mask of
+    payloads holding a character outside the AIS armouring alphabet (ITU-R M.1371-5 / IEC 61162-1 table)."""
+    mat, lengths = char_matrix(payloads)
+    width = mat.shape[1]
+    inside = np.arange(width)[None, :] < lengths[:, None]
+    bad_char = inside & ((mat < 48) | (mat > 119) | ((mat > 87) & (mat < 96)))
+    v = mat.astype(np.int16) - 48
+    v = np.where(v > 40, v - 8, v)
+    v = np.where(inside & ~bad_char, v, 0).astype(np.uint64)
+    return v, lengths, bad_char.any(axis=1)
+
+
+def words(values: np.ndarray, n_words: int) -> np.ndarray:
+    """Pack 6-bit values into (n × n_words) uint64 words of 60 bits, most significant first."""
+    n, width = values.shape
+    need = n_words * CHARS_PER_WORD
+    if width < need:
+        values = np.concatenate([values, np.zeros((n, need - width), np.uint64)], axis=1)
+    else:
+        values = values[:, :need]
+    shifts = (np.uint64(6) * np.arange(CHARS_PER_WORD - 1, -1, -1, dtype=np.uint64))[None, None, :]
+    return (values.reshape(n, n_words, CHARS_PER_WORD) << shifts).sum(axis=2, dtype=np.uint64)
+
+
+def field(w: np.ndarray, start: int, width: int, signed: bool = False) -> np.ndarray:
+    """Bits [start, start+width) of each payload (width ≤ 60) as int64, two's complement if ``signed``."""
+    k, off = divmod(start, BITS_PER_WORD)
+    if off + width <= BITS_PER_WORD:
+        val = (w[:, k] >> np.uint64(BITS_PER_WORD - off - width)) & np.uint64((1 << width) - 1)
+    else:
+        hi = BITS_PER_WORD - off
+        lo = width - hi
+        val = ((w[:, k] & np.uint64((1 << hi) - 1)) << np.uint64(lo)) | (w[:, k + 1] >> np.uint64(BITS_PER_WORD - lo))
+    val = val.astype(np.int64)
+    if signed:
+        val = np.where(val >= (1 << (width - 1)), val - (1 << width), val)
+    return val
