@@ -15,7 +15,6 @@ from shadowfleet.identity import (
     ship_type_category,
     ship_type_category_expr,
 )
-from conftest import shared_file
 
 
 @pytest.mark.parametrize("imo", [9596985, "9596985", "IMO 9596985", 7937317, 8691702])
@@ -36,8 +35,8 @@ def test_vectorised_imo_check_agrees_with_scalar():
     assert 0.05 < sum(got) / len(xs) < 0.15  # about one random 7-digit number in ten passes
 
 
-def test_ofac_dprk_vessel_imos_pass_as_ofac_says():
-    df = pl.read_csv(shared_file("sanctions/ofac_dprk_vessels.csv"), infer_schema_length=0)
+def test_ofac_dprk_vessel_imos_pass_as_ofac_says(shared_data):
+    df = pl.read_csv(shared_data / "sanctions/ofac_dprk_vessels.csv", infer_schema_length=0)
     with_imo = df.filter(pl.col("imo").is_not_null())
     got = with_imo.select(imo_valid_expr(pl.col("imo").cast(pl.Int64)))["imo_valid"]
     assert with_imo.height >= 100

@@ -17,7 +17,6 @@ from shadowfleet.identity import (
     mmsi_kind,
     mmsi_kind_expr,
 )
-from conftest import shared_file
 
 
 @pytest.mark.parametrize(
@@ -100,8 +99,8 @@ def test_vectorised_variants_agree_with_scalar_on_every_kind_of_number():
     assert got["mmsi_kind"].to_list() == [mmsi_kind(v) for v in values]
 
 
-def test_real_noaa_sample_is_mostly_us_ships():
-    df = pl.read_csv(shared_file("ais/aisdb_test_data_noaa_20230101.csv"), columns=["MMSI"])
+def test_real_noaa_sample_is_mostly_us_ships(shared_data):
+    df = pl.read_csv(shared_data / "ais/aisdb_test_data_noaa_20230101.csv", columns=["MMSI"])
     got = df.select(flag_expr("MMSI"), mmsi_kind_expr("MMSI"))
     ships = got.filter(pl.col("mmsi_kind") == "ship")
     assert ships.height > 0.95 * df.height
