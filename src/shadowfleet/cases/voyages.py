@@ -355,10 +355,12 @@ def _cargo_and_confidence(v: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
 
 
 def build_cases(store, vessels=None, cfg: CasesConfig = DEFAULTS, places=None, write: bool = True) -> pl.DataFrame:
-    """The cases (loads with a discharge) of the store's events; written to the store's `cases` table."""
+    """The cases (loads with a discharge) of the store's events; written to the store's `cases` table (and every
+    load, with or without a discharge, to `voyages`, which the report counts loads from)."""
     v = voyages(store, vessels, cfg, places)
     cases = v.filter(pl.col("discharge_kind").is_not_null())
     if write:
+        store.replace("voyages", v)
         store.replace("cases", cases)
     return cases
 

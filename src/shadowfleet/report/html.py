@@ -1,0 +1,423 @@
+"""One self-contained HTML report of the cases, the ledger against the cap, the evidence and the methods.
+
+Everything is inline (CSS, SVG map and timelines); the only URLs are plain-text citations. All text from the
+data is escaped with ``html.escape``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from html import escape
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from shadowfleet.cases.config import DEFAULTS, CasesConfig
+from shadowfleet.cases.ledger import cap_ledger, reported_deliveries
+from shadowfleet.cases.placeinfo import place_info
+from shadowfleet.cases.products import product_table
+from shadowfleet.cases.voyages import CASES_SCHEMA, read_cases
+from shadowfleet.errors import ShadowfleetError
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:72em;color:#1d2430;line-height:1.45}
+h1{font-size:1.6em;margin-bottom:.2em} h2{border-bottom:2px solid #c9d3e0;padding-bottom:.2em;margin-top:2em}
+p.headline{font-size:1.15em;background:#f2f5f9;border-left:5px solid #b3261e;padding:.8em 1em}
+table{border-collapse:collapse;margin:.6em 0 1.2em 0;font-size:.92em} th,td{border:1px solid #d5dce6;padding:.25em .55em;vertical-align:top}
+th{background:#eef2f7;text-align:left} td.n{text-align:right;font-variant-numeric:tabular-nums}
+.case{border:1px solid #d5dce6;border-radius:6px;padding:.4em 1em 1em 1em;margin:1em 0}
+.small{font-size:.85em;color:#556} .over{color:#b3261e;font-weight:600} code{font-size:.9em}
+svg text{font-family:inherit}
+"""
+
+_EVENT_COLOURS = {
+    "port_call": "#1f6feb", "ais_gap": "#8b949e", "encounter": "#b3261e", "loitering": "#d29922",
+    "draught_change": "#2da44e", "identity_change": "#8250df", "spoofing": "#cf222e",
+}
+
+
+def _fmt_bbl(x) -> str:
+    return "—" if x is None else f"{x:,.0f}"
+
+
+def _fmt_t(t) -> str:
+    return "—" if t is None else t.strftime("%Y-%m-%d %H:%M")
+
+
+def _period_bounds(period: str | None):
+    if period is None:
+        return None, None
+    try:
+        if len(period) == 7:
+            start = dt.datetime.strptime(period, "%Y-%m").replace(tzinfo=dt.timezone.utc)
+            end = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        elif len(period) == 4:
+            start = dt.datetime(int(period), 1, 1, tzinfo=dt.timezone.utc)
+            end = dt.datetime(int(period) + 1, 1, 1, tzinfo=dt.timezone.utc)
+        else:
+            raise ValueError
+    except ValueError:
+        raise ShadowfleetError(f"--period must be YYYY-MM or YYYY, got {period!r}") from None
+    return start, end
+
+
+def _period_label(period: str | None) -> str:
+    if period is None:
+        return "the whole store"
+    if len(period) == 7:
+        return dt.datetime.strptime(period, "%Y-%m").strftime("%B %Y")
+    return period
+
+
+def _in(col: str, start, end) -> pl.Expr:
+    return (pl.col(col) >= start) & (pl.col(col) < end)
+
+
+def _table(headers: list[str], rows: list[list], numeric: set[int] = frozenset()) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = []
+    for r in rows:
+        cells = "".join(
+            f'<td class="n">{escape(str(v))}</td>' if i in numeric else f"<td>{escape(str(v))}</td>" for i, v in enumerate(r)
+        )
+        body.append(f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _place_label(pid, names: dict) -> str:
+    if pid is None:
+        return "at sea"
+    n = names.get(pid)
+    return f"{n} ({pid})" if n else str(pid)
+
+
+# ---- map ---------------------------------------------------------------------------------------------------
+def _land_rects(lon0, lon1, lat0, lat1, proj, cell: float) -> str:
+    """Land as run-length rectangles of a coarse grid (global-land-mask, 1 km data) — no map tiles needed."""
+    try:
+        from global_land_mask import globe
+    except ImportError:  # the map still draws, without land
+        return ""
+    lats = np.arange(lat0, lat1, cell) + cell / 2
+    lons = np.arange(lon0, lon1, cell) + cell / 2
+    if lats.size * lons.size > 400_000:
+        return ""
+    glat, glon = np.meshgrid(lats, lons, indexing="ij")
+    land = globe.is_land(glat, np.where(glon > 180, glon - 360, glon))
+    rects = []
+    for i in range(land.shape[0]):
+        row = land[i]
+        if not row.any():
+            continue
+        edges = np.flatnonzero(np.diff(np.r_[0, row.astype(np.int8), 0]))
+        for a, b in zip(edges[::2], edges[1::2]):
+            x0, y0 = proj(lons[a] - cell / 2, lats[i] + cell / 2)
+            x1, y1 = proj(lons[b - 1] + cell / 2, lats[i] - cell / 2)
+            rects.append(f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0 + 0.4:.1f}" height="{y1 - y0 + 0.4:.1f}"/>')
+    return f'<g fill="#e6e1d3">{"".join(rects)}</g>'
+
+
+def _map_svg(tracks: pl.DataFrame, pts: pl.DataFrame, width: int = 860) -> str:
+    """Equirectangular map (x scaled by cos of the mid latitude) of the cases' tracks and their places."""
+    lat = pl.concat([tracks["lat"], pts["lat"]]).drop_nulls()
+    lon = pl.concat([tracks["lon"], pts["lon"]]).drop_nulls()
+    if lat.len() == 0:
+        return '<p class="small">No positions or places to draw.</p>'
+    pad = 0.3
+    lat0, lat1 = float(lat.min()) - pad, float(lat.max()) + pad
+    lon0, lon1 = float(lon.min()) - pad, float(lon.max()) + pad
+    k = np.cos(np.radians((lat0 + lat1) / 2))
+    sx = width / ((lon1 - lon0) * k)
+    height = int((lat1 - lat0) * sx) + 1
+
+    def proj(x, y):
+        return (x - lon0) * k * sx, (lat1 - y) * sx
+
+    cell = max((lon1 - lon0), (lat1 - lat0)) / 160
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+             f'role="img" aria-label="map of the cases"><rect width="100%" height="100%" fill="#f4f8fb"/>',
+             _land_rects(lon0, lon1, lat0, lat1, proj, cell)]
+    palette = ["#1f6feb", "#b3261e", "#2da44e", "#8250df", "#d29922", "#0a7e8c", "#bf3989", "#57606a"]
+    for i, ((case_id,), g) in enumerate(tracks.group_by("case_id", maintain_order=True)):
+        xy = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(*proj(g["lon"].to_numpy(), g["lat"].to_numpy())))
+        parts.append(f'<polyline fill="none" stroke="{palette[i % len(palette)]}" stroke-width="1.4" stroke-opacity=".8" '
+                     f'points="{xy}"><title>{escape(str(case_id))}</title></polyline>')
+    for r in pts.iter_rows(named=True):
+        if r["lat"] is None or r["lon"] is None:
+            continue
+        x, y = proj(r["lon"], r["lat"])
+        colour = "#b3261e" if r["role"] == "discharge" else "#1d2430"
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}"/>'
+                     f'<text x="{x + 6:.1f}" y="{y - 4:.1f}" font-size="11">{escape(r["label"])}</text>')
+    parts.append(f'<text x="6" y="{height - 6}" font-size="10" fill="#556">{lat0:.1f}–{lat1:.1f}°N, '
+                 f'{lon0:.1f}–{lon1:.1f}°E; land from global-land-mask</text></svg>')
+    return "".join(parts)
+
+
+def _timeline_svg(case: dict, events: pl.DataFrame, width: int = 860) -> str:
+    """One row per evidence event type, bars from start to end, between load start and discharge end."""
+    t0 = case["load_start"]
+    t1 = case["discharge_end"] or case["discharge_start"] or case["load_end"]
+    if events.height:
+        t0 = min(t0, events["start"].min())
+        t1 = max(t1, events["end"].max())
+    span = max((t1 - t0).total_seconds(), 3600.0)
+    types = list(dict.fromkeys(events["type"].to_list())) if events.height else []
+    row_h, left = 18, 120
+    height = row_h * (len(types) + 1) + 24
+
+    def x(t):
+        return left + (t - t0).total_seconds() / span * (width - left - 10)
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+             f'role="img" aria-label="timeline">']
+    for i, ty in enumerate(types):
+        y = 4 + i * row_h
+        parts.append(f'<text x="2" y="{y + 12}" font-size="11">{escape(ty)}</text>')
+        for r in events.filter(pl.col("type") == ty).iter_rows(named=True):
+            x0, x1 = x(r["start"]), x(r["end"] or r["start"])
+            parts.append(f'<rect x="{x0:.1f}" y="{y + 2}" width="{max(x1 - x0, 2):.1f}" height="{row_h - 6}" '
+                         f'fill="{_EVENT_COLOURS.get(ty, "#57606a")}"><title>{escape(r["event_id"])}: '
+                         f'{escape(_fmt_t(r["start"]))} → {escape(_fmt_t(r["end"]))}</title></rect>')
+    y = 4 + len(types) * row_h + 12
+    parts.append(f'<text x="{left}" y="{y}" font-size="10" fill="#556">{escape(_fmt_t(t0))} UTC</text>'
+                 f'<text x="{width - 10}" y="{y}" font-size="10" fill="#556" text-anchor="end">{escape(_fmt_t(t1))} UTC</text></svg>')
+    return "".join(parts)
+
+
+# ---- the report ----------------------------------------------------------------------------------------------
+def _voyages_table(store) -> pl.DataFrame:
+    """All loads (with or without a discharge) when `cases` wrote them, else the cases alone."""
+    if store.files("voyages"):
+        return store.read("voyages")
+    return read_cases(store)
+
+
+def _tracks(store, cases: pl.DataFrame, max_points: int = 400) -> pl.DataFrame:
+    schema = {"case_id": pl.Utf8, "lat": pl.Float64, "lon": pl.Float64}
+    if cases.height == 0 or not store.files("positions"):
+        return pl.DataFrame(schema=schema)
+    start = cases["load_start"].min() - dt.timedelta(hours=12)
+    end = cases["discharge_end"].fill_null(cases["discharge_start"]).max() + dt.timedelta(hours=12)
+    pos = store.scan("positions", start, end).filter(pl.col("mmsi").is_in(cases["mmsi"].unique().to_list())).select(
+        "mmsi", "ts", "lat", "lon").collect()
+    win = cases.select("case_id", "mmsi", "load_start", pl.col("discharge_end").fill_null(pl.col("discharge_start")).alias("_e"))
+    tr = (
+        pos.join(win, on="mmsi")
+        .filter((pl.col("ts") >= pl.col("load_start") - dt.timedelta(hours=12)) & (pl.col("ts") <= pl.col("_e") + dt.timedelta(hours=12)))
+        .filter(pl.col("lat").is_between(-90, 90) & pl.col("lon").is_between(-180, 180))
+        .sort(["case_id", "ts"])
+    )
+    # Keep at most max_points per case (every k-th position) so the file stays small.
+    tr = tr.with_columns(pl.int_range(pl.len()).over("case_id").alias("_i"), pl.len().over("case_id").alias("_n"))
+    step = (pl.col("_n") // max_points + 1)
+    return tr.filter(pl.col("_i") % step == 0).select(list(schema))
+
+
+def report_html(store, period: str | None = None, places=None, cfg: CasesConfig = DEFAULTS,
+                reported=None) -> str:
+    start, end = _period_bounds(period)
+    cases = read_cases(store)
+    voy = _voyages_table(store)
+    for c, t in CASES_SCHEMA.items():
+        if c not in voy.columns:
+            voy = voy.with_columns(pl.lit(None, t).alias(c))
+    if start is not None:
+        voy = voy.filter(_in("load_start", start, end) | _in("discharge_start", start, end).fill_null(False))
+        cases = cases.filter(_in("load_start", start, end) | _in("discharge_start", start, end).fill_null(False))
+    dest = cfg.destination_country
+    delivered = cases.filter(pl.col("destination_country") == dest)
+    if start is not None:
+        delivered = delivered.filter(_in("discharge_start", start, end))
+    info = place_info(places)
+    names = dict(zip(info["id"].to_list(), info["name"].to_list()))
+    label = _period_label(period)
+
+    # Headline
+    rep = reported_deliveries(reported)
+    if delivered.height:
+        year = int(delivered["discharge_start"].dt.year().max())
+    elif start is not None:
+        year = start.year
+    elif voy.height:
+        year = int(voy["load_start"].dt.year().max())
+    else:
+        year = dt.datetime.now(dt.timezone.utc).year
+    ledger = cap_ledger(store, year, dest, rep, cfg, cases=read_cases(store))
+    if start is not None:
+        in_period = rep.filter((pl.col("period_start") < end.date()) & (pl.col("period_end") >= start.date()))
+    else:
+        in_period = rep.filter(pl.col("period_start").dt.year() == year)
+    reported_sum = in_period["barrels"].sum() if in_period.height else 0.0
+    low, central, high = (float(delivered[f"barrels_{e}"].sum() or 0.0) for e in ("low", "central", "high"))
+    pct = central / cfg.annual_cap_bbl * 100.0
+    sentences = []
+    if voy.height:
+        top = voy.group_by("load_place").agg(pl.col("mmsi").n_unique().alias("n"),
+                                             pl.col("mmsi").filter(pl.col("flag") == dest).n_unique().alias("n_dest")).sort(
+            "n", descending=True).row(0, named=True)
+        sentences.append(f"{top['n_dest']} {dest}-flagged tanker(s) ({top['n']} vessel(s) in all) loaded at "
+                         f"{_place_label(top['load_place'], names)} in {label}")
+        ports = delivered.filter(pl.col("discharge_kind") == "port_call")
+        if ports.height:
+            tp = ports.group_by("discharge_place").agg(pl.col("mmsi").n_unique().alias("n")).sort("n", descending=True).row(0, named=True)
+            sentences.append(f"{tp['n']} discharged at {_place_label(tp['discharge_place'], names)}")
+        other = delivered.filter(pl.col("discharge_kind") != "port_call").height
+        if other:
+            sentences.append(f"{other} other delivery(ies) by ship-to-ship transfer or draught drop at sea")
+    else:
+        sentences.append(f"No loads at supplier terminals were found in {label}")
+    sentences.append(f"estimated {central:,.0f} bbl ({low:,.0f}–{high:,.0f}) delivered to {dest}, "
+                     f"{pct:.1f}% of the {cfg.annual_cap_bbl:,.0f} bbl annual cap")
+    if in_period.height:
+        sentences.append("suppliers reported " + "; ".join(
+            f"{r['supplier']} {_fmt_bbl(r['barrels'])} bbl for {r['period']}" for r in in_period.iter_rows(named=True)))
+    else:
+        sentences.append(f"suppliers reported nothing for {label} to the 1718 Committee")
+    headline = "; ".join(sentences) + "."
+
+    h = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>shadowfleet report — {escape(label)}</title>"
+         f"<style>{_CSS}</style></head><body>",
+         f"<h1>Refined petroleum to {escape(dest)}: {escape(label)}</h1>",
+         f'<p class="small">Generated {escape(_fmt_t(dt.datetime.now(dt.timezone.utc)))} UTC by shadowfleet from the store '
+         f'<code>{escape(str(store.root))}</code>; {voy.height} load(s), {cases.height} case(s).</p>',
+         f'<p class="headline">{escape(headline)}</p>']
+
+    # Loads per supplier terminal
+    h.append("<h2>Vessels loading at each supplier terminal</h2>")
+    rows = []
+    for (lp,), g in voy.sort("load_start").group_by("load_place", maintain_order=True):
+        rows.append([_place_label(lp, names), g.height, g["mmsi"].n_unique(), int(g.filter(pl.col("flag") == dest)["mmsi"].n_unique()),
+                     int(g["load_inferred"].sum()), int(g["discharge_kind"].is_not_null().sum()),
+                     ", ".join(dict.fromkeys(f"{r['name'] or '?'} ({r['mmsi']})" for r in g.iter_rows(named=True)))])
+    h.append(_table(["terminal", "loads", "vessels", f"{dest}-flagged", "dark (inferred) loads", "with a discharge", "vessels"],
+                    rows, {1, 2, 3, 4, 5}) if rows else "<p>None.</p>")
+
+    # Discharges per destination place
+    h.append(f"<h2>Discharges in {escape(dest)} and at sea</h2>")
+    rows = []
+    for (kind, dp), g in delivered.sort("discharge_start").group_by(["discharge_kind", "discharge_place"], maintain_order=True):
+        rows.append([_place_label(dp, names), kind, g.height,
+                     ", ".join(dict.fromkeys(f"{r['name'] or '?'} ({r['mmsi']})" for r in g.iter_rows(named=True))),
+                     _fmt_bbl(g["barrels_central"].sum()), f"{_fmt_bbl(g['barrels_low'].sum())}–{_fmt_bbl(g['barrels_high'].sum())}"])
+    h.append(_table(["place", "kind", "discharges", "vessels", "barrels (central)", "barrels (low–high)"], rows, {2, 4, 5})
+             if rows else "<p>None.</p>")
+
+    # Ledger
+    h.append(f"<h2>Estimated barrels against the cap and reported deliveries, {year}</h2>")
+    rows = [[r["month"], r["cases"], _fmt_bbl(r["est_central"]), f"{_fmt_bbl(r['est_low'])}–{_fmt_bbl(r['est_high'])}",
+             _fmt_bbl(r["reported"]), _fmt_bbl(r["cum_central"]), _fmt_bbl(r["cum_reported"]), f"{r['pct_cap_central']:.1f}%"]
+            for r in ledger.iter_rows(named=True)]
+    h.append(_table(["month", "cases", "estimated (central)", "estimated (low–high)", "reported", "cumulative estimate",
+                     "cumulative reported", "% of cap"], rows, {1, 2, 3, 4, 5, 6, 7}))
+    cross = []
+    for e in ("low", "central", "high"):
+        hit = ledger.filter(pl.col(f"crossed_{e}").is_not_null())
+        cross.append(f"{e}: " + (_fmt_t(hit[f'crossed_{e}'][0]) + " UTC" if hit.height else "not crossed"))
+    h.append(f"<p>Cap of {cfg.annual_cap_bbl:,.0f} bbl (UNSCR 2397 OP5) reached by the cumulative estimate — "
+             f"{escape('; '.join(cross))}.</p>")
+    yr = rep.filter(pl.col("period_start").dt.year() == year)
+    h.append("<p>Supplier reports to the 1718 Committee for the year (periods longer than a month are not placed in a month):</p>")
+    h.append(_table(["supplier", "period", "barrels", "note", "source"],
+                    [[r["supplier"], r["period"], _fmt_bbl(r["barrels"]), r["note"] or "", r["source"] or ""]
+                     for r in yr.iter_rows(named=True)], {2}) if yr.height else "<p>None reported.</p>")
+
+    # Map
+    h.append("<h2>Map of the cases</h2>")
+    ids = set(cases["load_place"].drop_nulls().to_list()) | set(cases["discharge_place"].drop_nulls().to_list())
+    pts = info.filter(pl.col("id").is_in(list(ids))).select(
+        "lat", "lon", pl.format("{} ({})", pl.col("name"), pl.col("id")).alias("label"),
+        pl.when(pl.col("id").is_in(cases["discharge_place"].drop_nulls().to_list())).then(pl.lit("discharge")).otherwise(pl.lit("load")).alias("role"))
+    h.append(_map_svg(_tracks(store, cases), pts))
+
+    # Cases
+    h.append("<h2>Cases, with evidence and timeline</h2>")
+    events = store.read("events") if store.files("events") else None
+    for c in cases.sort("load_start").iter_rows(named=True):
+        h.append(f'<div class="case" id="{escape(c["case_id"])}"><h3>{escape(c["name"] or "unnamed")} — MMSI {c["mmsi"]}'
+                 f'{" — IMO " + str(c["imo"]) if c["imo"] else ""} — flag {escape(str(c["flag"] or "?"))}</h3>')
+        hits = json.loads(c["list_hits"] or "[]")
+        h.append(_table(["", ""], [
+            ["case", c["case_id"]],
+            ["load", f"{_place_label(c['load_place'], names)}, {_fmt_t(c['load_start'])} → {_fmt_t(c['load_end'])} UTC"
+                     + (" (inferred: AIS off)" if c["load_inferred"] else " (seen)")],
+            ["discharge", f"{c['discharge_kind']} {_place_label(c['discharge_place'], names) if c['discharge_kind'] != 'draught_drop' else 'at sea'}"
+                          + (f" with MMSI {c['discharge_other_mmsi']}" if c["discharge_other_mmsi"] else "")
+                          + f", {_fmt_t(c['discharge_start'])} → {_fmt_t(c['discharge_end'])} UTC"],
+            ["tonnes", f"{_fmt_bbl(c['tonnes_central'])} ({_fmt_bbl(c['tonnes_low'])}–{_fmt_bbl(c['tonnes_high'])}) by {c['tonnes_method']}"],
+            ["barrels", f"{_fmt_bbl(c['barrels_central'])} ({_fmt_bbl(c['barrels_low'])}–{_fmt_bbl(c['barrels_high'])}), product {c['product']}"],
+            ["confidence", f"{c['confidence']:.2f}: " + "; ".join(json.loads(c["reasons"] or "[]"))],
+            ["list hits", "; ".join(f"{x.get('list_id')}: {x.get('entry_name')} (on {x.get('match_on')}, score {x.get('score')})" for x in hits) or "none"],
+        ]))
+        ev_ids = json.loads(c["evidence"] or "[]")
+        ce = events.filter(pl.col("event_id").is_in(ev_ids)).sort("start") if events is not None else pl.DataFrame()
+        if ce.height:
+            h.append(_timeline_svg(c, ce))
+            h.append(_table(["event", "type", "start (UTC)", "end (UTC)", "place", "other MMSI", "inferred"],
+                            [[r["event_id"], r["type"], _fmt_t(r["start"]), _fmt_t(r["end"]), r["place"] or "",
+                              r["other_mmsi"] or "", "yes" if r["inferred"] else ""] for r in ce.iter_rows(named=True)]))
+        h.append("</div>")
+    if cases.height == 0:
+        h.append("<p>No cases.</p>")
+
+    # Methods and caveats
+    prod = product_table()
+    h.append("<h2>Methods and caveats</h2>")
+    h.append(
+        "<p><b>Definitions.</b> A <i>load</i> is a port call at an oil berth or terminal in a supplier country "
+        f"({escape(', '.join(cfg.supplier_countries))}), seen in AIS or inferred when the transponder went silent at the "
+        "berth (an AIS gap whose ends lie at the same place). The <i>discharge</i> is the first, before the next load and "
+        f"within {cfg.max_voyage_days:g} days, of: a port call in {escape(dest)}; an encounter (≤ 0.5 km, both < 2 kn, "
+        f"≥ 2 h; Global Fishing Watch's definition) with a {escape(dest)}-flagged (MMSI MID {cfg.destination_mid}) or "
+        f"listed vessel; or a draught drop ≥ {cfg.draught_drop_m:g} m at sea. Barrels are counted in the month the "
+        "discharge starts.</p>")
+    h.append(
+        "<p><b>Cargo model.</b> Where the draught was broadcast, tonnes = draught rise × tonnes per centimetre immersion "
+        f"(TPC = L × B × C<sub>wp</sub> × {cfg.sea_water_density} / 100, C<sub>wp</sub> {cfg.waterplane_coeff_low}–"
+        f"{cfg.waterplane_coeff_high}; ±{cfg.draught_resolution_m:g} m for the 0.1 m AIS resolution). Otherwise tonnes = "
+        f"capacity × load factor {cfg.load_factor_low}–{cfg.load_factor_high} (central {cfg.load_factor_central}); capacity "
+        "from the user's vessel table, else list tonnage (or GRT × "
+        f"{cfg.grt_to_dwt_low}–{cfg.grt_to_dwt_high}), else the AIS dimensions (dwt ≈ L × B × T × C<sub>b</sub> × ρ × "
+        f"dwt/displacement, C<sub>b</sub> {cfg.block_coeff_low}–{cfg.block_coeff_high}). With nothing known of the hull, "
+        f"the DPRK fleet prior {cfg.unknown_tonnes_low:,.0f}–{cfg.unknown_tonnes_high:,.0f} t (central "
+        f"{cfg.unknown_tonnes_central:,.0f} t). Low and high ends take every low or high factor together, and totals add "
+        "the lows and the highs: the range is wide on purpose (errors are treated as fully correlated).</p>")
+    h.append("<p><b>Tonnes to barrels</b> (the product is not visible in AIS; a DPRK tanker at a Russian oil berth is "
+             "taken to load gas/diesel oil as central, with the unknown-product range as low–high):</p>")
+    h.append(_table(["product", "bbl/t low", "central", "high", "source"],
+                    [[r["product"], r["bbl_per_t_low"], r["bbl_per_t_central"], r["bbl_per_t_high"], r["source"]]
+                     for r in prod.iter_rows(named=True)], {1, 2, 3}))
+    h.append(
+        "<p><b>Confidence</b> adds weights for: load seen (" f"{cfg.w_load_seen}) or inferred ({cfg.w_load_inferred}); "
+        f"discharge by port call ({cfg.w_discharge_port}), ship-to-ship ({cfg.w_discharge_sts}) or draught drop "
+        f"({cfg.w_discharge_draught}); {escape(dest)} flag ({cfg.w_flag_dprk}); sanctions-list hit ({cfg.w_listed}); "
+        f"draught evidence ({cfg.w_draught_evidence}).</p>")
+    h.append(
+        "<p><b>What AIS cannot show.</b> Transponders switched off hide whole voyages: a load is inferred only when the "
+        "ship was seen arriving and leaving; ships that never transmit are missing (satellite imagery is needed). "
+        "Draughts are typed by crews and often not updated; DPRK tankers rarely broadcast them. MMSI flags can be false. "
+        "Identity can be laundered (another ship's IMO or name). The product and quantity are estimates, not "
+        "measurements. Reported deliveries are as quoted in the press from the 1718 Committee's table; verify against "
+        "the primary source before publishing a conclusion.</p>")
+    h.append("<p class=\"small\">Sources: UNSCR 2397 (2017) OP5; UNSCR 2375 OP11; 1718 Committee reported-deliveries "
+             "table as quoted by Yonhap, Korea Herald, KBS/Reuters, NK News; UN Statistics Division energy conversion "
+             "factors; VOA; Global Fishing Watch pipeline definitions.</p>")
+    h.append("</body></html>\n")
+    return "\n".join(h)
+
+
+def write_report(store, out: str | Path, period: str | None = None, places=None, cfg: CasesConfig = DEFAULTS,
+                 reported=None) -> Path:
+    """Write the self-contained HTML report of ``store`` (optionally one month ``YYYY-MM`` or year) to ``out``."""
+    html_text = report_html(store, period, places, cfg, reported)
+    out = Path(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.tmp")
+        tmp.write_text(html_text, encoding="utf-8")
+        tmp.replace(out)
+    except OSError as exc:
+        raise ShadowfleetError(f"cannot write the report to {out}: {exc.strerror}") from None
+    return out
