@@ -1,0 +1,95 @@
+"""Identity changes: name, IMO or call sign changing between consecutive type-5 reports of one MMSI, and one
+IMO broadcast by two MMSIs at overlapping times (identity laundering: UN Panel of Experts cases)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from shadowfleet.events.config import IdentityConfig
+from shadowfleet.events.transforms.common import empty_events, to_events
+from shadowfleet.events.transforms.positions import position_at
+
+FIELDS = ("name", "imo", "callsign")
+
+
+def _norm_text(col: str) -> pl.Expr:
+    # '@' is AIS 6-bit padding; spaces are padding or typing variants ("KUM UN SAN 3" vs "KUMUNSAN3")
+    v = pl.col(col).cast(pl.Utf8).str.replace_all(r"[@\s]", "").str.to_uppercase()
+    return pl.when(v.str.len_chars() > 0).then(v).alias(col)
+
+
+def _type5(static: pl.DataFrame) -> pl.DataFrame:
+    s = static
+    for c in FIELDS:
+        if c not in s.columns:
+            s = s.with_columns(pl.lit(None, pl.Utf8 if c != "imo" else pl.Int64).alias(c))
+    return (
+        s.filter(pl.col("msg_type") == 5)
+        .sort(["mmsi", "ts"])
+        .select(
+            "mmsi", "ts", _norm_text("name"), _norm_text("callsign"),
+            pl.when(pl.col("imo") > 0).then(pl.col("imo")).cast(pl.Int64).alias("imo"),
+            *[_shown(c) for c in ("name", "callsign")],
+        )
+        .with_columns(pl.col("imo").alias("imo_shown"))
+    )
+
+
+def _shown(col: str) -> pl.Expr:
+    """The value as a reader expects it in the details: '@' padding and outer spaces removed."""
+    v = pl.col(col).cast(pl.Utf8).str.replace_all("@", "").str.strip_chars()
+    return pl.when(v.str.len_chars() > 0).then(v).alias(f"{col}_shown")
+
+
+def find_identity_changes(
+    static: pl.DataFrame, positions: pl.DataFrame | None = None, cfg: IdentityConfig = IdentityConfig()
+) -> pl.DataFrame:
+    if static.height == 0:
+        return empty_events()
+    s = _type5(static)
+    if s.height == 0:
+        return empty_events()
+    return pl.concat([_consecutive(s, positions), _shared_imo(s, positions, cfg)])
+
+
+def _consecutive(s: pl.DataFrame, positions) -> pl.DataFrame:
+    """A field changes when its new value differs from the last value broadcast before (a missing value is no
+    change: transponders often leave IMO or call sign empty)."""
+    prev = {c: pl.col(c).forward_fill().shift(1).over("mmsi").alias(f"_{c}_prev") for c in FIELDS}
+    shown = {c: pl.col(f"{c}_shown").forward_fill().shift(1).over("mmsi").alias(f"{c}_before") for c in FIELDS}
+    s = s.with_columns(*prev.values(), *shown.values(), pl.col("ts").shift(1).over("mmsi").alias("start"))
+    diff = {c: (pl.col(c).is_not_null() & pl.col(f"_{c}_prev").is_not_null() & (pl.col(c) != pl.col(f"_{c}_prev")))
+            for c in FIELDS}
+    s = s.with_columns([d.alias(f"_{c}_changed") for c, d in diff.items()]).filter(
+        pl.any_horizontal([pl.col(f"_{c}_changed") for c in FIELDS])
+    )
+    if s.height == 0:
+        return empty_events()
+    s = s.with_columns(
+        pl.concat_list([pl.when(pl.col(f"_{c}_changed")).then(pl.lit(c)) for c in FIELDS]).list.drop_nulls()
+        .alias("changed"),
+        pl.lit("consecutive_reports").alias("reason"),
+        pl.col("ts").alias("end"),
+        *[pl.col(f"{c}_shown").alias(f"{c}_after") for c in FIELDS],
+    )
+    s = position_at(s, positions, "end")
+    return to_events(s, "identity_change", ["reason", "changed"] + [f"{c}_{w}" for c in FIELDS for w in ("before", "after")])
+
+
+def _shared_imo(s: pl.DataFrame, positions, cfg: IdentityConfig) -> pl.DataFrame:
+    spans = (
+        s.filter(pl.col("imo").is_not_null())
+        .group_by(["imo", "mmsi"])
+        .agg(pl.col("ts").min().alias("first"), pl.col("ts").max().alias("last"))
+    )
+    pairs = spans.join(spans, on="imo", suffix="_o").filter(pl.col("mmsi") != pl.col("mmsi_o"))
+    pairs = pairs.with_columns(
+        pl.max_horizontal("first", "first_o").alias("start"), pl.min_horizontal("last", "last_o").alias("end")
+    ).filter((pl.col("end") - pl.col("start")) >= dt.timedelta(hours=cfg.shared_imo_min_overlap_h))
+    if pairs.height == 0:
+        return empty_events()
+    pairs = pairs.with_columns(pl.lit("shared_imo").alias("reason"), pl.col("mmsi_o").alias("shared_with_mmsi"))
+    pairs = position_at(pairs, positions, "start")
+    return to_events(pairs, "identity_change", ["reason", "imo", "shared_with_mmsi"])

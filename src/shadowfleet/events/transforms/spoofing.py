@@ -1,0 +1,169 @@
+"""Spoofing: signs that what an MMSI broadcasts cannot be a real ship's true position or identity.
+
+Four kinds (details.kind):
+- invalid_mid: the MMSI's Maritime Identification Digits are not allocated to any state (ITU MID table via
+  shadowfleet.identity); one event spanning the MMSI's reports.
+- on_land: reports on land by the offline 1 km land mask, away from port places and with every point 1 km
+  around also on land (the mask cannot resolve quays and narrow waters); consecutive ones form one event.
+- impossible_jump: reports the segmenter discarded as noise (segment null) that lie more than 50 kn (implied)
+  and more than 1 km from the vessel's own track on both sides; consecutive ones form one event.
+- two_places: one MMSI with two long segments overlapping in time, far apart (two ships, one MMSI).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+
+from shadowfleet.events.config import SpoofingConfig
+from shadowfleet.events.placeindex import PlaceIndex
+from shadowfleet.events.transforms.common import (
+    KM_PER_NM,
+    changed,
+    empty_events,
+    ensure_sorted,
+    haversine_km,
+    hours,
+    to_events,
+    with_run_id,
+)
+
+_DETAILS = ["kind", "n_positions", "explanation"]
+
+
+def find_spoofing(
+    positions: pl.DataFrame, cfg: SpoofingConfig = SpoofingConfig(), places: PlaceIndex | None = None
+) -> pl.DataFrame:
+    """``positions``: every report (noise included, segment null) of one vessel or many, with a segment column
+    when a segmenter ran (jumps and two-places need it)."""
+    if positions.height == 0:
+        return empty_events()
+    p = ensure_sorted(positions)
+    parts = [invalid_mid(p), on_land(p, cfg, places)]
+    if "segment" in p.columns:
+        parts += [impossible_jumps(p, cfg), two_places(p, cfg)]
+    return pl.concat([x.select(["type", "mmsi", "start", "end", "lat", "lon", "place", "other_mmsi", "inferred",
+                                 "details"]) for x in parts])
+
+
+def invalid_mid(p: pl.DataFrame) -> pl.DataFrame:
+    from shadowfleet.identity import mmsi_kind_expr
+
+    bad = (
+        p.group_by("mmsi", maintain_order=True)
+        .agg(pl.col("ts").min().alias("start"), pl.col("ts").max().alias("end"), pl.col("lat").first(),
+             pl.col("lon").first(), pl.len().alias("n_positions"))
+        .filter(mmsi_kind_expr("mmsi") == "invalid")
+        .with_columns(pl.lit("invalid_mid").alias("kind"),
+                      pl.lit("MMSI has no Maritime Identification Digits allocated to a state").alias("explanation"))
+    )
+    return to_events(bad, "spoofing", _DETAILS)
+
+
+def _offset(lat: np.ndarray, lon: np.ndarray, north_km: float, east_km: float):
+    return (lat + north_km / 111.32,
+            lon + east_km / (111.32 * np.maximum(np.cos(np.radians(lat)), 0.01)))
+
+
+def on_land(p: pl.DataFrame, cfg: SpoofingConfig, places: PlaceIndex | None) -> pl.DataFrame:
+    from shadowfleet.places import on_land as land
+
+    lat, lon = p["lat"].to_numpy(), p["lon"].to_numpy()
+    flag = land(lat, lon)
+    cand = np.flatnonzero(flag)
+    if cand.size:
+        la, lo = lat[cand], lon[cand]
+        inland = np.ones(cand.size, dtype=bool)
+        m = cfg.coast_margin_km
+        for dn, de in ((m, 0), (-m, 0), (0, m), (0, -m)):
+            inland &= land(*_offset(la, lo, dn, de))
+        if places is not None and len(places):
+            # ports include quays the mask calls land; eez/zone areas cover land too and do not excuse it
+            inland &= places.smallest_containing(la, lo, ("port", "berth", "anchorage", "terminal")) < 0
+        flag[:] = False
+        flag[cand[inland]] = True
+    if not flag.any():
+        return empty_events()
+    t = p.select("mmsi", "ts", "lat", "lon").with_columns(pl.Series("_land", flag))
+    runs = (
+        with_run_id(t, changed("_land"))
+        .filter(pl.col("_land"))
+        .group_by("run", maintain_order=True)
+        .agg(pl.col("mmsi").first(), pl.col("ts").min().alias("start"), pl.col("ts").max().alias("end"),
+             pl.col("lat").mean(), pl.col("lon").mean(), pl.len().alias("n_positions"))
+        .with_columns(pl.lit("on_land").alias("kind"),
+                      pl.lit(f"positions on land more than {cfg.coast_margin_km:g} km from the coast").alias("explanation"))
+    )
+    return to_events(runs, "spoofing", _DETAILS)
+
+
+def impossible_jumps(p: pl.DataFrame, cfg: SpoofingConfig) -> pl.DataFrame:
+    good = pl.col("segment").is_not_null()
+    t = p.select("mmsi", "ts", "lat", "lon", "segment").with_columns(
+        *[pl.when(good).then(pl.col(c)).alias(f"_{c}") for c in ("ts", "lat", "lon")]
+    ).with_columns(
+        *[pl.col(f"_{c}").forward_fill().over("mmsi").alias(f"{c}_prev") for c in ("ts", "lat", "lon")],
+        *[pl.col(f"_{c}").backward_fill().over("mmsi").alias(f"{c}_next") for c in ("ts", "lat", "lon")],
+    )
+
+    def fast(side: str) -> pl.Expr:
+        km = haversine_km(pl.col("lat"), pl.col("lon"), pl.col(f"lat_{side}"), pl.col(f"lon_{side}"))
+        h = hours((pl.col("ts") - pl.col(f"ts_{side}")).abs())
+        kn = pl.when(h > 0).then(km / KM_PER_NM / h).otherwise(float("inf"))
+        return pl.when(pl.col(f"ts_{side}").is_null()).then(None).otherwise(
+            (km > cfg.min_jump_km) & (kn > cfg.max_jump_kn)
+        )
+
+    t = t.with_columns(fast("prev").alias("_fp"), fast("next").alias("_fn")).with_columns(
+        (
+            pl.col("segment").is_null()
+            & (pl.col("_fp").is_not_null() | pl.col("_fn").is_not_null())
+            & pl.col("_fp").fill_null(True)
+            & pl.col("_fn").fill_null(True)
+        ).alias("_jump"),
+        haversine_km(pl.col("lat"), pl.col("lon"), pl.col("lat_prev").fill_null(pl.col("lat_next")),
+                     pl.col("lon_prev").fill_null(pl.col("lon_next"))).alias("_km"),
+    )
+    runs = (
+        with_run_id(t, changed("_jump"))
+        .filter(pl.col("_jump"))
+        .group_by("run", maintain_order=True)
+        .agg(pl.col("mmsi").first(), pl.col("ts").min().alias("start"), pl.col("ts").max().alias("end"),
+             pl.col("lat").first(), pl.col("lon").first(), pl.len().alias("n_positions"),
+             pl.col("_km").max().round(1).alias("jump_km"))
+        .with_columns(pl.lit("impossible_jump").alias("kind"),
+                      pl.lit(f"isolated positions off the track at more than {cfg.max_jump_kn:g} kn implied speed")
+                      .alias("explanation"))
+    )
+    return to_events(runs, "spoofing", _DETAILS + ["jump_km"])
+
+
+def two_places(p: pl.DataFrame, cfg: SpoofingConfig) -> pl.DataFrame:
+    seg = (
+        p.filter(pl.col("segment").is_not_null())
+        .group_by(["mmsi", "segment"])
+        .agg(pl.col("ts").min().alias("first"), pl.col("ts").max().alias("last"), pl.col("lat").median(),
+             pl.col("lon").median(), pl.len().alias("n"))
+        .filter(pl.col("n") >= cfg.two_places_min_points)
+        .with_columns(pl.col("segment").cast(pl.Utf8))
+    )
+    pairs = seg.join(seg, on="mmsi", suffix="_o").filter(pl.col("segment") < pl.col("segment_o"))
+    pairs = pairs.with_columns(
+        pl.max_horizontal("first", "first_o").alias("start"), pl.min_horizontal("last", "last_o").alias("end"),
+        haversine_km(pl.col("lat"), pl.col("lon"), pl.col("lat_o"), pl.col("lon_o")).round(1).alias("distance_km"),
+    ).filter(
+        (hours(pl.col("end") - pl.col("start")) >= cfg.two_places_min_overlap_h)
+        & (pl.col("distance_km") > cfg.two_places_km)
+    )
+    if pairs.height == 0:
+        return empty_events()
+    pairs = pairs.with_columns(
+        pl.lit("two_places").alias("kind"),
+        pl.col("n").alias("n_positions"),
+        pl.lit("one MMSI reported by two tracks at the same time far apart").alias("explanation"),
+        pl.concat_list("segment", "segment_o").alias("segments"),
+        pl.struct(pl.col("lat_o").alias("lat"), pl.col("lon_o").alias("lon")).alias("other_position"),
+    )
+    return to_events(pairs, "spoofing", _DETAILS + ["segments", "distance_km", "other_position"])
