@@ -1,0 +1,124 @@
+"""`detect`: read positions and static reports from the store, segment the tracks, run every detector, write
+the `events` and `segments` tables (replaced on every run) and return the events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from shadowfleet.errors import ShadowfleetError
+from shadowfleet.events.config import EventsConfig, load_config
+from shadowfleet.events.placeindex import PlaceIndex
+from shadowfleet.events.transforms.common import EVENT_COLUMNS, empty_events
+from shadowfleet.events.transforms.draught import find_draught_changes
+from shadowfleet.events.transforms.encounters import find_encounters
+from shadowfleet.events.transforms.gaps import find_gaps, reception_cells
+from shadowfleet.events.transforms.identity import find_identity_changes
+from shadowfleet.events.transforms.loitering import find_loitering
+from shadowfleet.events.transforms.port_calls import find_port_calls
+from shadowfleet.events.transforms.spoofing import find_spoofing
+
+EVENT_TYPES = ("port_call", "ais_gap", "encounter", "loitering", "draught_change", "identity_change", "spoofing")
+SEGMENT_COLUMNS = ["mmsi", "ts", "lat", "lon", "sog", "segment"]
+_POSITION_COLUMNS = ["mmsi", "ts", "lat", "lon", "sog", "cog", "heading", "nav_status", "msg_type", "ais_class",
+                     "n_receivers", "dup_key", "source", "receiver"]
+
+
+def place_index(places: Any = None) -> PlaceIndex:
+    """Places for detection: a PlaceIndex, a places-stage Places, a GeoJSON path (validated by the places stage),
+    or None for the built-in gazetteer."""
+    if isinstance(places, (str, Path)):
+        from shadowfleet.places import load_places
+
+        places = load_places(places)
+    return PlaceIndex.of(places)
+
+
+def detect_events(
+    segmented: pl.DataFrame,
+    static: pl.DataFrame,
+    places: PlaceIndex,
+    cfg: EventsConfig = EventsConfig(),
+) -> pl.DataFrame:
+    """Every detector over segmented positions (segment null = noise) and static reports; no store involved."""
+    clean = segmented.filter(pl.col("segment").is_not_null()).sort(["mmsi", "ts"])
+    coverage = reception_cells(segmented, cfg.ais_gap.coverage_cell_deg)
+    parts = [
+        find_port_calls(clean, places, cfg.port_call),
+        find_gaps(clean, cfg.ais_gap, places, coverage),
+        find_encounters(clean, cfg.encounter, places),
+        find_loitering(clean, places, cfg.loitering),
+        find_draught_changes(static, clean, cfg.draught_change),
+        find_identity_changes(static, clean, cfg.identity_change),
+        find_spoofing(segmented, cfg.spoofing, places),
+    ]
+    events = pl.concat([p.select(EVENT_COLUMNS) for p in parts], how="vertical_relaxed")
+    return with_event_ids(events.sort(["mmsi", "start", "type", "other_mmsi"], nulls_last=True))
+
+
+def with_event_ids(events: pl.DataFrame) -> pl.DataFrame:
+    """Stable ids "<type>-<mmsi>-<start epoch s>[-<other_mmsi>]" (docs/CONTRACTS.md); a repeat gets "-2", "-3"…"""
+    if events.height == 0:
+        return events.with_columns(pl.lit(None, pl.Utf8).alias("event_id")).select(["event_id"] + EVENT_COLUMNS)
+    base = pl.concat_str(
+        [pl.col("type"), pl.col("mmsi").cast(pl.Utf8), (pl.col("start").dt.epoch("s")).cast(pl.Utf8)],
+        separator="-",
+    )
+    base = pl.when(pl.col("other_mmsi").is_not_null()).then(
+        pl.concat_str([base, pl.col("other_mmsi").cast(pl.Utf8)], separator="-")
+    ).otherwise(base)
+    events = events.with_columns(base.alias("event_id"))
+    n = pl.int_range(pl.len()).over("event_id")
+    events = events.with_columns(
+        pl.when(n > 0).then(pl.concat_str([pl.col("event_id"), (n + 1).cast(pl.Utf8)], separator="-"))
+        .otherwise(pl.col("event_id")).alias("event_id")
+    )
+    return events.select(["event_id"] + EVENT_COLUMNS)
+
+
+def _valid_positions(positions: pl.DataFrame) -> pl.DataFrame:
+    # ingest already rejects impossible coordinates; this guards stores written by other tools
+    return positions.filter(
+        pl.col("lat").is_between(-90, 90) & pl.col("lon").is_between(-180, 180) & pl.col("ts").is_not_null()
+        & pl.col("mmsi").is_not_null()
+    )
+
+
+def segment(positions: pl.DataFrame) -> pl.DataFrame:
+    """Positions with the tracks stage's `segment` column (null = discarded as noise)."""
+    try:
+        from shadowfleet.tracks import segment_all
+    except ImportError as exc:  # the tracks stage is a hard dependency of detection
+        raise ShadowfleetError(f"track segmentation is not available: {exc}") from None
+    if positions.height == 0:
+        return positions.with_columns(pl.lit(None, pl.Utf8).alias("segment"))
+    return segment_all(positions)
+
+
+def detect(
+    store,
+    places: Any = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    config: EventsConfig | str | Path | None = None,
+) -> pl.DataFrame:
+    """Compute all events from the store (optionally a time window) and write `events` and `segments`."""
+    cfg = config if isinstance(config, EventsConfig) else load_config(config)
+    if start is not None and end is not None and end < start:
+        raise ShadowfleetError("--end is before --start")
+    pidx = place_index(places)
+    positions = store.read("positions", start, end)
+    positions = _valid_positions(positions.select([c for c in _POSITION_COLUMNS if c in positions.columns]))
+    static = store.read("static", start, end)
+    segmented = segment(positions)
+    if "segment" not in segmented.columns:
+        raise ShadowfleetError("track segmentation returned no segment column")
+    events = detect_events(segmented, static, pidx, cfg) if segmented.height or static.height else with_event_ids(
+        empty_events()
+    )
+    store.replace("segments", segmented.select([c for c in SEGMENT_COLUMNS if c in segmented.columns]))
+    store.replace("events", events)
+    return events
