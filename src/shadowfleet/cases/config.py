@@ -24,6 +24,9 @@ class CasesConfig:
     load_place_kinds: tuple[str, ...] = ("berth", "terminal")
     # A place whose id/name carries this tag is an oil terminal wherever it is (e.g. RUVYP-OIL); ours.
     oil_terminal_tag: str = "OIL"
+    # Berths/terminals whose id or name says they handle dry cargo cannot load petroleum (e.g. RUVYP-COAL,
+    # RUVYP-CTN in the built-in gazetteer); ours.
+    dry_cargo_tags: tuple[str, ...] = ("COAL", "CTN", "CONTAINER", "GRAIN", "TIMBER", "ORE")
 
     # --- where a discharge happens --------------------------------------------------------------------------
     destination_country: str = "KP"  # UNSCR 2397 OP5 caps refined petroleum to the DPRK

@@ -125,8 +125,11 @@ def _loads(ev: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
     tag = cfg.oil_terminal_tag.upper()
     is_oil_tagged = pl.col("place").str.to_uppercase().str.contains(tag, literal=True) | pl.col("place_name").fill_null(
         "").str.to_uppercase().str.contains(tag, literal=True)
+    label = pl.concat_str(pl.col("place").fill_null(""), pl.lit(" "), pl.col("place_name").fill_null("")).str.to_uppercase()
+    dry = pl.any_horizontal([label.str.contains(t.upper(), literal=True) for t in cfg.dry_cargo_tags]) if cfg.dry_cargo_tags else pl.lit(False)
     is_load = (
         (pl.col("type") == "port_call")
+        & ~dry
         & pl.col("place").is_not_null()
         & (
             (pl.col("place_kind").is_in(list(cfg.load_place_kinds)) & pl.col("place_country").is_in(list(cfg.supplier_countries)))

@@ -1,0 +1,60 @@
+"""Capacity per vessel: user table → list tonnage → list GRT → AIS dimensions, with rejects counted."""
+
+import polars as pl
+import pytest
+
+from shadowfleet.cases import read_vessel_table, vessel_particulars
+from shadowfleet.errors import ShadowfleetError
+from casekit import static
+
+
+def _store(make_store, list_entries=None):
+    statics = [
+        static(445000001, "USER SHIP", 9000001, 100, 15, 6.0),
+        static(445000002, "LISTED TONNAGE", 7389704, 90, 14, None),
+        static(445000003, "LISTED GRT", 8106496, 80, 12, None),
+        static(445000004, "DIMS ONLY", None, 100, 15, 6.0),
+        static(445000005, "NOTHING", None, None, None, None),
+    ]
+    if list_entries is None:
+        list_entries = [
+            {"list_id": "ofac", "imo": "7389704", "mmsi": None, "tonnage": "3,003", "grt": None},
+            {"list_id": "ofac", "imo": "8106496", "mmsi": None, "tonnage": None, "grt": "962"},
+        ]
+    return make_store([], statics, list_entries=list_entries)
+
+
+def test_capacity_source_priority(make_store, tmp_path):
+    st = _store(make_store)
+    user = tmp_path / "v.csv"
+    user.write_text("IMO,MMSI,name,dwt\n9000001,,USER SHIP,\"4,500\"\n")
+    table, rejects = read_vessel_table(user)
+    assert rejects == {}
+    p = vessel_particulars(st, table).sort("mmsi")
+    assert p["capacity_source"].to_list() == ["user", "list_tonnage", "list_grt", "ais_dimensions", None]
+    assert p["dwt_central"][0] == 4500.0
+    assert p["dwt_central"][1] == 3003.0
+    assert p["dwt_low"][1] == pytest.approx(3003 * 0.9)
+    assert p["dwt_central"][2] == pytest.approx(962 * 1.6)
+    assert p["dwt_low"][2] == pytest.approx(962 * 1.5) and p["dwt_high"][2] == pytest.approx(962 * 1.7)
+    assert p["dwt_central"][3] == pytest.approx(95 * 15 * 6 * 0.8 * 1.025 * 0.75)
+    assert p["dwt_central"][4] is None
+    # TPC comes from the dimensions whatever the capacity source
+    assert p["tpc_central"][0] == pytest.approx(95 * 15 * 0.86 * 1.025 / 100)
+
+
+def test_vessel_table_bad_rows_are_counted_not_lost(tmp_path):
+    f = tmp_path / "v.csv"
+    f.write_text("imo,mmsi,dwt\n9000001,,3000\n,,2000\n9000002,,lots\n,445000009,2500\n")
+    table, rejects = read_vessel_table(f)
+    assert table.height == 2
+    assert rejects == {"no imo or mmsi": 1, "dwt missing or not a positive number": 1}
+
+
+def test_vessel_table_without_dwt_column_is_a_user_error(tmp_path):
+    f = tmp_path / "v.csv"
+    f.write_text("imo,name\n9000001,X\n")
+    with pytest.raises(ShadowfleetError, match="dwt"):
+        read_vessel_table(f)
+    with pytest.raises(ShadowfleetError, match="not found"):
+        read_vessel_table(tmp_path / "missing.csv")

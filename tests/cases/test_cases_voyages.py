@@ -1,0 +1,165 @@
+"""Chaining events into voyages: load at a supplier oil berth → transit → discharge, with tonnes and confidence."""
+
+import json
+
+import polars as pl
+import pytest
+
+from casekit import PLACES, event, static
+from shadowfleet.cases import build_cases, voyages
+from shadowfleet.errors import ShadowfleetError
+
+KP1, KP2, RU1 = 445100001, 445100002, 273100001
+
+
+def _cases(st, **kw):
+    return build_cases(st, places=PLACES, **kw)
+
+
+def test_dark_load_at_vostochny_then_chongjin_port_call_is_one_case(make_store):
+    st = make_store(
+        [
+            event("ais_gap", KP1, 0, 30),
+            event("port_call", KP1, 0, 30, place="RUVYP-OIL", inferred=True),
+            event("port_call", KP1, 60, 90, place="KPCHO"),
+        ],
+        [static(KP1, "YU SON", 8691702, 100, 15, None)],
+    )
+    c = _cases(st)
+    assert c.height == 1
+    r = c.row(0, named=True)
+    assert (r["load_place"], r["load_inferred"], r["discharge_kind"], r["discharge_place"]) == ("RUVYP-OIL", True, "port_call", "KPCHO")
+    assert (r["flag"], r["imo"], r["name"], r["destination_country"]) == ("KP", 8691702, "YU SON", "KP")
+    assert r["tonnes_method"] == "capacity" and r["product"] == "refined_assumed_diesel"
+    assert r["tonnes_central"] == pytest.approx(r["dwt_central"] * 0.85)
+    assert r["barrels_central"] == pytest.approx(r["tonnes_central"] * 7.45)
+    assert r["barrels_low"] < r["barrels_central"] < r["barrels_high"]
+    ev = json.loads(r["evidence"])
+    assert ev[0].startswith("port_call-445100001") and any(e.startswith("ais_gap") for e in ev)
+    assert 0 < r["confidence"] <= 1
+    assert any("inferred" in s for s in json.loads(r["reasons"]))
+    # stored for evaluate and report
+    assert st.read("cases").height == 1
+
+
+def test_draught_rise_after_load_gives_tonnes_from_tpc(make_store):
+    st = make_store(
+        [
+            event("port_call", KP1, 0, 20, place="RUVYP-OIL"),
+            event("draught_change", KP1, 26, 26, **{"from": 3.5, "to": 6.0}),
+            event("port_call", KP1, 50, 70, place="KPCHO"),
+        ],
+        [static(KP1, "A", None, 100, 15, 6.0)],
+    )
+    r = _cases(st).row(0, named=True)
+    tpc = 95 * 15 * 0.86 * 1.025 / 100
+    assert r["tonnes_method"] == "draught_rise" and r["draught_change_m"] == pytest.approx(2.5)
+    assert r["tonnes_central"] == pytest.approx(250 * tpc)
+    assert r["tonnes_low"] == pytest.approx(240 * 95 * 15 * 0.82 * 1.025 / 100)
+    assert r["tonnes_high"] == pytest.approx(260 * 95 * 15 * 0.90 * 1.025 / 100)
+    assert "draught_change-445100001" in r["evidence"]
+
+
+def test_sts_with_dprk_vessel_and_draught_drop_at_sea_are_discharges(make_store):
+    st = make_store(
+        [
+            # a Russian tanker loads and meets a DPRK tanker at sea (only one encounter row stored)
+            event("port_call", RU1, 0, 20, place="RUVYP-OIL"),
+            event("encounter", KP2, 40, 45, other=RU1),
+            # a DPRK tanker loads then drops draught at sea
+            event("port_call", KP1, 0, 20, place="RUVYP-OIL"),
+            event("draught_change", KP1, 70, 70, delta_m=-2.0),
+        ],
+    )
+    c = _cases(st).sort("mmsi")
+    assert c["discharge_kind"].to_list() == ["sts", "draught_drop"]  # RU1 < KP1
+    sts = c.filter(pl.col("mmsi") == RU1).row(0, named=True)
+    assert sts["discharge_other_mmsi"] == KP2 and sts["destination_country"] == "KP"
+    # a Russian-flagged ship: unknown product, fleet prior (no dimensions at all)
+    assert sts["product"] == "unknown" and sts["tonnes_method"] == "fleet_prior"
+    drop = c.filter(pl.col("mmsi") == KP1).row(0, named=True)
+    assert drop["discharge_place"] is None and drop["tonnes_method"] == "fleet_prior"
+
+
+def test_encounter_with_unlisted_foreign_vessel_is_not_a_discharge_but_listed_is(make_store):
+    evs = [event("port_call", RU1, 0, 20, place="RUVYP-OIL"), event("encounter", RU1, 40, 45, other=636000001)]
+    assert _cases(make_store(evs)).height == 0
+
+
+def test_listed_partner_makes_an_sts_discharge_and_hits_are_reported(make_store, tmp_path):
+    from shadowfleet.store import Store
+
+    evs = [event("port_call", RU1, 0, 20, place="RUVYP-OIL"), event("encounter", RU1, 40, 45, other=636000001)]
+    screening = {"mmsi": [636000001, RU1], "list_id": ["ofac", "ofac"], "entry_id": ["1", "2"],
+                 "entry_name": ['NEW "KONAN"', "PATRIOT"], "match_on": ["imo", "name"], "score": [100.0, 70.0],
+                 "laundering_suspected": [False, False]}
+    c = _cases(make_store(evs, screening=screening))
+    assert c.height == 1 and c["discharge_kind"][0] == "sts"
+    # the vessel's own weak name match (score 70) is not a list hit
+    assert json.loads(c["list_hits"][0]) == []
+
+
+def test_discharge_after_the_next_load_or_too_late_is_not_chained(make_store):
+    st = make_store(
+        [
+            event("port_call", KP1, 0, 20, place="RUVYP-OIL"),
+            event("port_call", KP1, 100, 120, place="RUVYP-OIL"),
+            event("port_call", KP1, 150, 160, place="KPCHO"),
+            event("port_call", KP2, 0, 20, place="RUVYP-OIL"),
+            event("port_call", KP2, 20 + 24 * 21, 20 + 24 * 22, place="KPCHO"),
+        ],
+    )
+    v = voyages(st, places=PLACES).sort(["mmsi", "load_start"])
+    assert v["discharge_kind"].to_list() == [None, "port_call", None]
+    c = _cases(st)
+    assert c.height == 1 and c["load_start"][0].hour == 4  # the second load (T0 + 100 h)
+
+
+def test_seen_and_inferred_calls_over_one_stay_merge_into_one_load(make_store):
+    st = make_store(
+        [
+            event("port_call", KP1, 0, 5, place="RUVYP-OIL"),
+            event("port_call", KP1, 8, 30, place="RUVYP-OIL", inferred=True),
+            event("port_call", KP1, 60, 70, place="KPRJN"),
+        ],
+    )
+    c = _cases(st)
+    assert c.height == 1 and not c["load_inferred"][0]
+    assert (c["load_end"][0] - c["load_start"][0]).total_seconds() == 30 * 3600
+    assert json.loads(c["evidence"][0])[:2] == ["port_call-445100001-1709769600", "port_call-445100001-1709798400"]
+
+
+def test_dry_cargo_terminals_and_destination_berths_are_not_loads(make_store):
+    places = pl.concat([PLACES, pl.DataFrame({"id": ["RUVYP-COAL"], "name": ["Vostochny coal terminal"], "kind": ["terminal"],
+                                              "country": ["RU"], "lat": [42.74], "lon": [133.06]})])
+    st = make_store([event("port_call", KP1, 0, 20, place="RUVYP-COAL"), event("port_call", KP1, 40, 50, place="KPCHO")])
+    assert build_cases(st, places=places).height == 0
+
+
+def test_confidence_ranks_seen_port_call_with_draught_above_inferred_draught_drop(make_store):
+    st = make_store(
+        [
+            event("port_call", KP1, 0, 20, place="RUVYP-OIL"),
+            event("draught_change", KP1, 22, 22, delta_m=2.0),
+            event("port_call", KP1, 50, 60, place="KPCHO"),
+            event("port_call", RU1, 0, 20, place="RUVYP-OIL", inferred=True),
+            event("draught_change", RU1, 50, 50, delta_m=-2.0),
+        ],
+    )
+    c = _cases(st)
+    hi = c.filter(pl.col("mmsi") == KP1)["confidence"][0]
+    lo = c.filter(pl.col("mmsi") == RU1)["confidence"][0]
+    assert hi == pytest.approx(0.25 + 0.30 + 0.15 + 0.15) and lo == pytest.approx(0.15 + 0.15)
+
+
+def test_store_without_events_is_a_user_error(tmp_path):
+    from shadowfleet.store import Store
+
+    with pytest.raises(ShadowfleetError, match="detect"):
+        build_cases(Store(tmp_path / "empty"))
+
+
+def test_builtin_gazetteer_place_ids_are_understood(make_store):
+    st = make_store([event("port_call", KP1, 0, 20, place="RUVYP-OIL"), event("port_call", KP1, 40, 50, place="KPCHO-OIL")])
+    c = build_cases(st)  # built-in gazetteer
+    assert c.height == 1 and c["destination_country"][0] == "KP"
