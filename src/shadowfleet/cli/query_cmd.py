@@ -72,7 +72,10 @@ def _emit(text: str, out_file: Path | None, quiet: bool, what: str) -> None:
         raise ShadowfleetError(f"--out: directory does not exist: {out_file.parent}")
     if out_file.is_dir():
         raise ShadowfleetError(f"--out: is a directory: {out_file}")
-    out_file.write_text(text, encoding="utf-8")
+    try:
+        out_file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ShadowfleetError(f"--out: cannot write {out_file}: {exc.strerror}") from None
     if not quiet:
         console.print(f"wrote {what} to {out_file}")
 
@@ -264,7 +267,8 @@ def stats_cmd(
         return
     screen = _screen()
     for key, df in tables.items():
-        t = Table(title=_STATS_TITLES.get(key, key))
+        title = _STATS_TITLES.get(key, key)
+        t = Table(title=title, min_width=len(title))  # a title wrapped over three lines is hard to read
         for col in df.columns:
             t.add_column(col, justify="right" if df.schema[col].is_numeric() else "left")
         for row in df.iter_rows():
