@@ -1,3 +1,66 @@
-"""Commands of this stage (filled in by its owner)."""
+"""`shadowfleet ingest`: a thin shell over shadowfleet.ingest.ingest."""
 
-from shadowfleet.cli import app  # noqa: F401
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from shadowfleet.cli import app
+from shadowfleet.cli.common import QuietOpt, console, out
+
+
+@app.command("ingest")
+def ingest_cmd(
+    paths: List[Path] = typer.Argument(..., help="AIS files or directories (gzip, bz2 and zip are read transparently)."),
+    store: Path = typer.Option(..., "--store", "-s", help="Store directory (created if absent)."),
+    fmt: str = typer.Option("auto", "--format", "-f", help="auto, nmea, csv or jsonl (auto detects per file)."),
+    source: Optional[str] = typer.Option(None, "--source", help="Source name stored with each report (default: file name)."),
+    time_from: Optional[str] = typer.Option(
+        None, "--time-from",
+        help="For NMEA with no time at all: an ISO time given to every message, or 'mtime' (the file's modification time).",
+    ),
+    columns: Optional[str] = typer.Option(
+        None, "--columns", help="Generic CSV mapping, e.g. mmsi=MMSI,ts=time,lat=y,lon=x,sog=speed."
+    ),
+    batch_lines: Optional[int] = typer.Option(None, "--batch-lines", help="Lines per batch (default 500000)."),
+    quiet: bool = QuietOpt,
+) -> None:
+    """Decode AIS files (NMEA, CSV, JSON lines) into the store; already ingested files are skipped."""
+    from shadowfleet.ingest import ingest
+
+    if quiet:
+        report = ingest(paths, store, fmt=fmt, source=source, time_from=time_from, columns=columns,
+                        batch_lines=batch_lines)
+    else:
+        with Progress(TextColumn("{task.description}"), BarColumn(bar_width=None), TextColumn("{task.fields[lines]} lines"),
+                      TimeElapsedColumn(), console=console, transient=True) as bar:
+            task = bar.add_task("ingest", total=None, lines=0)
+
+            def progress(file_report, lines_done):
+                bar.update(task, description=Path(file_report.path).name, lines=f"{lines_done:,}")
+
+            report = ingest(paths, store, fmt=fmt, source=source, time_from=time_from, columns=columns,
+                            batch_lines=batch_lines, progress=progress)
+    if quiet:
+        return
+    table = Table(title=f"ingest into {store}")
+    for col in ("file", "format", "positions", "static", "base st.", "aids", "rejected", "s"):
+        table.add_column(col, justify="right" if col not in ("file", "format") else "left")
+    for f in report.files:
+        if f.skipped_already_ingested:
+            table.add_row(Path(f.path).name, "already ingested", "", "", "", "", "", "")
+            continue
+        a = f.accepted
+        table.add_row(Path(f.path).name, f.format, f"{a['positions']:,}", f"{a['static']:,}",
+                      f"{a['base_stations']:,}", f"{a['aids']:,}", f"{f.n_rejected:,}", f"{f.seconds:.2f}")
+    out.print(table)
+    for f in report.files:
+        notes = [f"{k} {v:,}" for k, v in sorted(f.rejected.items())]
+        notes += [f"{k} {v:,} (kept)" for k, v in sorted(f.flagged.items())]
+        notes += [f"skipped {k} {v:,}" for k, v in sorted(f.skipped.items())]
+        if notes:
+            out.print(f"{Path(f.path).name}: " + ", ".join(notes))

@@ -286,7 +286,8 @@ def _ingest_one(inp, st, fmt, source, time_from, mapping, n_lines, progress, cfg
         kind = fmt if fmt != "auto" else _detect_or_fail(head, inp.name)
         rep.format = kind
         lines_iter = itertools.chain(head, fh)
-        ctx = _Context(inp, st, src, sha, rep, cfg, now, _time_from(time_from, inp), time_from is not None)
+        tf = _time_from(time_from, inp) if kind == "nmea" else None
+        ctx = _Context(inp, st, src, sha, rep, cfg, now, tf, tf is not None)
         try:
             if kind == "nmea":
                 _run_nmea(ctx, lines_iter, n_lines, progress)
@@ -374,7 +375,9 @@ def _run_nmea(ctx: _Context, lines: Iterator[str], n_lines: int, progress) -> No
                 ctx.rep.skipped[k] = ctx.rep.skipped.get(k, 0) + v
         if not checked_time and b.messages.height:
             checked_time = True
-            if b.timed == 0 and not ctx.time_from_given:
+            if b.timed > 0:
+                ctx.time_from = None  # the file has its own times: --time-from is only for files with none
+            elif not ctx.time_from_given:
                 raise ShadowfleetError(
                     f"{ctx.inp.name}: the sentences carry no time (no tag block c:, $PGHP line, RMC fix or time "
                     "prefix); give --time-from ISO-TIME or --time-from mtime")
