@@ -128,7 +128,7 @@ def cap_ledger(store, year: int, country: str = "KP", reported: str | Path | pl.
     ).with_columns((pl.col("cum_central") / pl.col("cap") * 100.0).alias("pct_cap_central"))
     cross = cap_crossings(cases, cfg.annual_cap_bbl)
     for e, t in cross.items():
-        m = t.strftime("%Y-%m") if t else None
+        m = t.strftime("%Y-%m") if t else ""
         led = led.with_columns(
-            pl.when(pl.col("month") == m).then(pl.lit(t, dtype=pl.Datetime("us", "UTC"))).otherwise(None).alias(f"crossed_{e}"))
+            pl.when(pl.col("month") == pl.lit(m)).then(pl.lit(t, dtype=pl.Datetime("us", "UTC"))).otherwise(None).alias(f"crossed_{e}"))
     return led

@@ -247,10 +247,13 @@ def report_html(store, period: str | None = None, places=None, cfg: CasesConfig 
         year = dt.datetime.now(dt.timezone.utc).year
     ledger = cap_ledger(store, year, dest, rep, cfg, cases=read_cases(store))
     if start is not None:
-        in_period = rep.filter((pl.col("period_start") < end.date()) & (pl.col("period_end") >= start.date()))
+        # reports wholly inside the period, and those of longer periods that overlap it (said apart)
+        in_period = rep.filter((pl.col("period_start") >= start.date()) & (pl.col("period_end") < end.date()))
+        around = rep.filter((pl.col("period_start") < end.date()) & (pl.col("period_end") >= start.date())
+                            & ~((pl.col("period_start") >= start.date()) & (pl.col("period_end") < end.date())))
     else:
         in_period = rep.filter(pl.col("period_start").dt.year() == year)
-    reported_sum = in_period["barrels"].sum() if in_period.height else 0.0
+        around = rep.clear()
     low, central, high = (float(delivered[f"barrels_{e}"].sum() or 0.0) for e in ("low", "central", "high"))
     pct = central / cfg.annual_cap_bbl * 100.0
     sentences = []
@@ -276,6 +279,9 @@ def report_html(store, period: str | None = None, places=None, cfg: CasesConfig 
             f"{r['supplier']} {_fmt_bbl(r['barrels'])} bbl for {r['period']}" for r in in_period.iter_rows(named=True)))
     else:
         sentences.append(f"suppliers reported nothing for {label} to the 1718 Committee")
+    if around.height:
+        sentences.append("reports covering longer periods: " + "; ".join(
+            f"{r['supplier']} {_fmt_bbl(r['barrels'])} bbl for {r['period']}" for r in around.iter_rows(named=True)))
     headline = "; ".join(sentences) + "."
 
     h = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>shadowfleet report — {escape(label)}</title>"

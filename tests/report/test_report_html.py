@@ -1,0 +1,108 @@
+"""The HTML report: self-contained (nothing loaded from the network), escaped, and telling the cases' story."""
+
+import datetime as dt
+import json
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cases"))
+from casekit import PLACES, T0, event, static  # noqa: E402
+
+from shadowfleet.cases import build_cases  # noqa: E402
+from shadowfleet.report import write_report  # noqa: E402
+from shadowfleet.store import Store  # noqa: E402
+
+KP1, KP2 = 445100001, 445100002
+
+
+class _Loads(HTMLParser):
+    """Every attribute that would make a browser fetch something."""
+
+    def __init__(self):
+        super().__init__()
+        self.fetches, self.tags, self.text = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        a = dict(attrs)
+        for key in ("src", "srcset", "data", "poster", "background"):
+            if a.get(key):
+                self.fetches.append((tag, key, a[key]))
+        if tag == "link" and a.get("href"):
+            self.fetches.append((tag, "href", a["href"]))
+        if a.get("style") and "url(" in a["style"]:
+            self.fetches.append((tag, "style", a["style"]))
+        if tag in ("image", "use") and (a.get("href") or a.get("xlink:href")):
+            self.fetches.append((tag, "href", a.get("href") or a.get("xlink:href")))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+@pytest.fixture
+def store(tmp_path):
+    st = Store(tmp_path / "store")
+    st.replace("events", pl.DataFrame([
+        event("ais_gap", KP1, 0, 30),
+        event("port_call", KP1, 0, 30, place="RUVYP-OIL", inferred=True),
+        event("port_call", KP1, 60, 90, place="KPCHO"),
+        event("port_call", KP2, 10, 40, place="RUVYP-OIL", inferred=True),
+        event("port_call", KP2, 300, 320, place="KPNAM"),  # discharged 13 days later: still March
+    ], schema_overrides={"other_mmsi": pl.Int64}))
+    st.append("static", pl.DataFrame([static(KP1, "<script>alert(1)</script>", 8691702, 100, 15, None),
+                                      static(KP2, "RYE SONG GANG 1", 7389704, 95, 14, None)]))
+    # a straight track Vostochny → Chongjin for the map
+    n = 50
+    st.append("positions", pl.DataFrame({
+        "mmsi": [KP1] * n,
+        "ts": [T0 + dt.timedelta(hours=30 + i * 0.6) for i in range(n)],
+        "lat": [42.74 - i * (0.97 / n) for i in range(n)],
+        "lon": [133.06 - i * (3.24 / n) for i in range(n)],
+        "dup_key": list(range(n)),
+    }))
+    build_cases(st, places=PLACES)
+    return st
+
+
+def test_report_is_self_contained_and_escapes_text(store, tmp_path):
+    out = write_report(store, tmp_path / "r.html", period="2024-03", places=PLACES)
+    html_text = out.read_text(encoding="utf-8")
+    p = _Loads()
+    p.feed(html_text)
+    assert p.fetches == []
+    assert "script" not in p.tags and "iframe" not in p.tags
+    assert "http://" not in html_text.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in html_text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html_text
+    assert "svg" in p.tags and "polyline" in p.tags
+
+
+def test_headline_counts_loads_discharges_and_barrels(store, tmp_path):
+    html_text = write_report(store, tmp_path / "r.html", period="2024-03", places=PLACES).read_text(encoding="utf-8")
+    p = _Loads()
+    p.feed(html_text)
+    text = " ".join(p.text)
+    cases = store.read("cases")
+    central = cases["barrels_central"].sum()
+    assert "2 KP-flagged tanker(s)" in text and "Vostochny oil berth (RUVYP-OIL)" in text
+    assert "1 discharged at Chongjin (KPCHO)" in text
+    assert f"estimated {central:,.0f} bbl" in text
+    assert f"{central / 500_000 * 100:.1f}% of the 500,000 bbl annual cap" in text
+    assert "suppliers reported nothing for March 2024" in text
+    for cid in cases["case_id"]:
+        assert f'id="{cid}"' in html_text
+    assert "Methods and caveats" in text and "What AIS cannot show" in text
+
+
+def test_period_outside_the_cases_reports_none_and_bad_period_is_a_user_error(store, tmp_path):
+    from shadowfleet.errors import ShadowfleetError
+
+    text = write_report(store, tmp_path / "r.html", period="2024-06", places=PLACES).read_text(encoding="utf-8")
+    assert "No loads at supplier terminals were found in June 2024" in text
+    with pytest.raises(ShadowfleetError, match="period"):
+        write_report(store, tmp_path / "r.html", period="March")
+    text = write_report(store, tmp_path / "r.html", period="2024-01", places=PLACES).read_text(encoding="utf-8")
+    assert "RU 15,279 bbl for 2024-01" in text
