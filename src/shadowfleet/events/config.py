@@ -32,7 +32,9 @@ class PortCallConfig:
 @dataclass(frozen=True)
 class GapConfig:
     min_gap_h: float = 6.0  # GFW pipe-gaps: > 6 h between consecutive positions
-    coverage_cell_deg: float = 0.5  # ours: coarse reception cell (~50 km); receivers reach ~40 nm
+    # ours: reception cell ~28 km; with its 8 neighbours "near" means within ~28-55 km (a shore receiver reaches
+    # ~40 nm = 74 km at sea)
+    coverage_cell_deg: float = 0.25
     max_speed_kn: float = 15.0  # ours: a loaded product tanker seldom sustains more than ~15 kn
     detour_factor: float = 1.3  # ours: great-circle x 1.3 stands in for the sea route (searoute is too slow per gap)
     nearest_max_km: float = 50.0  # ours: a place farther than this from a gap end is not "near" it

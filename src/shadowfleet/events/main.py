@@ -87,15 +87,13 @@ def _valid_positions(positions: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def segment(positions: pl.DataFrame) -> pl.DataFrame:
+def segment(positions: pl.DataFrame, tracks_cfg=None) -> pl.DataFrame:
     """Positions with the tracks stage's `segment` column (null = discarded as noise)."""
-    try:
-        from shadowfleet.tracks import segment_all
-    except ImportError as exc:  # the tracks stage is a hard dependency of detection
-        raise ShadowfleetError(f"track segmentation is not available: {exc}") from None
+    from shadowfleet.tracks import TracksConfig, prepare, segment_all
+
     if positions.height == 0:
         return positions.with_columns(pl.lit(None, pl.Utf8).alias("segment"))
-    return segment_all(positions)
+    return segment_all(prepare(positions), tracks_cfg or TracksConfig())
 
 
 def detect(
@@ -107,13 +105,19 @@ def detect(
 ) -> pl.DataFrame:
     """Compute all events from the store (optionally a time window) and write `events` and `segments`."""
     cfg = config if isinstance(config, EventsConfig) else load_config(config)
+    tracks_cfg = None
+    if isinstance(config, (str, Path)):
+        from shadowfleet.config import load_overrides
+        from shadowfleet.tracks import tracks_config
+
+        tracks_cfg = tracks_config(load_overrides(config))
     if start is not None and end is not None and end < start:
         raise ShadowfleetError("--end is before --start")
     pidx = place_index(places)
     positions = store.read("positions", start, end)
     positions = _valid_positions(positions.select([c for c in _POSITION_COLUMNS if c in positions.columns]))
     static = store.read("static", start, end)
-    segmented = segment(positions)
+    segmented = segment(positions, tracks_cfg)
     if "segment" not in segmented.columns:
         raise ShadowfleetError("track segmentation returned no segment column")
     events = detect_events(segmented, static, pidx, cfg) if segmented.height or static.height else with_event_ids(

@@ -55,7 +55,14 @@ def resample(track: pl.DataFrame, cfg: EncounterConfig = EncounterConfig(), slow
         pl.col("lat").alias("lat0"), nxt[1].alias("lat1"),
         pl.col("lon").alias("lon0"), nxt[2].alias("lon1"),
         pl.col("sog").cast(pl.Float64).alias("sog0"), nxt[3].cast(pl.Float64).alias("sog1"),
-    ).filter(pl.col("t1").is_not_null() & (pl.col("t1") > pl.col("t0")) & (pl.col("t1") - pl.col("t0") <= max_gap))
+    )
+    # the last report of a track, or the last before a long silence, pairs with itself (1 µs later), so it
+    # still yields its own grid time when it falls on one; nothing is interpolated across the silence
+    alone = pl.col("t1").is_null() | (pl.col("t1") - pl.col("t0") > max_gap)
+    p = p.with_columns(
+        pl.when(alone).then(pl.col("t0") + 1).otherwise(pl.col("t1")).alias("t1"),
+        *[pl.when(alone).then(pl.col(f"{c}0")).otherwise(pl.col(f"{c}1")).alias(f"{c}1") for c in ("lat", "lon", "sog")],
+    ).filter(pl.col("t1") > pl.col("t0"))
     implied = (
         haversine_km(pl.col("lat0"), pl.col("lon0"), pl.col("lat1"), pl.col("lon1"))
         / KM_PER_NM / ((pl.col("t1") - pl.col("t0")).cast(pl.Float64) / 3.6e9)

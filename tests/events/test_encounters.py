@@ -1,0 +1,81 @@
+"""Encounters on the common 10-min grid."""
+
+import json
+
+import polars as pl
+
+from helpers import ANCH, SEA, T0, offset_km, places, sail, still, track
+from shadowfleet.events.config import EncounterConfig
+from shadowfleet.events.transforms.encounters import encounter_pairs, find_encounters, resample
+
+P = places()
+MEET = (41.1, 131.15)  # inside the STS area
+
+
+def pair(a_pts, b_pts):
+    return pl.concat([track(1, a_pts), track(2, b_pts)])
+
+
+def test_side_by_side_for_hours_is_one_encounter_reported_for_each_vessel():
+    b = offset_km(MEET, 0.2, 0.2)
+    ev = find_encounters(pair(still(0, 300, *MEET), still(0, 300, *b)), places=P)
+    assert ev.select("mmsi", "other_mmsi").rows() == [(1, 2), (2, 1)]
+    row = ev.row(0, named=True)
+    assert row["start"] == T0 and (row["end"] - row["start"]).total_seconds() == 300 * 60
+    d = json.loads(row["details"])
+    assert d["place"] == "STS" and abs(d["median_distance_km"] - 0.283) < 0.01
+    assert row["place"] is None  # the place column is for port calls
+
+
+def test_encounter_inside_an_anchorage_is_kept_with_the_place():
+    b = offset_km(ANCH, -0.3, 0.1)
+    ev = find_encounters(pair(still(0, 200, *ANCH), still(0, 200, *b)), places=P)
+    assert ev.height == 2 and json.loads(ev["details"][0])["place"] == "PORT-ANCH"
+
+
+def test_vessels_passing_at_speed_are_no_encounter():
+    a = sail(0, 300, SEA, MEET, every=1, sog=9.0)
+    b = sail(0, 300, offset_km(SEA, 0.1, 0), offset_km(MEET, 0.1, 0), every=1, sog=9.0)  # 100 m apart, moving
+    assert find_encounters(pair(a, b)).height == 0
+
+
+def test_too_far_apart_or_too_short_is_no_encounter():
+    assert find_encounters(pair(still(0, 300, *MEET), still(0, 300, *offset_km(MEET, 0.6, 0)))).height == 0
+    assert find_encounters(pair(still(0, 110, *MEET), still(0, 110, *offset_km(MEET, 0.1, 0)))).height == 0
+    assert find_encounters(pair(still(0, 120, *MEET), still(0, 120, *offset_km(MEET, 0.1, 0)))).height == 2
+
+
+def test_pairs_straddling_cell_edges_are_found():
+    # points placed on either side of many row/column edges: the neighbour expansion must find every pair
+    cfg = EncounterConfig()
+    rows = []
+    for i, (dn, de) in enumerate([(0.45, 0), (0, 0.45), (0.3, 0.3), (-0.3, 0.3), (0.01, -0.49)]):
+        base = (41.0 + i * 0.0531, 131.0 + i * 0.0747)  # pairs ~7 km apart; offsets vary
+        other = offset_km(base, dn, de)
+        rows.append({"mmsi": 10 + 2 * i, "t": 0, "lat": base[0], "lon": base[1], "sog": 0.0})
+        rows.append({"mmsi": 11 + 2 * i, "t": 0, "lat": other[0], "lon": other[1], "sog": 0.0})
+    found = encounter_pairs(pl.DataFrame(rows), cfg)
+    assert sorted(found.select("mmsi", "other_mmsi").rows()) == [(10 + 2 * i, 11 + 2 * i) for i in range(5)]
+
+
+def test_resampling_does_not_bridge_a_long_silence():
+    pts = still(0, 60, *MEET, every=10) + still(180, 240, *MEET, every=10)  # 2 h silence
+    grid = resample(track(1, pts))
+    minutes = sorted((grid["t"] // 60_000_000 - int(T0.timestamp()) // 60).to_list())
+    assert minutes == [0, 10, 20, 30, 40, 50, 60, 180, 190, 200, 210, 220, 230, 240]
+
+
+def test_silence_in_the_middle_splits_the_encounter():
+    b = offset_km(MEET, 0.1, 0)
+    a_pts = still(0, 150, *MEET, every=10) + still(300, 450, *MEET, every=10)
+    b_pts = still(0, 450, *b, every=10)
+    ev = find_encounters(pair(a_pts, b_pts))
+    assert ev.filter(pl.col("mmsi") == 1).height == 2
+
+
+def test_interpolated_speed_decides_slowness():
+    # b slows from 6 kn to 0: only grid points where the interpolated SOG is below 2 kn count
+    a = still(0, 300, *MEET, every=10)
+    b = [(t, *offset_km(MEET, 0.1, 0), max(0.0, 6.0 - t / 10.0)) for t in range(0, 301, 10)]
+    ev = find_encounters(pair(a, b))
+    assert ev.height == 2 and (ev["start"][0] - T0).total_seconds() / 60 == 50  # first grid time with SOG < 2

@@ -1,0 +1,113 @@
+"""Port calls on constructed tracks with known answers."""
+
+import json
+
+import polars as pl
+
+from helpers import ANCH, BERTH, SEA, T0, offset_km, places, sail, still, track
+from shadowfleet.events.config import PortCallConfig
+from shadowfleet.events.transforms.port_calls import find_port_calls
+from shadowfleet.events.transforms.stops import find_stops
+
+P = places()
+
+
+def minutes(ts) -> float:
+    return (ts - T0).total_seconds() / 60
+
+
+def test_stop_at_berth_inside_port_gets_the_berth():
+    ev = find_port_calls(track(1, sail(0, 120, SEA, BERTH) + still(130, 310, *BERTH) + sail(320, 440, BERTH, SEA)), P)
+    assert ev.height == 1
+    row = ev.row(0, named=True)
+    assert row["place"] == "PORT-OIL" and row["inferred"] is False
+    assert minutes(row["start"]) == 130 and minutes(row["end"]) == 310  # first and last stationary report
+
+
+def test_stop_in_port_outside_berth_gets_the_port():
+    spot = offset_km(BERTH, 2.0, -2.0)  # in the port polygon, 2-3 km from the berth
+    ev = find_port_calls(track(1, still(0, 180, *spot)), P)
+    assert ev["place"].to_list() == ["PORT"]
+
+
+def test_exactly_one_hour_is_a_call_and_just_under_is_not():
+    assert find_port_calls(track(1, still(0, 60, *ANCH)), P)["place"].to_list() == ["PORT-ANCH"]
+    assert find_port_calls(track(1, still(0, 57, *ANCH)), P).height == 0
+
+
+def test_stationary_at_sea_is_no_port_call():
+    assert find_port_calls(track(1, still(0, 600, *SEA)), P).height == 0
+
+
+def test_missing_sog_is_not_stationary():
+    pts = [(t, la, lo, None) for t, la, lo, _ in still(0, 180, *BERTH)]
+    assert find_port_calls(track(1, pts), P).height == 0
+
+
+def test_dark_berth_visit_is_an_inferred_call_spanning_the_gap():
+    # 20 min seen stationary, then transponder off 10 h at the berth, back on briefly before leaving
+    pts = (sail(0, 120, SEA, BERTH) + still(130, 150, *BERTH, every=5) + still(750, 760, *BERTH, every=5)
+           + sail(770, 900, BERTH, SEA))
+    ev = find_port_calls(track(1, pts), P)
+    assert ev.height == 1
+    row = ev.row(0, named=True)
+    assert row["place"] == "PORT-OIL" and row["inferred"] is True
+    assert minutes(row["start"]) == 130 and minutes(row["end"]) == 760
+    assert json.loads(row["details"])["dark_h"] == 10.0
+
+
+def test_gap_ends_near_the_berth_but_outside_it_infer_a_call():
+    a, b = offset_km(BERTH, 0, 3.0), offset_km(BERTH, 0.5, 3.5)  # moving, ~3 km from the berth, inside the port
+    pts = sail(0, 60, SEA, a) + sail(540, 600, b, SEA)
+    ev = find_port_calls(track(1, pts), P)
+    assert ev.height == 1 and ev["inferred"].to_list() == [True]
+    assert minutes(ev["start"][0]) == 60 and minutes(ev["end"][0]) == 540
+
+
+def test_gap_with_an_end_far_from_the_place_infers_nothing():
+    far = offset_km((42.70, 133.05), -12.0, 0)  # 12 km south of the port, 6 km beyond the anchorage
+    pts = sail(0, 60, SEA, BERTH, sog=0.0) + sail(540, 600, far, SEA)
+    assert find_port_calls(track(1, pts), P).filter(pl.col("inferred")).height == 0
+
+
+def test_short_gap_is_not_an_inferred_call():
+    pts = sail(0, 60, SEA, BERTH) + sail(150, 240, BERTH, SEA)  # 1.5 h < 2 h
+    assert find_port_calls(track(1, pts), P).height == 0
+
+
+def test_partly_dark_visit_is_one_call_not_inferred():
+    # 3 h seen stationary at the berth, then 8 h dark there: ONE call, seen long enough not to be inferred
+    pts = still(0, 180, *BERTH) + still(660, 690, *BERTH)
+    ev = find_port_calls(track(1, pts), P)
+    assert ev.height == 1 and ev["inferred"].to_list() == [False]
+    assert minutes(ev["start"][0]) == 0 and minutes(ev["end"][0]) == 690
+
+
+def test_stops_at_two_places_are_two_calls():
+    pts = still(0, 120, *ANCH) + sail(125, 200, ANCH, BERTH) + still(205, 400, *BERTH)
+    ev = find_port_calls(track(1, pts), P)
+    assert ev["place"].to_list() == ["PORT-ANCH", "PORT-OIL"]
+
+
+def test_short_drift_above_threshold_does_not_split_a_call():
+    pts = still(0, 90, *BERTH) + [(93, *BERTH, 0.9), (96, *BERTH, 1.0)] + still(99, 200, *BERTH)
+    ev = find_port_calls(track(1, pts), P)
+    assert ev.height == 1 and minutes(ev["end"][0]) == 198
+
+
+def test_two_vessels_in_one_frame_keep_their_own_calls():
+    both = pl.concat([track(1, still(0, 120, *BERTH)), track(2, still(30, 200, *ANCH))])
+    ev = find_port_calls(both, P).sort("mmsi")
+    assert ev.select("mmsi", "place").rows() == [(1, "PORT-OIL"), (2, "PORT-ANCH")]
+
+
+def test_thresholds_come_from_config():
+    tr = track(1, still(0, 100, *ANCH))
+    assert find_port_calls(tr, P, PortCallConfig(min_duration_h=2.0)).height == 0
+
+
+def test_find_stops_runs_and_gap_break():
+    pts = still(0, 60, *SEA) + still(300, 400, *SEA)  # 4 h silence between two stationary runs
+    stops = find_stops(track(1, pts), max_gap_h=2.0)
+    assert stops["n"].to_list() == [21, 34]
+    assert find_stops(track(1, pts), max_gap_h=None).height == 1
