@@ -11,8 +11,9 @@ import polars as pl
 
 from shadowfleet.errors import ShadowfleetError
 from shadowfleet.identity import country_of, flag_expr, flag_of, mmsi_kind, mmsi_kind_expr
+from shadowfleet.registry.copies import mark_first_copies
 from shadowfleet.registry.identities import draught_history, identity_history, read_static
-from shadowfleet.store import Store, dedupe_reports
+from shadowfleet.store import Store
 
 UTC_TS = pl.Datetime("us", "UTC")
 
@@ -25,23 +26,22 @@ VESSEL_COLUMNS = (
 
 def position_summary(store: Store, mmsi: int | list[int] | None = None) -> pl.DataFrame:
     """Per MMSI: n_positions (multi-receiver copies merged), first/last position time, last lat/lon, AIS class."""
-    cols = ["mmsi", "ts", "lat", "lon", "ais_class", "dup_key", "n_receivers"]
-    lf = store.scan("positions").select(cols)
+    lf = store.scan("positions").select("mmsi", "ts", "lat", "lon", "ais_class", "dup_key")
     if mmsi is not None:
         lf = lf.filter(pl.col("mmsi").is_in([mmsi] if isinstance(mmsi, int) else list(mmsi)))
-    pos = dedupe_reports(lf.collect())
     return (
-        pos.sort(["mmsi", "ts"])
+        mark_first_copies(lf)
+        .filter(pl.col("first_copy"))
         .group_by("mmsi")
         .agg(
-            pl.len().alias("n_positions"),
-            pl.col("ts").first().alias("first_pos"),
-            pl.col("ts").last().alias("last_pos"),
-            pl.col("lat").last().alias("last_lat"),
-            pl.col("lon").last().alias("last_lon"),
-            pl.col("ais_class").drop_nulls().last().alias("pos_class"),
+            pl.len().cast(pl.Int64).alias("n_positions"),
+            pl.col("ts").min().alias("first_pos"),
+            pl.col("ts").max().alias("last_pos"),
+            pl.col("lat").sort_by("ts").last().alias("last_lat"),
+            pl.col("lon").sort_by("ts").last().alias("last_lon"),
+            pl.col("ais_class").sort_by("ts").drop_nulls().last().alias("pos_class"),
         )
-        .with_columns(pl.col("n_positions").cast(pl.Int64))
+        .collect()
     )
 
 
@@ -147,8 +147,8 @@ def _iso(t: dt.datetime | None) -> str | None:
 def vessel_profile(store: Store, mmsi: int) -> VesselProfile:
     """The profile of one MMSI; a ShadowfleetError if the store has no report of it."""
     static = read_static(store, mmsi=mmsi)
-    cols = ["mmsi", "ts", "lat", "lon", "dup_key", "n_receivers"]
-    pos = dedupe_reports(store.scan("positions").select(cols).filter(pl.col("mmsi") == mmsi).collect())
+    lf = store.scan("positions").select("mmsi", "ts", "lat", "lon", "dup_key").filter(pl.col("mmsi") == mmsi)
+    pos = mark_first_copies(lf).filter(pl.col("first_copy")).collect()
     if static.height == 0 and pos.height == 0:
         raise ShadowfleetError(f"MMSI {mmsi}: no reports in store {store.root}")
     times = pl.concat([pos["ts"], static["ts"]]).drop_nulls()
