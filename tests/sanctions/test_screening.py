@@ -29,6 +29,7 @@ REGISTRY = [
     (572469210, "ARTAVIL", None, None, 80, 0),  # listed MMSI (OFAC remarks)
     (511000001, "OCEAN DREAM", None, None, 80, 0),  # Palau-flagged tanker renamed to a listed name
     (511000001, "SAM MA 2", None, None, 80, 5),
+    (445000009, "PAEK MA GANG", None, None, 70, 0),  # McCune-Reischauer vs listed BAEK MA KANG (P/B, G/K)
     # identity laundering: a listed IMO under another name
     (445000002, "SHIP A", 8691702, None, 80, 0),
     # look-alikes that must not match
@@ -89,6 +90,7 @@ def test_true_positives_are_found_with_the_right_entry(screened):
         572469210: ("ARTAVIL", "mmsi"),
         511000001: ("SAM MA 2", "name"),
         445000002: ("YU SON", "imo"),
+        445000009: ("BAEK MA KANG", "name"),
     }
     for mmsi, (entry, on) in expected.items():
         h = _hits(df, mmsi)
@@ -105,7 +107,7 @@ def test_look_alikes_and_common_names_alone_do_not_match(screened):
 
 def test_precision_and_recall_on_the_constructed_registry(screened):
     _, df = screened
-    positives = {445000001, 445000003, 445000005, 445000007, 572469210, 511000001, 445000002}
+    positives = {445000001, 445000003, 445000005, 445000007, 572469210, 511000001, 445000002, 445000009}
     flagged = set(df.filter(pl.col("match_on").is_not_null())["mmsi"].to_list())
     assert flagged == positives  # precision 1.0, recall 1.0 here
 

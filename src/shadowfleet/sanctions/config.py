@@ -25,7 +25,8 @@ class ScreeningConfig:
     name_min_letters: int = 4
     # ours: a name broadcast by at least this many distinct MMSIs in the registry is treated as common.
     common_name_min_mmsis: int = 3
-    # ours: corroborations (flag, type, DPRK MID 445) a name-only hit needs; common names need one more.
+    # ours: corroborations (flag, type, DPRK MID 445) a name-only hit needs (one more if the vessel broadcasts
+    # another valid IMO); a common name never matches on its name alone.
     name_min_corroborations: int = 1
     # ours: hits scoring below this are not reported (a call sign alone scores 35 and is dropped).
     min_report_score: float = 50.0

@@ -200,11 +200,10 @@ def _score(c: pl.DataFrame, cfg: ScreeningConfig) -> pl.DataFrame:
     dprk_link = pl.col("dprk_mid") & pl.col("dprk_programme") & ~flag_agrees
     corr = flag_agrees.cast(pl.Int32) + type_agrees.cast(pl.Int32) + dprk_link.cast(pl.Int32)
     imo_conflict = (pl.col("imo_valid") & pl.col("imo_entry").is_not_null() & (pl.col("imo") != pl.col("imo_entry"))).fill_null(False)
-    needed = cfg.name_min_corroborations + pl.col("common_name").cast(pl.Int32) + imo_conflict.cast(pl.Int32)
-    name_score = (
-        0.5 * pl.col("similarity").fill_null(0) + 15.0 * corr - 15.0 * pl.col("common_name").cast(pl.Float64)
-        - 25.0 * imo_conflict.cast(pl.Float64)
-    )
+    # a conflicting IMO asks for one more corroboration; a common name is never enough, whatever corroborates it
+    # (Panama flag + cargo type fits thousands of ships named MARIA)
+    needed = cfg.name_min_corroborations + imo_conflict.cast(pl.Int32)
+    name_score = 0.5 * pl.col("similarity").fill_null(0) + 15.0 * corr - 25.0 * imo_conflict.cast(pl.Float64)
     score = (
         pl.when(pl.col("match_on") == "imo")
         .then(pl.when(name_agrees).then(100.0).when(no_name).then(95.0).otherwise(90.0))
@@ -215,7 +214,9 @@ def _score(c: pl.DataFrame, cfg: ScreeningConfig) -> pl.DataFrame:
         .then(pl.when(name_agrees).then(85.0).otherwise(
             35.0 + 20.0 * flag_agrees.cast(pl.Float64) + 10.0 * type_agrees.cast(pl.Float64)
             + 20.0 * dprk_link.cast(pl.Float64)))
-        .otherwise(pl.when(corr >= needed).then(pl.min_horizontal(name_score, 95.0)).otherwise(0.0))
+        .otherwise(
+            pl.when((corr >= needed) & ~pl.col("common_name")).then(pl.min_horizontal(name_score, 95.0)).otherwise(0.0)
+        )
     )
     return c.with_columns(
         score.alias("score"),
@@ -262,8 +263,6 @@ def _explain(h: pl.DataFrame) -> pl.DataFrame:
         ) if ok]
         if m != "imo" and support:
             s += "; corroborated by " + ", ".join(support)
-        if m == "name" and r["common_name"]:
-            s += "; a common ship name, so weak on its own"
         if r["imo_conflict"]:
             s += (f"; but it broadcasts IMO {r['imo']} where the list gives {r['imo_entry']}: another ship of that "
                   "name, or a false IMO")
