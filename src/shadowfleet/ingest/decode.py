@@ -137,10 +137,11 @@ def _heading(raw: np.ndarray) -> pl.Series:
 
 
 def _rot(raw: np.ndarray) -> pl.Series:
-    # ITU-R M.1371-5: ROT_AIS = 4.733·sqrt(ROT deg/min), signed; -128 = not available. ±127 means "turning
-    # faster than 5°/30 s, no turn indicator": kept as ±720 deg/min, the value the formula gives (as pyais does).
+    # ITU-R M.1371-5: ROT_AIS = 4.733·sqrt(ROT deg/min), signed, rounded to whole deg/min as pyais does;
+    # -128 = not available. ±127 means "turning faster than 5°/30 s, no turn indicator": not a measured rate,
+    # so null too (pyais returns the raw ±127 as an enum there).
     deg = np.sign(raw) * np.round((raw / 4.733) ** 2)
-    return _na(deg, raw == ROT_NA_RAW, pl.Float32)
+    return _na(deg, (raw == ROT_NA_RAW) | (np.abs(raw) == 127), pl.Float32)
 
 
 def _class_a(base: pl.DataFrame, w: np.ndarray) -> pl.DataFrame:
