@@ -1,0 +1,66 @@
+"""Spoofing: invalid MIDs, positions on land, impossible jumps, one MMSI in two places (real GFW case)."""
+
+import json
+
+import polars as pl
+
+from conftest import shared_file
+from helpers import SEA, places, sail, still, track
+from shadowfleet.events.transforms.spoofing import find_spoofing
+
+P = places()
+
+
+def kinds(ev):
+    return [json.loads(d)["kind"] for d in ev["details"]]
+
+
+def test_invalid_mid_is_flagged_and_a_valid_one_is_not():
+    assert kinds(find_spoofing(track(100000001, still(0, 60, *SEA, every=10)), places=P)) == ["invalid_mid"]
+    assert find_spoofing(track(445123456, still(0, 60, *SEA, every=10)), places=P).height == 0  # 445 = DPRK
+
+
+def test_positions_deep_inland_are_flagged_as_one_event():
+    ev = find_spoofing(track(273000002, still(0, 100, 50.0, 100.0, every=10)), places=P)  # Mongolia
+    assert kinds(ev) == ["on_land"] and json.loads(ev["details"][0])["n_positions"] == 11
+
+
+def test_position_at_sea_is_not_on_land():
+    assert find_spoofing(track(273000002, still(0, 100, *SEA, every=10)), places=P).height == 0
+
+
+def test_isolated_far_position_flagged_as_noise_is_an_impossible_jump():
+    tr = track(273000001, sail(0, 600, SEA, (42.6, 133.0)))
+    jump = pl.arange(0, tr.height) == 20
+    tr = tr.with_columns(
+        pl.when(jump).then(None).otherwise(pl.col("segment")).alias("segment"),
+        pl.when(jump).then(pl.col("lat") - 0.5).otherwise(pl.col("lat")).alias("lat"),  # 55 km south, at sea
+    )
+    ev = find_spoofing(tr, places=P)
+    assert kinds(ev) == ["impossible_jump"]
+    assert abs(json.loads(ev["details"][0])["jump_km"] - 55) < 2
+
+
+def test_noise_close_to_the_track_is_not_a_jump():
+    tr = track(273000001, sail(0, 600, SEA, (42.6, 133.0)))
+    tr = tr.with_columns(pl.when(pl.arange(0, tr.height) == 20).then(None).otherwise(pl.col("segment")).alias("segment"))
+    assert find_spoofing(tr, places=P).height == 0
+
+
+def test_one_mmsi_on_two_sides_of_the_world_is_two_places():
+    """GFW gpsdio-segment regression case 412331088: one MMSI shared by two fishing vessels."""
+    path = shared_file("gfw_segmenter/gfw_gpsdio-segment_regr_412331088.json")
+    keys = ("ssvid", "timestamp", "lat", "lon", "speed", "expected")
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]  # has NaN: not strict JSON
+    raw = pl.DataFrame([{k: r.get(k) for k in keys} for r in rows], infer_schema_length=None)
+    tr = raw.select(
+        pl.col("ssvid").cast(pl.Int64).alias("mmsi"),
+        pl.col("timestamp").str.to_datetime(time_zone="UTC").dt.cast_time_unit("us").alias("ts"),
+        pl.col("lat").cast(pl.Float64), pl.col("lon").cast(pl.Float64),
+        pl.col("speed").cast(pl.Float32).alias("sog"),
+        pl.col("expected").cast(pl.Utf8).alias("segment"),  # GFW's own segmentation of it
+    ).filter(pl.col("lat").is_not_null())
+    ev = find_spoofing(tr, places=P)
+    two = ev.filter(pl.col("details").str.contains('"kind":"two_places"'))
+    assert two.height >= 1
+    assert json.loads(two["details"][0])["distance_km"] > 5000
