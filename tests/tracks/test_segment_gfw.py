@@ -9,12 +9,23 @@ import polars as pl
 import pytest
 
 from shadowfleet.tracks import TracksConfig, pair_agreement, segment_track
-from tests.conftest import shared_file
 
 
-def load_gfw_case(name: str) -> pl.DataFrame:
-    """One regression file as positions (mmsi, ts, lat, lon, sog, cog, msg_type) plus GFW's `expected`."""
-    path = shared_file(f"gfw_segmenter/gfw_gpsdio-segment_regr_{name}.json")
+@pytest.fixture(scope="module")
+def gfw_case(shared_data):
+    """Loader of one regression file as positions (mmsi, ts, lat, lon, sog, cog, msg_type) plus GFW's
+    `expected`; skips when the shared data is absent (conftest's shared_data fixture)."""
+
+    def load(name: str) -> pl.DataFrame:
+        path = shared_data / "gfw_segmenter" / f"gfw_gpsdio-segment_regr_{name}.json"
+        if not path.exists():
+            pytest.skip(f"shared reference file not found: {path}")
+        return load_gfw_case(path)
+
+    return load
+
+
+def load_gfw_case(path) -> pl.DataFrame:
     keep = ("ssvid", "timestamp", "lat", "lon", "speed", "course", "type", "expected")
     # the files hold bare NaN tokens, which json accepts and polars' reader does not
     rows = [{k: rec[k] for k in keep} for rec in map(json.loads, path.read_text().splitlines())]
@@ -29,8 +40,8 @@ def load_gfw_case(name: str) -> pl.DataFrame:
     return df.filter(pl.col("lat").is_not_null()).drop("timestamp", "type")
 
 
-def test_two_vessels_sharing_mmsi_412331088_end_in_different_segments():
-    out = segment_track(load_gfw_case("412331088"))
+def test_two_vessels_sharing_mmsi_412331088_end_in_different_segments(gfw_case):
+    out = segment_track(gfw_case("412331088"))
     sizes = out.group_by("expected").len().sort("len", descending=True)
     big_a, big_b = sizes.filter(pl.col("expected").is_not_null())["expected"][:2]
     seg_a = out.filter(pl.col("expected") == big_a)["segment"].drop_nulls()
@@ -45,17 +56,17 @@ def test_two_vessels_sharing_mmsi_412331088_end_in_different_segments():
 
 
 @pytest.mark.parametrize("case", ["412331088", "477293900"])
-def test_pairs_of_messages_gfw_keeps_are_grouped_as_gfw_groups_them(case):
-    out = segment_track(load_gfw_case(case))
+def test_pairs_of_messages_gfw_keeps_are_grouped_as_gfw_groups_them(gfw_case, case):
+    out = segment_track(gfw_case(case))
     kept = out.filter(pl.col("expected").is_not_null())
     agreement = pair_agreement(kept["expected"], kept["segment"])
     # measured: 0.9972 (412331088) and 0.9991 (477293900) with the defaults
     assert agreement >= 0.95, f"{case}: pair agreement {agreement:.4f}"
 
 
-def test_long_range_reports_are_what_gfw_leaves_out():
+def test_long_range_reports_are_what_gfw_leaves_out(gfw_case):
     # GFW keeps type-27 reports out of its segments; taking them in costs agreement on the shared-MMSI case
-    df = load_gfw_case("412331088")
+    df = gfw_case("412331088")
     kept = segment_track(df).filter(pl.col("expected").is_not_null())
     with_27 = segment_track(df, TracksConfig(long_range_in_segments=True)).filter(pl.col("expected").is_not_null())
     assert kept.filter(pl.col("msg_type") == 27)["segment"].null_count() == kept.filter(pl.col("msg_type") == 27).height
