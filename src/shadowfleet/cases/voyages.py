@@ -234,14 +234,17 @@ def voyages(store, vessels=None, cfg: CasesConfig = DEFAULTS, places=None) -> pl
     v = v.sort(["mmsi", "load_start"]).with_row_index("_v")
 
     # Draught evidence: the largest rise near the load, and the largest drop near the discharge.
+    # A draught_change spans the last report of the old draught to the first of the new one (which, with the
+    # transponder off at the berth, straddles the load): it counts when that span overlaps the window.
     dc = ev.filter((pl.col("type") == "draught_change") & pl.col("delta_m").is_not_null()).select(
-        "mmsi", pl.col("start").alias("_ds"), "delta_m", pl.col("event_id").alias("_de"))
+        "mmsi", pl.col("start").alias("_ds"), pl.col("end").fill_null(pl.col("start")).alias("_dend"), "delta_m",
+        pl.col("event_id").alias("_de"))
     win_end = pl.min_horizontal(pl.col("load_end") + _H * cfg.draught_after_load_h,
                                 pl.col("discharge_start").fill_null(pl.col("load_end") + _H * cfg.draught_after_load_h))
     rises = (
         v.select("_v", "mmsi", "load_start", "load_end", "discharge_start").join(dc, on="mmsi")
         .filter((pl.col("delta_m") >= cfg.draught_rise_min_m)
-                & (pl.col("_ds") >= pl.col("load_start") - _H * cfg.draught_before_load_h) & (pl.col("_ds") <= win_end))
+                & (pl.col("_dend") >= pl.col("load_start") - _H * cfg.draught_before_load_h) & (pl.col("_ds") <= win_end))
         .sort("delta_m", descending=True).group_by("_v").first()
         .select("_v", pl.col("delta_m").alias("rise_m"), pl.col("_de").alias("rise_event"))
     )
@@ -249,7 +252,7 @@ def voyages(store, vessels=None, cfg: CasesConfig = DEFAULTS, places=None) -> pl
         v.filter(pl.col("discharge_start").is_not_null()).select("_v", "mmsi", "discharge_start", "discharge_end")
         .join(dc, on="mmsi")
         .filter((pl.col("delta_m") <= -cfg.draught_drop_m)
-                & (pl.col("_ds") >= pl.col("discharge_start") - _H * cfg.draught_before_load_h)
+                & (pl.col("_dend") >= pl.col("discharge_start") - _H * cfg.draught_before_load_h)
                 & (pl.col("_ds") <= pl.col("discharge_end") + _H * cfg.draught_after_load_h))
         .sort("delta_m").group_by("_v").first()
         .select("_v", (-pl.col("delta_m")).alias("drop_m"), pl.col("_de").alias("drop_event"))

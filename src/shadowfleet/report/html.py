@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from html import escape
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -94,29 +95,29 @@ def _place_label(pid, names: dict) -> str:
 
 
 # ---- map ---------------------------------------------------------------------------------------------------
-def _land_rects(lon0, lon1, lat0, lat1, proj, cell: float) -> str:
-    """Land as run-length rectangles of a coarse grid (global-land-mask, 1 km data) — no map tiles needed."""
+def _land_paths(lon0, lon1, lat0, lat1, proj) -> str:
+    """Land from Natural Earth 1:50m (shipped, north-east Asia only; see data/make_land.py), clipped to the map."""
+    import shapely
+    from shapely.geometry import Polygon, box
+
     try:
-        from global_land_mask import globe
-    except ImportError:  # the map still draws, without land
+        doc = json.loads(resources.files("shadowfleet.report").joinpath("data", "land_nea.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # the map still draws, without land
         return ""
-    lats = np.arange(lat0, lat1, cell) + cell / 2
-    lons = np.arange(lon0, lon1, cell) + cell / 2
-    if lats.size * lons.size > 400_000:
-        return ""
-    glat, glon = np.meshgrid(lats, lons, indexing="ij")
-    land = globe.is_land(glat, np.where(glon > 180, glon - 360, glon))
-    rects = []
-    for i in range(land.shape[0]):
-        row = land[i]
-        if not row.any():
+    clip = box(lon0, lat0, lon1, lat1)
+    paths = []
+    for ring in doc["rings"]:
+        g = Polygon(ring)
+        if not g.intersects(clip):
             continue
-        edges = np.flatnonzero(np.diff(np.r_[0, row.astype(np.int8), 0]))
-        for a, b in zip(edges[::2], edges[1::2]):
-            x0, y0 = proj(lons[a] - cell / 2, lats[i] + cell / 2)
-            x1, y1 = proj(lons[b - 1] + cell / 2, lats[i] - cell / 2)
-            rects.append(f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0 + 0.4:.1f}" height="{y1 - y0 + 0.4:.1f}"/>')
-    return f'<g fill="#e6e1d3">{"".join(rects)}</g>'
+        g = g.intersection(clip)
+        for q in getattr(g, "geoms", [g]):
+            if not isinstance(q, Polygon) or q.is_empty:
+                continue
+            xy = np.asarray(q.exterior.coords)
+            x, y = proj(xy[:, 0], xy[:, 1])
+            paths.append("M" + " L".join(f"{a:.1f} {b:.1f}" for a, b in zip(x, y)) + " Z")
+    return f'<path fill="#e6e1d3" stroke="#c9c2ad" stroke-width=".5" d="{" ".join(paths)}"/>' if paths else ""
 
 
 def _map_svg(tracks: pl.DataFrame, pts: pl.DataFrame, width: int = 860) -> str:
@@ -135,10 +136,9 @@ def _map_svg(tracks: pl.DataFrame, pts: pl.DataFrame, width: int = 860) -> str:
     def proj(x, y):
         return (x - lon0) * k * sx, (lat1 - y) * sx
 
-    cell = max((lon1 - lon0), (lat1 - lat0)) / 160
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
              f'role="img" aria-label="map of the cases"><rect width="100%" height="100%" fill="#f4f8fb"/>',
-             _land_rects(lon0, lon1, lat0, lat1, proj, cell)]
+             _land_paths(lon0, lon1, lat0, lat1, proj)]
     palette = ["#1f6feb", "#b3261e", "#2da44e", "#8250df", "#d29922", "#0a7e8c", "#bf3989", "#57606a"]
     for i, ((case_id,), g) in enumerate(tracks.group_by("case_id", maintain_order=True)):
         xy = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(*proj(g["lon"].to_numpy(), g["lat"].to_numpy())))
@@ -152,7 +152,7 @@ def _map_svg(tracks: pl.DataFrame, pts: pl.DataFrame, width: int = 860) -> str:
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}"/>'
                      f'<text x="{x + 6:.1f}" y="{y - 4:.1f}" font-size="11">{escape(r["label"])}</text>')
     parts.append(f'<text x="6" y="{height - 6}" font-size="10" fill="#556">{lat0:.1f}–{lat1:.1f}°N, '
-                 f'{lon0:.1f}–{lon1:.1f}°E; land from global-land-mask</text></svg>')
+                 f'{lon0:.1f}–{lon1:.1f}°E; land: Natural Earth 1:50m</text></svg>')
     return "".join(parts)
 
 
