@@ -57,3 +57,9 @@ def test_tonnes_to_barrels_widens_the_range():
 def test_unknown_product_name_is_a_user_error():
     with pytest.raises(ShadowfleetError, match="unknown product"):
         barrels_per_tonne("jet-a1")
+
+
+def test_stale_shallow_draught_does_not_shrink_the_hull_below_typical_beam_ratio():
+    df = hull_estimates(pl.DataFrame({"length": [100.0, 100.0], "beam": [15.0, 15.0], "max_draught": [3.0, 7.0]}))
+    assert df["hull_dwt_central"][0] == pytest.approx(95.0 * 15.0 * 6.0 * 0.80 * 1.025 * 0.75)
+    assert df["hull_dwt_central"][1] == pytest.approx(95.0 * 15.0 * 7.0 * 0.80 * 1.025 * 0.75)

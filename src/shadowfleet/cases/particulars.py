@@ -47,12 +47,14 @@ def _number(col: str) -> pl.Expr:
 def hull_estimates(df: pl.DataFrame, cfg: CasesConfig = DEFAULTS) -> pl.DataFrame:
     """Add dwt_{low,central,high} and tpc_{low,central,high} from ``length``, ``beam`` and ``max_draught``.
 
-    Displacement = Lpp × B × T × Cb × ρ with Lpp = LOA × lbp_over_loa and T the deepest broadcast draught (else
-    B / beam_over_draught); dwt = displacement × (dwt/displacement). TPC = Awp × ρ / 100 with Awp = Lpp × B × Cwp.
+    Displacement = Lpp × B × T × Cb × ρ with Lpp = LOA × lbp_over_loa and T the deepest broadcast draught or
+    B / beam_over_draught, whichever is deeper; dwt = displacement × (dwt/displacement). TPC = Awp × ρ / 100 with Awp = Lpp × B × Cwp.
     The low end takes every low coefficient, the high end every high one.
     """
     lpp = pl.col("length") * cfg.lbp_over_loa
-    draught = pl.coalesce(pl.col("max_draught"), pl.col("beam") / cfg.beam_over_draught)
+    # The deepest broadcast draught is a lower bound of the design draught (a ship may never sail full, or leave
+    # a stale ballast draught set), so never go below the typical B/T of small tankers.
+    draught = pl.max_horizontal(pl.col("max_draught"), pl.col("beam") / cfg.beam_over_draught)
     ok = (pl.col("length") > 0) & (pl.col("beam") > 0)
     disp = lpp * pl.col("beam") * draught * cfg.sea_water_density
     awp = lpp * pl.col("beam") * cfg.sea_water_density / 100.0
