@@ -200,3 +200,21 @@ def test_cli_screen(screened):
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "445000002" in r.stdout and "list hits" in r.stderr
+
+
+def test_toml_overrides_screening_defaults_and_rejects_unknown_keys(tmp_path):
+    from shadowfleet.sanctions import screening_config
+
+    p = tmp_path / "cfg.toml"
+    p.write_text("[sanctions.screening]\nname_min_similarity = 95\n")
+    assert screening_config(p).name_min_similarity == 95 and screening_config(None) == ScreeningConfig()
+    p.write_text("[sanctions.screening]\nname_similarity = 95\n")
+    with pytest.raises(ShadowfleetError, match="name_similarity"):
+        screening_config(p)
+
+
+def test_store_without_static_reports_gives_an_empty_screening(tmp_path):
+    store = Store(tmp_path / "store")
+    save_list(store, load_list(FIXTURES / "un_1718_vessels.csv", version_date="2024-03-01"))
+    df = screen(store)
+    assert df.height == 0 and "explanation" in df.columns

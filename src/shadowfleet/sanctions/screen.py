@@ -163,8 +163,7 @@ def _name_pairs(ids: pl.DataFrame, vessels: pl.DataFrame, cfg: ScreeningConfig) 
     ik = name_keys(inames["name"]).with_row_index("ni")
     ek_names = enames.select("ename").unique()
     ek = name_keys(ek_names["ename"]).with_row_index("nj")
-    # too short a name ("SEA 1") is too unspecific to compare
-    ik_ok = ik.filter(pl.col("letters").str.len_chars() >= cfg.name_min_letters)
+    ik_ok = ik.filter(pl.col("letters") != "")
     pairs = similar_pairs(ik_ok, ek, cfg.name_min_similarity)
     if pairs.height == 0:
         return pl.DataFrame(schema=schema)
@@ -215,7 +214,9 @@ def _score(c: pl.DataFrame, cfg: ScreeningConfig) -> pl.DataFrame:
             35.0 + 20.0 * flag_agrees.cast(pl.Float64) + 10.0 * type_agrees.cast(pl.Float64)
             + 20.0 * dprk_link.cast(pl.Float64)))
         .otherwise(
-            pl.when((corr >= needed) & ~pl.col("common_name")).then(pl.min_horizontal(name_score, 95.0)).otherwise(0.0)
+            # too short a name ("SEA 1") is too unspecific to match on, though it still confirms an IMO hit
+            pl.when((corr >= needed) & ~pl.col("common_name") & (pl.col("letters").str.len_chars() >= cfg.name_min_letters))
+            .then(pl.min_horizontal(name_score, 95.0)).otherwise(0.0)
         )
     )
     return c.with_columns(
