@@ -17,7 +17,7 @@ KM_LAT = 1 / 111.32  # degrees of latitude per km
 def box(cid, kind, lat0, lon0, lat1, lon1, name=None):
     return {
         "type": "Feature",
-        "properties": {"id": cid, "name": name or cid, "kind": kind},
+        "properties": {"id": cid, "name": name or cid, "kind": kind, "country": "RU"},
         "geometry": {
             "type": "Polygon",
             "coordinates": [[[lon0, lat0], [lon1, lat0], [lon1, lat1], [lon0, lat1], [lon0, lat0]]],
