@@ -58,3 +58,14 @@ def test_vessel_table_without_dwt_column_is_a_user_error(tmp_path):
         read_vessel_table(f)
     with pytest.raises(ShadowfleetError, match="not found"):
         read_vessel_table(tmp_path / "missing.csv")
+
+
+def test_capacity_from_the_real_ofac_sdn_snapshot_tonnage(make_store, shared_data):
+    """OFAC's SDN lists HUA FU (IMO 9020003) with tonnage 10,030: it becomes the capacity when AIS has the IMO."""
+    from shadowfleet.sanctions import load_list, save_list
+
+    st = make_store([], [static(413000001, "HUA FU", 9020003, 140, 20, None)])
+    save_list(st, load_list(shared_data / "sanctions/ofac_sdn_2021-07.csv", kind="ofac-sdn", version_date="2021-07-01"))
+    p = vessel_particulars(st)
+    r = p.row(0, named=True)
+    assert r["capacity_source"] == "list_tonnage" and r["dwt_central"] == 10030.0
