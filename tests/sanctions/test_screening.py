@@ -218,3 +218,25 @@ def test_store_without_static_reports_gives_an_empty_screening(tmp_path):
     save_list(store, load_list(FIXTURES / "un_1718_vessels.csv", version_date="2024-03-01"))
     df = screen(store)
     assert df.height == 0 and "explanation" in df.columns
+
+
+def test_real_danish_traffic_gives_no_hit_until_a_listed_tanker_appears(tmp_path, shared_data):
+    """1,500 real vessels (DMA sample, 2013) against the real OFAC and UN lists: nothing to report; then one static
+    report of YU SON with its IMO is added and exactly that vessel is found."""
+    ais = shared_data / "ais" / "dma_aisabnormal_ais-sample_20131112.txt.gz"
+    if not ais.exists():
+        pytest.skip("DMA AIS sample not found")
+    store_dir = tmp_path / "store"
+    r = subprocess.run([sys.executable, "-m", "shadowfleet", "ingest", str(ais), "--store", str(store_dir), "-q"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    store = Store(store_dir, create=False)
+    sd = shared_data / "sanctions"
+    save_list(store, load_list(sd / "ofac_sdn_2021-07.csv", version_date="2021-07-01"),
+              load_list(sd / "un_consolidated_2026-02-27.xml"))
+    df = screen(store)
+    assert df.filter(pl.col("match_on").is_not_null()).height == 0
+    store.append("static", pl.DataFrame({"mmsi": [445111222], "ts": [T0], "msg_type": [5], "name": ["YU SON"],
+                                         "imo": [8691702], "ship_type": [80]}), batch="yu-son")
+    hits = screen(store).filter(pl.col("match_on").is_not_null())
+    assert hits.select("mmsi", "entry_name", "match_on", "score").rows() == [(445111222, "YU SON", "imo", 100.0)]

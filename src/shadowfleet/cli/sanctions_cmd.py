@@ -73,6 +73,9 @@ def screen_cmd(
         hits = hits.filter(pl.col("score") >= min_score)
     if quiet:
         return
+    if hits.height == 0:
+        console.print(f"no list hits among {df['mmsi'].n_unique()} vessels with a risk reason", markup=False)
+        return
     t = Table("mmsi", "risk", "list", "entry", "on", "score", "explanation")
     for r in hits.sort(["risk", "score"], descending=True).iter_rows(named=True):
         t.add_row(str(r["mmsi"]), f"{r['risk']:.0f}", r["list_id"], r["entry_name"], r["match_on"], f"{r['score']:.0f}",
