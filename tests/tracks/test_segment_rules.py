@@ -131,3 +131,12 @@ def test_segmentation_speed_on_a_long_track():
     assert out["segment"].n_unique() == 1
     # measured ~1 s for 200k points on this machine (shared cores): keep a wide margin
     assert elapsed < 8, f"{elapsed:.1f}s"
+
+
+def test_rows_without_time_get_no_segment():
+    ship = steaming(445100008, 10).with_columns(
+        pl.when(pl.int_range(pl.len()) == 3).then(None).otherwise(pl.col("ts")).alias("ts")
+    )
+    out = segment_track(ship)
+    assert out.height == 10 and out["segment"].null_count() == 1
+    assert out.filter(pl.col("ts").is_null())["segment"].to_list() == [None]

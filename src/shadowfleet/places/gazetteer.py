@@ -138,7 +138,8 @@ class Places:
         self._kind = table["kind"].to_numpy().astype(str)
         self._area = table["area_km2"].to_numpy()
         self._ids = np.asarray(table["id"].to_list(), dtype=object)
-        self._tree = shapely.STRtree(self.geometries)
+        shapely.prepare(self.geometries)  # speeds up repeated point-in-polygon tests
+        self._trees: dict[tuple[str, ...] | None, tuple[Any, np.ndarray]] = {}
 
     # --- basics -------------------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -161,16 +162,18 @@ class Places:
         except KeyError:
             raise ShadowfleetError(f"places: unknown place id {place_id!r}") from None
 
-    def _kind_mask(self, kinds: Iterable[str] | None) -> np.ndarray:
-        if kinds is None:
-            return np.ones(len(self), dtype=bool)
-        if isinstance(kinds, str):
-            kinds = (kinds,)
-        kinds = tuple(kinds)
-        unknown = sorted(set(kinds) - set(KINDS))
-        if unknown:
-            raise ShadowfleetError(f"places: unknown kind(s) {', '.join(unknown)}; expected {', '.join(KINDS)}")
-        return np.isin(self._kind, kinds)
+    def _tree_for(self, kinds: Iterable[str] | None) -> tuple[Any, np.ndarray]:
+        """An STRtree over the places of ``kinds`` and their positions in the table (cached per kinds): a query
+        for ports never tests points against a 3,000-vertex EEZ."""
+        if kinds is not None:
+            kinds = (kinds,) if isinstance(kinds, str) else tuple(sorted(set(kinds)))
+            unknown = sorted(set(kinds) - set(KINDS))
+            if unknown:
+                raise ShadowfleetError(f"places: unknown kind(s) {', '.join(unknown)}; expected {', '.join(KINDS)}")
+        if kinds not in self._trees:
+            pos = np.arange(len(self)) if kinds is None else np.flatnonzero(np.isin(self._kind, kinds))
+            self._trees[kinds] = (shapely.STRtree(self.geometries[pos]), pos)
+        return self._trees[kinds]
 
     @staticmethod
     def _points(lat, lon) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -188,9 +191,10 @@ class Places:
         The smallest enclosing place wins, so a point on a berth inside a port gets the berth. NaN → None."""
         la, lo, ok, pts = self._points(lat, lon)
         out = np.full(la.shape, None, dtype=object)
-        pi, gi = self._tree.query(pts, predicate="intersects")
-        keep = ok[pi] & self._kind_mask(kinds)[gi]
-        pi, gi = pi[keep], gi[keep]
+        tree, pos = self._tree_for(kinds)
+        pi, gi = tree.query(pts, predicate="intersects")
+        keep = ok[pi]
+        pi, gi = pi[keep], pos[gi[keep]]
         if pi.size:
             # per point, the candidate of least area: sort by (point, area) and take each point's first row
             order = np.lexsort((self._area[gi], pi))
@@ -213,9 +217,10 @@ class Places:
         # search window in degrees: widest at the point's latitude (longitude degrees shrink with cos(lat))
         coslat = np.maximum(np.cos(np.radians(np.clip(np.abs(la), 0, 89.0))), 0.01)
         window = np.where(ok, km / _KM_PER_DEG_LAT / coslat * 1.01 + 1e-9, 0.0)
-        pi, gi = self._tree.query(pts, predicate="dwithin", distance=window)
-        keep = ok[pi] & self._kind_mask(kinds)[gi]
-        pi, gi = pi[keep], gi[keep]
+        tree, pos = self._tree_for(kinds)
+        pi, gi = tree.query(pts, predicate="dwithin", distance=window)
+        keep = ok[pi]
+        pi, gi = pi[keep], pos[gi[keep]]
         if not pi.size:
             return ids, dist
         d = self._pair_distance_km(pts[pi], gi, la[pi], lo[pi])

@@ -174,7 +174,7 @@ def segment_track(track: pl.DataFrame, config: TracksConfig = TracksConfig()) ->
         kept_pt = valid.copy()
         kept_pt[valid] = keep[seg[valid]]
         labels[kept_pt] = [f"{mmsi}-{k}" for k in number[seg[kept_pt]]]
-    return track.with_columns(pl.Series("segment", labels, dtype=pl.Utf8))
+    return track.with_columns(pl.Series("segment", labels.tolist(), dtype=pl.Utf8))
 
 
 def segment_all(positions: pl.DataFrame, config: TracksConfig = TracksConfig()) -> pl.DataFrame:
