@@ -422,6 +422,8 @@ _FTM_TYPES = {"Vessel": "vessel", "Person": "person", "Company": "company", "Org
 
 
 def _parse_ftm(p: Path, text: str) -> list[dict]:
+    if text.lstrip().startswith("["):
+        raise ShadowfleetError(f"{p}:1: a JSON array; FollowTheMoney entities are read one JSON object per line")
     entities = []
     for line, s in enumerate(text.splitlines(), start=1):
         if not s.strip():
@@ -432,7 +434,7 @@ def _parse_ftm(p: Path, text: str) -> list[dict]:
             raise ShadowfleetError(f"{p}:{line}: not a JSON object ({exc.msg})") from None
         if not isinstance(e, dict) or not e.get("id") or not isinstance(e.get("schema"), str):
             raise ShadowfleetError(f"{p}:{line}: a FollowTheMoney entity needs \"id\" and \"schema\"")
-        props = e.get("properties", {})
+        props = e.setdefault("properties", {})
         if not isinstance(props, dict) or not all(isinstance(v, list) for v in props.values()):
             raise ShadowfleetError(f"{p}:{line}: \"properties\" must map each property to a list of values")
         entities.append((line, e))
