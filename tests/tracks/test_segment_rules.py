@@ -140,3 +140,12 @@ def test_rows_without_time_get_no_segment():
     out = segment_track(ship)
     assert out.height == 10 and out["segment"].null_count() == 1
     assert out.filter(pl.col("ts").is_null())["segment"].to_list() == [None]
+
+
+def test_kernel_takes_an_arrow_partition_and_returns_arrow():
+    import pyarrow as pa
+
+    ship = steaming(445100009, 20)
+    out = segment_track(ship.to_arrow())
+    assert isinstance(out, pa.Table)
+    assert pl.from_arrow(out).equals(segment_track(ship))

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from shadowfleet.errors import ShadowfleetError
 from shadowfleet.tracks.config import TracksConfig
@@ -128,11 +129,17 @@ def _assign(
     return seg
 
 
-def segment_track(track: pl.DataFrame, config: TracksConfig = TracksConfig()) -> pl.DataFrame:
+def segment_track(track: pl.DataFrame | pa.Table, config: TracksConfig = TracksConfig()) -> pl.DataFrame | pa.Table:
     """Split ONE MMSI's positions into tracks. Returns the same rows (sorted by ts, stably) plus ``segment``:
     "<mmsi>-<n>" numbered from 1 in order of each segment's first point, null for noise (points in segments of
     fewer than ``min_points`` positions, rows without a valid position, and type-27 long-range reports unless
-    ``config.long_range_in_segments``)."""
+    ``config.long_range_in_segments``). An Arrow table in gives an Arrow table out (for other engines)."""
+    if isinstance(track, pa.Table):
+        return _segment_polars(pl.from_arrow(track), config).to_arrow()
+    return _segment_polars(track, config)
+
+
+def _segment_polars(track: pl.DataFrame, config: TracksConfig) -> pl.DataFrame:
     _check_columns(track, "segment_track")
     if track.height == 0:
         return track.with_columns(pl.lit(None, dtype=pl.Utf8).alias("segment"))
