@@ -30,6 +30,26 @@ class ScreeningConfig:
     name_min_corroborations: int = 1
     # ours: hits scoring below this are not reported (a call sign alone scores 35 and is dropped).
     min_report_score: float = 50.0
+    # ours: an owner or linked company is the listed DPRK company when their normalised names agree this much.
+    owner_min_similarity: float = 95.0
+    # Hit scores (0-100), ours: an IMO is the hull's lifetime number (IMO Res. A.1117(30)), the strongest key;
+    # an MMSI can be reassigned; a call sign is reused across registries; a name needs corroboration.
+    score_imo_same_name: float = 100.0
+    score_imo_no_name: float = 95.0
+    score_imo_other_name: float = 90.0  # and laundering_suspected
+    score_mmsi_same_name: float = 90.0
+    score_mmsi_other_name: float = 60.0  # + per corroboration, up to score_mmsi_other_name_max
+    score_mmsi_per_corroboration: float = 10.0
+    score_mmsi_other_name_max: float = 80.0
+    score_callsign_same_name: float = 85.0
+    score_callsign_alone: float = 35.0  # below min_report_score: a call sign alone is not reported
+    score_callsign_same_flag: float = 20.0
+    score_callsign_same_type: float = 10.0
+    score_callsign_dprk_link: float = 20.0
+    score_name_per_similarity: float = 0.5  # × similarity (0-100)
+    score_name_per_corroboration: float = 15.0
+    score_name_imo_conflict: float = -25.0
+    score_name_max: float = 95.0  # a name hit never reaches an IMO hit
     # Maritime Identification Digits of the DPRK (ITU MID table; REFERENCE.md "Identity and flags").
     dprk_mid: int = 445
     # Risk points (0-100 scale, summed and capped): ours, documented in docs/sanctions.md.

@@ -107,7 +107,7 @@ def _identities(history: pl.DataFrame, cfg: ScreeningConfig) -> pl.DataFrame:
 def _vessel_entries(entries: pl.DataFrame, cfg: ScreeningConfig) -> pl.DataFrame:
     latest = pl.col("version_date") == pl.col("version_date").max().over("list_name")
     all_e = entries.with_columns(latest.alias("current_version"))
-    dprk_owner = _dprk_linked_owner(all_e)
+    dprk_owner = _dprk_linked_owner(all_e, cfg)
     category = pl.lit(None, dtype=pl.Utf8)
     for word, cat in reversed(_TYPE_WORDS):
         category = pl.when(pl.col("vessel_type").str.to_uppercase().str.contains(word)).then(pl.lit(cat)).otherwise(category)
@@ -124,7 +124,7 @@ def _vessel_entries(entries: pl.DataFrame, cfg: ScreeningConfig) -> pl.DataFrame
     return v.join(dprk_owner, on="e", how="left").with_columns(pl.col("dprk_owner").fill_null(False))
 
 
-def _dprk_linked_owner(entries: pl.DataFrame) -> pl.DataFrame:
+def _dprk_linked_owner(entries: pl.DataFrame, cfg: ScreeningConfig) -> pl.DataFrame:
     """Vessel entries whose owner or link is itself a DPRK-programme entry of any loaded list (by normalised name)."""
     v = entries.filter(pl.col("entity_type") == "vessel").with_row_index("e")
     owners = v.select(
@@ -140,7 +140,7 @@ def _dprk_linked_owner(entries: pl.DataFrame) -> pl.DataFrame:
         return pl.DataFrame(schema=schema)
     ok = name_keys(owners["owner_name"])
     org = name_keys(orgs["org_name"])
-    pairs = similar_pairs(ok, org, 95.0)  # ours: owners must name the listed company, not resemble it
+    pairs = similar_pairs(ok, org, cfg.owner_min_similarity)  # owners must name the listed company, not resemble it
     if pairs.height == 0:
         return pl.DataFrame(schema=schema)
     linked = owners[pairs["i"].to_list()].unique("e", keep="first")
@@ -202,21 +202,32 @@ def _score(c: pl.DataFrame, cfg: ScreeningConfig) -> pl.DataFrame:
     # a conflicting IMO asks for one more corroboration; a common name is never enough, whatever corroborates it
     # (Panama flag + cargo type fits thousands of ships named MARIA)
     needed = cfg.name_min_corroborations + imo_conflict.cast(pl.Int32)
-    name_score = 0.5 * pl.col("similarity").fill_null(0) + 15.0 * corr - 25.0 * imo_conflict.cast(pl.Float64)
+    name_score = (
+        cfg.score_name_per_similarity * pl.col("similarity").fill_null(0)
+        + cfg.score_name_per_corroboration * corr
+        + cfg.score_name_imo_conflict * imo_conflict.cast(pl.Float64)
+    )
     score = (
         pl.when(pl.col("match_on") == "imo")
-        .then(pl.when(name_agrees).then(100.0).when(no_name).then(95.0).otherwise(90.0))
+        .then(
+            pl.when(name_agrees).then(cfg.score_imo_same_name).when(no_name).then(cfg.score_imo_no_name)
+            .otherwise(cfg.score_imo_other_name)
+        )
         .when(pl.col("match_on") == "mmsi")
-        .then(pl.when(name_agrees).then(90.0).otherwise(pl.min_horizontal(60.0 + 10.0 * corr, 80.0)))
+        .then(
+            pl.when(name_agrees).then(cfg.score_mmsi_same_name).otherwise(pl.min_horizontal(
+                cfg.score_mmsi_other_name + cfg.score_mmsi_per_corroboration * corr, cfg.score_mmsi_other_name_max))
+        )
         .when(pl.col("match_on") == "callsign")
         # a call sign alone (35) is not reported; with the same flag it is (55); type alone adds little (45)
-        .then(pl.when(name_agrees).then(85.0).otherwise(
-            35.0 + 20.0 * flag_agrees.cast(pl.Float64) + 10.0 * type_agrees.cast(pl.Float64)
-            + 20.0 * dprk_link.cast(pl.Float64)))
+        .then(pl.when(name_agrees).then(cfg.score_callsign_same_name).otherwise(
+            cfg.score_callsign_alone + cfg.score_callsign_same_flag * flag_agrees.cast(pl.Float64)
+            + cfg.score_callsign_same_type * type_agrees.cast(pl.Float64)
+            + cfg.score_callsign_dprk_link * dprk_link.cast(pl.Float64)))
         .otherwise(
             # too short a name ("SEA 1") is too unspecific to match on, though it still confirms an IMO hit
             pl.when((corr >= needed) & ~pl.col("common_name") & (pl.col("letters").str.len_chars() >= cfg.name_min_letters))
-            .then(pl.min_horizontal(name_score, 95.0)).otherwise(0.0)
+            .then(pl.min_horizontal(name_score, cfg.score_name_max)).otherwise(0.0)
         )
     )
     return c.with_columns(
