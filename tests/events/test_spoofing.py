@@ -20,9 +20,33 @@ def test_invalid_mid_is_flagged_and_a_valid_one_is_not():
     assert find_spoofing(track(445123456, still(0, 60, *SEA, every=10)), places=P).height == 0  # 445 = DPRK
 
 
-def test_positions_deep_inland_are_flagged_as_one_event():
-    ev = find_spoofing(track(273000002, still(0, 100, 50.0, 100.0, every=10)), places=P)  # Mongolia
-    assert kinds(ev) == ["on_land"] and json.loads(ev["details"][0])["n_positions"] == 11
+def test_jump_onto_land_is_flagged_as_one_event():
+    sea = still(0, 60, *SEA, every=10)
+    inland = [(t, 43.8, 133.0, 10.0) for t in range(70, 121, 10)]  # ~180 km inland (Primorye) 10 min later
+    tr = track(273000002, sea + inland + still(130, 200, *SEA, every=10))
+    ev = find_spoofing(tr, places=P)
+    assert kinds(ev) == ["on_land"]
+    d = json.loads(ev["details"][0])
+    assert d["n_positions"] == 6 and d["entered"] is True and d["left"] is True
+
+
+def test_track_always_on_land_is_not_flagged_like_a_canal():
+    # the land mask cannot tell a canal from land: a track without a jump onto land is not evidence
+    assert find_spoofing(track(273000002, still(0, 100, 50.0, 100.0, every=10)), places=P).height == 0
+
+
+def test_real_inland_waterways_are_not_spoofing(tmp_path):
+    """DMA sample (Kiel Canal, Limfjord, Danish harbours): ships the land mask puts on land are not spoofing."""
+    from shadowfleet.ingest import ingest
+    from shadowfleet.store import Store
+    from shadowfleet.tracks import prepare, segment_all
+
+    path = shared_file("ais/dma_aisabnormal_ais-sample_20131112.txt.gz")
+    st = Store(tmp_path / "s")
+    ingest(path, st)
+    seg = segment_all(prepare(st.read("positions")))
+    ev = find_spoofing(seg, places=P)
+    assert "on_land" not in kinds(ev)
 
 
 def test_position_at_sea_is_not_on_land():

@@ -4,7 +4,8 @@ Four kinds (details.kind):
 - invalid_mid: the MMSI's Maritime Identification Digits are not allocated to any state (ITU MID table via
   shadowfleet.identity); one event spanning the MMSI's reports.
 - on_land: reports on land by the offline 1 km land mask, away from port places and with every point 1 km
-  around also on land (the mask cannot resolve quays and narrow waters); consecutive ones form one event.
+  around also on land, that the vessel jumped onto or off at an impossible speed (canals and rivers are "land"
+  to the mask, so being there alone proves nothing); consecutive ones form one event.
 - impossible_jump: reports the segmenter discarded as noise (segment null) that lie more than 50 kn (implied)
   and more than 1 km from the vessel's own track on both sides; consecutive ones form one event.
 - two_places: one MMSI with two long segments overlapping in time, far apart (two ships, one MMSI).
@@ -68,6 +69,13 @@ def _offset(lat: np.ndarray, lon: np.ndarray, north_km: float, east_km: float):
 
 
 def on_land(p: pl.DataFrame, cfg: SpoofingConfig, places: PlaceIndex | None) -> pl.DataFrame:
+    """Runs of reports on land that the vessel jumped onto (or off) at an impossible speed.
+
+    The 1 km land mask also calls canals, rivers, narrow fjords and many harbours land (on the real DMA sample:
+    the Kiel Canal, the Limfjord, Copenhagen harbour), where ships sail normally; so a land run counts only
+    when it is entered or left by a jump > max_jump_kn. A track that is on land from its first report to its
+    last cannot be told from inland-waterway traffic and is not flagged. Runs made only of points the
+    segmenter discarded are left to impossible_jump (one incident, one event)."""
     from shadowfleet.places import on_land as land
 
     lat, lon = p["lat"].to_numpy(), p["lon"].to_numpy()
@@ -86,17 +94,46 @@ def on_land(p: pl.DataFrame, cfg: SpoofingConfig, places: PlaceIndex | None) -> 
         flag[cand[inland]] = True
     if not flag.any():
         return empty_events()
-    t = p.select("mmsi", "ts", "lat", "lon").with_columns(pl.Series("_land", flag))
-    runs = (
-        with_run_id(t, changed("_land"))
-        .filter(pl.col("_land"))
-        .group_by("run", maintain_order=True)
-        .agg(pl.col("mmsi").first(), pl.col("ts").min().alias("start"), pl.col("ts").max().alias("end"),
-             pl.col("lat").mean(), pl.col("lon").mean(), pl.len().alias("n_positions"))
-        .with_columns(pl.lit("on_land").alias("kind"),
-                      pl.lit(f"positions on land more than {cfg.coast_margin_km:g} km from the coast").alias("explanation"))
+    t = p.with_columns(
+        pl.Series("_land", flag),
+        (pl.col("segment").is_not_null() if "segment" in p.columns else pl.lit(True)).alias("_kept"),
     )
-    return to_events(runs, "spoofing", _DETAILS)
+    t = with_run_id(t, changed("_land"))
+    ends = (
+        t.group_by("run", maintain_order=True)
+        .agg(
+            pl.col("mmsi").first(), pl.col("_land").first(), pl.col("_kept").any(),
+            pl.col("ts").first().alias("start"), pl.col("ts").last().alias("end"),
+            pl.col("lat").first().alias("lat_first"), pl.col("lon").first().alias("lon_first"),
+            pl.col("lat").last().alias("lat_last"), pl.col("lon").last().alias("lon_last"),
+            pl.col("lat").mean(), pl.col("lon").mean(), pl.len().alias("n_positions"),
+        )
+        .with_columns(
+            *[pl.col(c).shift(1).over("mmsi").alias(f"prev_{c}") for c in ("end", "lat_last", "lon_last")],
+            *[pl.col(c).shift(-1).over("mmsi").alias(f"next_{c}") for c in ("start", "lat_first", "lon_first")],
+        )
+    )
+
+    def jump(t0, la0, lo0, t1, la1, lo1) -> pl.Expr:
+        km = haversine_km(pl.col(la0), pl.col(lo0), pl.col(la1), pl.col(lo1))
+        h = hours(pl.col(t1) - pl.col(t0))
+        kn = pl.when(h > 0).then(km / KM_PER_NM / h).otherwise(float("inf"))
+        return ((km > cfg.min_jump_km) & (kn > cfg.max_jump_kn)).fill_null(False)
+
+    runs = (
+        ends.filter(pl.col("_land") & pl.col("_kept"))
+        .with_columns(
+            jump("prev_end", "prev_lat_last", "prev_lon_last", "start", "lat_first", "lon_first").alias("entered"),
+            jump("end", "lat_last", "lon_last", "next_start", "next_lat_first", "next_lon_first").alias("left"),
+        )
+        .filter(pl.col("entered") | pl.col("left"))
+        .with_columns(
+            pl.lit("on_land").alias("kind"),
+            pl.lit(f"positions on land (more than {cfg.coast_margin_km:g} km from the coast) reached or left at "
+                   f"more than {cfg.max_jump_kn:g} kn").alias("explanation"),
+        )
+    )
+    return to_events(runs, "spoofing", _DETAILS + ["entered", "left"])
 
 
 def impossible_jumps(p: pl.DataFrame, cfg: SpoofingConfig) -> pl.DataFrame:
