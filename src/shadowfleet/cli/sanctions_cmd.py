@@ -32,7 +32,9 @@ def lists_load(
     if not quiet:
         for v in versions:
             c = v.counts()
-            note = " (date from the file's modification time; give --date to state it)" if v.version_date_from.startswith("file mod") else ""
+            note = ""
+            if v.version_date_from == "file modification time":
+                note = " (date from the file's modification time; give --date to state it)"
             console.print(
                 f"{v.list_id}: {v.n_entries} entries ({', '.join(f'{n} {k}' for k, n in c.items())}) "
                 f"from {Path(v.path).name} [{v.kind}]{note}",

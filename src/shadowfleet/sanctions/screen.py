@@ -153,8 +153,11 @@ def _name_pairs(ids: pl.DataFrame, vessels: pl.DataFrame, cfg: ScreeningConfig) 
     enames = pl.concat(
         [
             vessels.select("e", pl.col("name").alias("ename"), pl.lit("name").alias("via")),
-            vessels.select("e", pl.col("aliases").str.json_decode(pl.List(pl.Utf8)).alias("ename"), pl.lit("alias").alias("via")).explode("ename"),
-            vessels.select("e", pl.col("former_names").str.json_decode(pl.List(pl.Utf8)).alias("ename"), pl.lit("former name").alias("via")).explode("ename"),
+            *[
+                vessels.select("e", pl.col(col).str.json_decode(pl.List(pl.Utf8)).alias("ename"), pl.lit(via).alias("via"))
+                .explode("ename")
+                for col, via in (("aliases", "alias"), ("former_names", "former name"))
+            ],
         ]
     ).filter(pl.col("ename").is_not_null())
     inames = ids.select("name").drop_nulls().unique()
@@ -198,7 +201,9 @@ def _score(c: pl.DataFrame, cfg: ScreeningConfig) -> pl.DataFrame:
     # a DPRK MID on a vessel of a DPRK programme corroborates even when the list gives another flag (flag hopping)
     dprk_link = pl.col("dprk_mid") & pl.col("dprk_programme") & ~flag_agrees
     corr = flag_agrees.cast(pl.Int32) + type_agrees.cast(pl.Int32) + dprk_link.cast(pl.Int32)
-    imo_conflict = (pl.col("imo_valid") & pl.col("imo_entry").is_not_null() & (pl.col("imo") != pl.col("imo_entry"))).fill_null(False)
+    imo_conflict = (
+        pl.col("imo_valid") & pl.col("imo_entry").is_not_null() & (pl.col("imo") != pl.col("imo_entry"))
+    ).fill_null(False)
     # a conflicting IMO asks for one more corroboration; a common name is never enough, whatever corroborates it
     # (Panama flag + cargo type fits thousands of ships named MARIA)
     needed = cfg.name_min_corroborations + imo_conflict.cast(pl.Int32)
@@ -364,4 +369,5 @@ def _with_risk(hits: pl.DataFrame, ids: pl.DataFrame, cfg: ScreeningConfig) -> p
         pl.lit(False).alias("laundering_suspected"),
     )
     out = pl.concat([conform(with_hits, SCREENING), conform(no_hit, SCREENING)], how="diagonal_relaxed")
-    return conform(out, SCREENING).select(list(SCREENING)).sort(["risk", "mmsi", "score"], descending=[True, False, True], nulls_last=True)
+    out = conform(out, SCREENING).select(list(SCREENING))
+    return out.sort(["risk", "mmsi", "score"], descending=[True, False, True], nulls_last=True)
