@@ -149,3 +149,14 @@ def test_kernel_takes_an_arrow_partition_and_returns_arrow():
     out = segment_track(ship.to_arrow())
     assert isinstance(out, pa.Table)
     assert pl.from_arrow(out).equals(segment_track(ship))
+
+
+def test_two_ships_sharing_an_mmsi_30_nm_apart_make_two_tracks():
+    # both report every minute, alternately, under one MMSI (identity cloning)
+    a = steaming(445100010, 240, start=(41.5, 130.0), sog=11.0, cog=200.0, every_s=60)
+    b = steaming(445100010, 240, start=(41.5, 130.67), sog=9.0, cog=200.0, every_s=60, t0=T0 + timedelta(seconds=30))
+    df = pl.concat([a.with_columns(pl.lit("a").alias("ship")), b.with_columns(pl.lit("b").alias("ship"))]).sort("ts")
+    out = segment_track(df)
+    per_ship = out.group_by("ship").agg(pl.col("segment").n_unique().alias("n"), pl.col("segment").first())
+    assert per_ship["n"].to_list() == [1, 1]
+    assert per_ship["segment"].n_unique() == 2 and out["segment"].null_count() == 0
