@@ -171,7 +171,8 @@ def build(data: Path) -> dict:
     feats.append(feature(
         "KP-EEZ-EAST", "DPRK east-coast EEZ (claimed)", "eez", "KP", geom,
         "GFW paper-dark-fishing-fleets-in-north-korea gfw_nk_paper_eez_prk.json (Park et al. 2020), simplified "
-        f"to {EEZ_SIMPLIFY_DEG:g} deg; a claimed boundary, not agreed with neighbours", 1000.0))
+        f"to {EEZ_SIMPLIFY_DEG:g} deg; a claimed boundary, not agreed with neighbours (the file's properties still "
+        "read 'North Korean 12 NM', but its polygon spans ~121,000 km2 of the Sea of Japan, EEZ-scale)", 1000.0))
     ids = [f["properties"]["id"] for f in feats]
     assert len(ids) == len(set(ids)), "duplicate ids"
     return {"type": "FeatureCollection", "features": feats}
