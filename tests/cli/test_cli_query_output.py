@@ -32,6 +32,12 @@ def test_vessels_csv_filtered_by_flag(store_dir):
     assert rows[0]["name"] == "MORYAK" and rows[0]["flag"] == "RU"
 
 
+def test_vessels_limit_keeps_the_busiest(store_dir):
+    r = run("vessels", "--store", str(store_dir), "--limit", "2", "--format", "csv")
+    assert [int(x["mmsi"]) for x in csv.DictReader(io.StringIO(r.stdout))] == [TANKER, RU_SHIP]  # 6 and 4 positions
+    assert run("vessels", "--store", str(store_dir), "--limit", "-1").returncode == 1
+
+
 def test_vessels_table_names_the_vessels(store_dir):
     r = run("vessels", "--store", str(store_dir), "--name", "son")
     assert r.returncode == 0

@@ -115,6 +115,7 @@ def vessels_cmd(
     flag: str = typer.Option(None, "--flag", help="Only vessels whose MMSI carries this flag (ISO alpha-2, e.g. KP)."),
     name: str = typer.Option(None, "--name", help="Only vessels that ever broadcast a name containing TEXT."),
     fmt: TableFormat = typer.Option(TableFormat.table, "--format", "-f", help="table, csv, json or jsonl."),
+    limit: int = typer.Option(0, "--limit", "-n", min=0, help="At most N vessels, most positions first (0 = all, by MMSI)."),
     out_file: Path = OutOpt,
     quiet: bool = QuietOpt,
 ) -> None:
@@ -124,6 +125,9 @@ def vessels_cmd(
     st = existing_store(store)
     with _working("reading vessels…", quiet):
         df = vessels(st, flag=flag, name=name)
+    if limit:
+        # a global store has hundreds of thousands of MMSIs; the busiest are the ones worth a first look
+        df = df.sort(["n_positions", "mmsi"], descending=[True, False]).head(limit)
     if fmt is TableFormat.table:
         table = Table(title=None if quiet else f"{df.height} vessel(s) in {store}", show_lines=False)
         for col in ("MMSI", "flag", "name", "IMO", "call sign", "type", "length", "draught", "last seen", "positions"):
