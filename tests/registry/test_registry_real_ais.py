@@ -95,3 +95,13 @@ def test_track_cli_geojson_on_real_data(real_store, tmp_path):
     assert len(points) == track(real_store, FRIO).height
     lon, lat = points[0]["geometry"]["coordinates"]
     assert 11.0 < lon < 11.6 and 57.6 < lat < 58.0  # off Sweden
+
+
+def test_class_b_halves_on_real_data_make_one_identity_each(real_store):
+    b = real_store.read("static").filter(pl.col("msg_type") == 24)
+    both = b.group_by("mmsi").agg(pl.col("part").n_unique().alias("parts")).filter(pl.col("parts") == 2)["mmsi"]
+    hist = identity_history(real_store).filter(pl.col("mmsi").is_in(b["mmsi"].unique().implode()))
+    assert hist.height == b["mmsi"].n_unique() >= 40  # five minutes of traffic: nobody renamed, one stay each
+    merged = hist.filter(pl.col("mmsi").is_in(both.implode()))
+    assert merged.height >= 1
+    assert merged["name"].null_count() == 0 and merged["callsign"].null_count() == 0
