@@ -60,6 +60,8 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         _fail("aborted")
     except TyperException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            sys.exit(0)  # `shadowfleet` or `shadowfleet lists` alone: the help just printed is the answer
         # usage errors: unknown option, missing argument, bad value — one line, exit 1
         msg = exc.format_message() if hasattr(exc, "format_message") else str(exc)
         _fail(" ".join(msg.split()))
