@@ -102,6 +102,19 @@ def test_output_file_in_missing_directory(store_dir, tmp_path):
     assert not target.exists()
 
 
+def test_no_arguments_prints_help_without_an_empty_error_line():
+    for argv in ([], ["lists"]):
+        r = run(*argv)
+        assert r.returncode == 0 and r.stderr == "" and "Usage" in r.stdout, (argv, r.stderr)
+
+
+def test_ingest_unknown_format(tmp_path, shared_data):
+    if ["ingest"] not in _commands():
+        pytest.skip("ingest not registered yet")
+    f = shared_data / "ais/gpsd_ais-nmea.log"
+    assert_one_line_error(run("ingest", str(f), "--store", str(tmp_path / "s"), "--format", "kml"), "kml")
+
+
 @pytest.mark.parametrize(
     "argv",
     [
