@@ -91,3 +91,49 @@ def test_multisentence_messages_are_assembled_like_pyais():
         assert row["mmsi"] == m["mmsi"]
         assert row["name"] == (m["shipname"] or None)
         assert math.isclose(row["draught"] or 0, m["draught"], abs_tol=1e-4)
+
+
+def _same_ship_type(ours, theirs):
+    # pyais maps codes outside its ShipType enum (reserved values) to 0; we keep the code as broadcast
+    from pyais.constants import ShipType
+
+    if ours in ShipType._value2member_map_:
+        assert ours == int(theirs)
+    else:
+        assert int(theirs) == 0
+
+
+def _pyais_text(v):
+    v = (v or "").split("@", 1)[0].strip()
+    return v or None
+
+
+@pytest.mark.parametrize("rel", NMEA_FILES)
+def test_vectorised_static_reports_match_pyais_field_by_field(rel):
+    path = shared_file(rel)
+    batch = NmeaParser().parse(_lines(path), 1)
+    d = decode(batch.messages)
+    rows = d.static.filter(pl.col("msg_type").is_in([5, 24])).join(
+        batch.messages.select("line", "sentences"), on="line")
+    assert rows.height > 0
+    for row in rows.iter_rows(named=True):
+        m = pyais.decode(*row["sentences"].split("\n")).asdict()
+        assert row["mmsi"] == m["mmsi"]
+        if m["msg_type"] == 5:
+            assert row["imo"] == (m["imo"] or None)
+            assert row["name"] == _pyais_text(m["shipname"])
+            assert row["callsign"] == _pyais_text(m["callsign"])
+            assert row["destination"] == _pyais_text(m["destination"])
+            _same_ship_type(row["ship_type"], m["ship_type"])
+            assert (row["draught"] or 0) == pytest.approx(m["draught"], abs=1e-4)
+            assert (row["length"] or 0) == m["to_bow"] + m["to_stern"]
+            assert (row["beam"] or 0) == m["to_port"] + m["to_starboard"]
+            if row["eta"] is not None:
+                assert row["eta"] == f"{m['month']:02d}-{m['day']:02d}T{m['hour']:02d}:{m['minute']:02d}"
+        elif m["partno"] == 0:
+            assert row["part"] == "A" and row["name"] == _pyais_text(m["shipname"])
+        else:
+            assert row["part"] == "B"
+            _same_ship_type(row["ship_type"], m["ship_type"])
+            assert row["callsign"] == _pyais_text(m["callsign"])
+            assert (row["length"] or 0) == m["to_bow"] + m["to_stern"]

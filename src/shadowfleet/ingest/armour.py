@@ -43,12 +43,37 @@ def char_matrix(s: pl.Series, width: int | None = None) -> tuple[np.ndarray, np.
     return mat, lengths
 
 
-def xor_checksum(s: pl.Series) -> np.ndarray:
-    """NMEA 0183 checksum of each string: XOR of all its bytes (the text between '!'/'$' and '*')."""
-    mat, _ = char_matrix(s)
-    if mat.shape[1] == 0:
-        return np.zeros(mat.shape[0], np.uint8)
-    return np.bitwise_xor.reduce(mat, axis=1)
+def _buffers(s: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    arr = s.fill_null("").cast(pl.Utf8).to_arrow()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.type != pa.large_string():
+        arr = arr.cast(pa.large_string())
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    return offsets, data
+
+
+def xor_checksum(s: pl.Series, start: int = 0, stop: np.ndarray | None = None) -> np.ndarray:
+    """NMEA 0183 checksum of each string: XOR of its bytes [start, stop) (stop defaults to the end).
+
+    One pass over the column's byte buffer (np.bitwise_xor.reduceat), no per-string loop or padding."""
+    offsets, data = _buffers(s)
+    n = offsets.size - 1
+    begin = offsets[:-1] + start
+    end = offsets[1:] if stop is None else np.minimum(offsets[:-1] + np.asarray(stop, dtype=np.int64), offsets[1:])
+    out = np.zeros(n, np.uint8)
+    live = end > begin
+    if not live.any() or data.size == 0:
+        return out
+    # reduceat over the start points of every live range; each range ends where the next one starts, so
+    # XOR the prefix up to each range's end instead: xor(a..b) = P[b] ^ P[a] with P the running XOR.
+    lo, hi = int(begin[live].min()), int(end[live].max())
+    prefix = np.zeros(hi - lo + 1, np.uint8)
+    np.bitwise_xor.accumulate(data[lo:hi], out=prefix[1:])
+    out[live] = prefix[end[live] - lo] ^ prefix[begin[live] - lo]
+    return out
 
 
 def fnv1a(s: pl.Series) -> np.ndarray:
@@ -63,10 +88,20 @@ def fnv1a(s: pl.Series) -> np.ndarray:
     return h
 
 
-def sixbit(payloads: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def hash_words(w: np.ndarray, extra: np.ndarray) -> np.ndarray:
+    """FNV-1a-style 64-bit hash of rows of uint64 words plus one extra integer per row (stable, vectorised)."""
+    h = np.full(w.shape[0], _FNV_OFFSET, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(w.shape[1]):
+            h = (h ^ w[:, j]) * _FNV_PRIME
+        h = (h ^ extra.astype(np.uint64)) * _FNV_PRIME
+    return h
+
+
+def sixbit(payloads: pl.Series, width: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """De-armour AIS payloads: (n × width) 6-bit values, each payload's length in characters, and a mask of
     payloads holding a character outside the AIS armouring alphabet (ITU-R M.1371-5 / IEC 61162-1 table)."""
-    mat, lengths = char_matrix(payloads)
+    mat, lengths = char_matrix(payloads, width)
     width = mat.shape[1]
     inside = np.arange(width)[None, :] < lengths[:, None]
     bad_char = inside & ((mat < 48) | (mat > 119) | ((mat > 87) & (mat < 96)))

@@ -2,8 +2,9 @@
 
 The frequent single-slot types — position reports 1, 2, 3, 18, 27 and base station reports 4 — are decoded
 column-wise with NumPy (armour.py); bit positions are those of ITU-R M.1371-5 annex 8 and are cross-checked field
-by field against pyais on every real sample (tests/ingest/test_fast_decoder.py). The rarer static and multi-slot
-types (5, 19, 21, 24) go through pyais one message at a time; they are a few percent of real traffic.
+by field against pyais on every real sample (tests/ingest/test_fast_decoder.py). Static and voyage data (5, 24) are
+decoded the same way, text fields included. The rare class B extended reports (19) and aids to navigation (21)
+go through pyais one message at a time.
 
 Input: a frame with ``line`` (first line of the message), ``ts``, ``receiver``, ``payload``, ``fill``,
 ``sentences`` (the NMEA sentences, '\\n'-joined, for pyais) and ``raw`` (the original lines). Output: one frame per
@@ -24,8 +25,8 @@ from shadowfleet.ingest import armour
 from shadowfleet.ingest.config import COG_NA_RAW, HEADING_NA, ROT_NA_RAW, SOG_NA_RAW, TYPE27_COG_NA, TYPE27_SOG_NA
 
 FAST_POSITION_TYPES = (1, 2, 3, 18, 27)
-PYAIS_TYPES = (5, 19, 21, 24)
-SUPPORTED_TYPES = frozenset(FAST_POSITION_TYPES + (4,) + PYAIS_TYPES)
+PYAIS_TYPES = (19, 21)
+SUPPORTED_TYPES = frozenset(FAST_POSITION_TYPES + (4, 5, 24) + PYAIS_TYPES)
 
 # Fewest payload bits that still hold every field we store (ITU-R M.1371-5 layouts). Shorter payloads are
 # "truncated". Type 5 is 424 bits, but many transponders send 420 (the last two spare/DTE bits dropped); 420
@@ -34,6 +35,8 @@ SUPPORTED_TYPES = frozenset(FAST_POSITION_TYPES + (4,) + PYAIS_TYPES)
 MIN_BITS = {1: 137, 2: 137, 3: 137, 4: 134, 5: 420, 18: 133, 19: 301, 21: 270, 24: 160, 27: 94}
 
 CLASS_A_TYPES = (1, 2, 3, 5)
+FAST_WORDS = 3  # 180 bits ≥ the 168 of a single-slot message
+STATIC_WORDS = 8  # 480 bits ≥ the 424 of message 5
 
 
 @dataclasses.dataclass
@@ -49,11 +52,16 @@ _REJECT_COLS = ["line", "ts", "raw", "reason"]
 
 
 def decode(msgs: pl.DataFrame) -> Decoded:
-    vals, lengths, bad_char = armour.sixbit(msgs["payload"])
     n = msgs.height
+    payload = msgs["payload"].fill_null("")
+    lengths = payload.str.len_bytes().to_numpy().astype(np.int64)
     fill = msgs["fill"].fill_null(0).cast(pl.Int64).to_numpy()
     nbits = lengths * 6 - fill
-    mtype = vals[:, 0].astype(np.int64) if vals.shape[1] else np.zeros(n, np.int64)
+    head, _ = armour.char_matrix(payload.str.slice(0, 1), 1)
+    c0 = head[:, 0].astype(np.int64) - 48
+    mtype = np.where(lengths > 0, np.where(c0 > 40, c0 - 8, c0), -1)
+    # Armouring alphabet: '0'..'W' and '`'..'w' (ITU-R M.1371-5 / IEC 61162-1).
+    bad_char = payload.str.contains(r"[^0-W`-w]").fill_null(False).to_numpy()
     empty = lengths == 0
     min_bits = np.zeros(n, np.int64)
     for t, b in MIN_BITS.items():
@@ -68,14 +76,22 @@ def decode(msgs: pl.DataFrame) -> Decoded:
     reason[ok & (nbits < min_bits)] = "truncated"
     ok &= nbits >= min_bits
 
-    # dup_key: the payload's bits. Payload characters plus the fill-bit count determine them exactly.
-    dup = armour.fnv1a(msgs["payload"] + msgs["fill"].cast(pl.Utf8).fill_null("0"))
+    # Single-slot types: the first 180 bits (30 characters) as three 60-bit words, decoded column-wise.
+    fast = ok & np.isin(mtype, FAST_POSITION_TYPES + (4,))
+    w = np.zeros((n, FAST_WORDS), np.uint64)
+    if fast.any():
+        vals, _, _ = armour.sixbit(payload.filter(pl.Series(fast)), width=FAST_WORDS * armour.CHARS_PER_WORD)
+        w[fast] = armour.words(vals, FAST_WORDS)
+    # dup_key: a hash of the payload's bits (characters + fill bits determine them). Fast types hash their words
+    # and length; the rest (a few %) hash their characters.
+    dup = np.zeros(n, np.uint64)
+    dup[fast] = armour.hash_words(w[fast], lengths[fast] * 8 + fill[fast])
+    slow = ~fast
+    if slow.any():
+        dup[slow] = armour.fnv1a(payload.filter(pl.Series(slow)) + msgs["fill"].filter(pl.Series(slow)).cast(pl.Utf8).fill_null("0"))
     base = msgs.select("line", "ts", "receiver", "raw").with_columns(
-        pl.Series("dup_key", dup, dtype=pl.UInt64), pl.Series("msg_type", mtype, dtype=pl.Int8)
+        pl.Series("dup_key", dup, dtype=pl.UInt64), pl.Series("msg_type", np.maximum(mtype, 0), dtype=pl.Int8)
     )
-
-    n_words = max(1, -(-vals.shape[1] // armour.CHARS_PER_WORD))
-    w = armour.words(vals, n_words) if vals.shape[1] else np.zeros((n, 1), np.uint64)
 
     frames_pos, frames_static, frames_base, frames_aids, rej = [], [], [], [], []
     if not ok.all():
@@ -95,6 +111,19 @@ def decode(msgs: pl.DataFrame) -> Decoded:
     sel = ok & (mtype == 4)
     if sel.any():
         frames_base.append(_base_station(base.filter(pl.Series(sel)), w[sel]))
+    static_sel = ok & np.isin(mtype, [5, 24])
+    if static_sel.any():
+        sub = payload.filter(pl.Series(static_sel))
+        vals, _, _ = armour.sixbit(sub, width=STATIC_WORDS * armour.CHARS_PER_WORD)
+        ws = armour.words(vals, STATIC_WORDS)
+        b = base.filter(pl.Series(static_sel))
+        t = mtype[static_sel]
+        if (t == 5).any():
+            frames_static.append(_voyage(b.filter(pl.Series(t == 5)), ws[t == 5]))
+        if (t == 24).any():
+            s24, bad24 = _static_b(b.filter(pl.Series(t == 24)), ws[t == 24])
+            frames_static.append(s24)
+            rej.append(bad24)
     sel = ok & np.isin(mtype, PYAIS_TYPES)
     if sel.any():
         p, s, a, r = _with_pyais(base.filter(pl.Series(sel)), msgs.filter(pl.Series(sel))["sentences"])
@@ -204,6 +233,83 @@ def _base_station(base: pl.DataFrame, w: np.ndarray) -> pl.DataFrame:
     )
 
 
+# ITU-R M.1371-5 6-bit text: values 0..31 are '@'..'_', 32..63 are ' '..'?'.
+_SIXBIT_ASCII = np.array([v + 64 if v < 32 else v for v in range(64)], dtype=np.uint8)
+
+
+def _text6(w: np.ndarray, start: int, n_chars: int) -> pl.Series:
+    """A 6-bit text field of every row as strings: cut at the first '@' (padding), spaces stripped, '' → null."""
+    codes = np.stack([armour.field(w, start + 6 * i, 6) for i in range(n_chars)], axis=1)
+    chars = _SIXBIT_ASCII[codes]
+    at = chars == ord("@")
+    cut = np.where(at.any(axis=1), at.argmax(axis=1), n_chars)
+    chars[np.arange(n_chars)[None, :] >= cut[:, None]] = ord(" ")
+    s = pl.Series(np.ascontiguousarray(chars).view(f"S{n_chars}").ravel()).cast(pl.Utf8)
+    return s.str.strip_chars().replace("", None)
+
+
+def _dims(w: np.ndarray, start: int) -> tuple[pl.Series, pl.Series]:
+    bow, stern = armour.field(w, start, 9), armour.field(w, start + 9, 9)
+    port, stbd = armour.field(w, start + 18, 6), armour.field(w, start + 24, 6)
+    length, beam = (bow + stern).astype(np.float64), (port + stbd).astype(np.float64)
+    return _na(length, length == 0, pl.Float32), _na(beam, beam == 0, pl.Float32)
+
+
+def _voyage(base: pl.DataFrame, w: np.ndarray) -> pl.DataFrame:
+    """Message 5, static and voyage related data (class A)."""
+    length, beam = _dims(w, 240)
+    imo = armour.field(w, 40, 30)
+    draught = armour.field(w, 294, 8) / 10.0
+    mo, d, h, mi = (armour.field(w, 274, 4), armour.field(w, 278, 5), armour.field(w, 283, 5),
+                    armour.field(w, 288, 6))
+    eta_ok = (mo >= 1) & (mo <= 12) & (d >= 1) & (h <= 23) & (mi <= 59)  # 0 / 24 / 60 = not available
+    eta = pl.DataFrame({"mo": mo, "d": d, "h": h, "mi": mi}).select(
+        pl.format("{}-{}T{}:{}", *[pl.col(c).cast(pl.Utf8).str.zfill(2) for c in ("mo", "d", "h", "mi")]))
+    return base.with_columns(
+        pl.Series("mmsi", armour.field(w, 8, 30)),
+        _na(imo, imo == 0, pl.Int64).alias("imo"),
+        _text6(w, 70, 7).alias("callsign"),
+        _text6(w, 112, 20).alias("name"),
+        pl.Series("ship_type", armour.field(w, 232, 8), dtype=pl.Int16),
+        length.alias("length"),
+        beam.alias("beam"),
+        _na(draught, draught == 0, pl.Float32).alias("draught"),
+        _text6(w, 302, 20).alias("destination"),
+        _na_str(eta.to_series(), ~eta_ok).alias("eta"),
+        pl.lit("A").alias("ais_class"),
+        pl.lit(None, dtype=pl.Utf8).alias("part"),
+    )
+
+
+def _na_str(s: pl.Series, mask: np.ndarray) -> pl.Series:
+    return s.scatter(np.flatnonzero(mask), None) if mask.any() else s
+
+
+def _static_b(base: pl.DataFrame, w: np.ndarray) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Message 24, class B static data: part A (name) or part B (type, call sign, dimensions)."""
+    part = armour.field(w, 38, 2)
+    length, beam = _dims(w, 132)
+    df = base.with_columns(
+        pl.Series("mmsi", armour.field(w, 8, 30)),
+        pl.Series("part", np.where(part == 0, "A", "B")),
+        _text6(w, 40, 20).alias("name"),
+        pl.Series("ship_type", armour.field(w, 40, 8), dtype=pl.Int16),
+        _text6(w, 90, 7).alias("callsign"),
+        length.alias("length"),
+        beam.alias("beam"),
+        pl.lit("B").alias("ais_class"),
+    )
+    is_a = pl.Series(part == 0)
+    # Part A carries only the name; part B everything but the name (ITU-R M.1371-5 message 24).
+    df = df.with_columns(
+        pl.when(is_a).then(pl.col("name")).otherwise(None).alias("name"),
+        *[pl.when(is_a).then(None).otherwise(pl.col(c)).alias(c) for c in ("ship_type", "callsign", "length", "beam")],
+    )
+    bad = part > 1  # parts 2 and 3 are not defined
+    rej = df.filter(pl.Series(bad)).select("line", "ts", "raw").with_columns(pl.lit("malformed").alias("reason"))
+    return df.filter(pl.Series(~bad)), rej
+
+
 def civil_to_datetime(df: pl.DataFrame, y, mo, d, h, mi, s, us=None) -> pl.Series:
     """UTC datetimes from civil fields, null where any field is out of range (never raises on bad input).
 
@@ -230,9 +336,10 @@ def civil_to_datetime(df: pl.DataFrame, y, mo, d, h, mi, s, us=None) -> pl.Serie
 
 
 def _text(v) -> str | None:
+    """Same rule as _text6: cut at the first '@' (padding), strip spaces."""
     if v is None:
         return None
-    v = str(v).replace("@", " ").strip()
+    v = str(v).split("@", 1)[0].strip()
     return v or None
 
 
@@ -250,24 +357,7 @@ def _with_pyais(base: pl.DataFrame, sentences: pl.Series):
             rej_lines.append(i)
             continue
         t = m["msg_type"]
-        if t == 5:
-            static.append(dict(
-                i=i, mmsi=m["mmsi"], imo=_int(m.get("imo")) or None, name=_text(m.get("shipname")),
-                callsign=_text(m.get("callsign")), ship_type=_int(m.get("ship_type")),
-                length=(m["to_bow"] + m["to_stern"]) or None, beam=(m["to_port"] + m["to_starboard"]) or None,
-                draught=m.get("draught") or None, destination=_text(m.get("destination")),
-                eta=_eta(m), ais_class="A", part=None,
-            ))
-        elif t == 24:
-            row = dict(i=i, mmsi=m["mmsi"], ais_class="B")
-            if m.get("partno") == 0:
-                row.update(part="A", name=_text(m.get("shipname")))
-            else:
-                row.update(part="B", ship_type=_int(m.get("ship_type")), callsign=_text(m.get("callsign")),
-                           length=(m.get("to_bow", 0) + m.get("to_stern", 0)) or None,
-                           beam=(m.get("to_port", 0) + m.get("to_starboard", 0)) or None)
-            static.append(row)
-        elif t == 19:
+        if t == 19:
             pos.append(dict(
                 i=i, mmsi=m["mmsi"], lat=m["lat"], lon=m["lon"],
                 sog=None if m["speed"] >= 102.3 else m["speed"], cog=None if m["course"] >= 360 else m["course"],
@@ -300,10 +390,3 @@ def _with_pyais(base: pl.DataFrame, sentences: pl.Series):
         rej = [idx.filter(pl.col("i").is_in(rej_lines)).select("line", "ts", "raw").with_columns(
             pl.lit("malformed").alias("reason"))]
     return join(pos), join(static), join(aids, drop_type=True), rej
-
-
-def _eta(m: dict) -> str | None:
-    mo, d, h, mi = m.get("month"), m.get("day"), m.get("hour"), m.get("minute")
-    if not mo or not d or mo > 12 or d > 31 or h is None or h > 23 or mi is None or mi > 59:
-        return None  # 0 = not available for month/day, 24/60 for hour/minute (ITU-R M.1371-5 message 5)
-    return f"{mo:02d}-{d:02d}T{h:02d}:{mi:02d}"

@@ -28,17 +28,6 @@ from shadowfleet.ingest.decode import civil_to_datetime
 
 UTC_US = pl.Datetime("us", "UTC")
 
-_LINE_RE = r"^(?P<pre>[^\\!$]*?)[\s,;]*(?:\\(?P<tag>[^\\]*)\\)?(?P<sent>[!$].*?)?\s*$"
-_AIS_RE = (
-    r"^!(?P<talker>[A-Za-z-]{2})VD[MO],(?P<tot>\d{1,2}),(?P<num>\d{1,2}),(?P<seq>\d?),(?P<chan>[^,]*),"
-    r"(?P<payload>[^,]*),(?P<fill>[0-5])\*(?P<cs>[0-9A-Fa-f]{2})(?:,(?P<suffix>[^,]*))?$"
-)
-_PGHP_RE = r"^\$PGHP,1,(\d{4}),(\d{1,2}),(\d{1,2}),(\d{1,2}),(\d{1,2}),(\d{1,2}),(\d{1,3}),"
-_RMC_RE = (
-    r"^\$[A-Z]{2}RMC,(\d{2})(\d{2})(\d{2})(?:\.(\d{1,3})\d*)?,[AV]?,(?:[^,]*,){6}(\d{2})(\d{2})(\d{2}),"
-)
-
-
 @dataclasses.dataclass
 class _Fragment:
     line: int
@@ -71,87 +60,104 @@ class NmeaParser:
 
     # ---- per batch ---------------------------------------------------------------------------------------
     def parse(self, lines: list[str], first_line: int) -> ParsedBatch:
-        df = pl.DataFrame({"raw": pl.Series(lines, dtype=pl.Utf8)}).with_columns(
-            pl.col("raw").str.strip_chars_end("\r\n"),
-            (pl.int_range(pl.len(), dtype=pl.Int64) + first_line).alias("line"),
-        )
-        stripped = pl.col("raw").str.strip_chars()
+        raw = pl.Series("raw", lines, dtype=pl.Utf8).str.strip_chars_end("\r\n")
+        n = raw.len()
+        df = pl.DataFrame([raw, pl.Series("line", np.arange(first_line, first_line + n, dtype=np.int64))])
+        first = pl.col("raw").str.slice(0, 1)
         df = df.with_columns(
-            (stripped == "").alias("blank"),
-            stripped.str.starts_with("#").alias("comment"),
-            pl.col("raw").str.extract_groups(_LINE_RE).alias("g"),
-        ).unnest("g")
-        df = df.with_columns(
-            pl.col("pre").str.strip_chars().replace("", None),
-            pl.col("sent").str.strip_chars(),
+            (pl.col("raw").str.strip_chars() == "").alias("blank"),
+            (first == "#").alias("comment"),
+            first.is_in(["\\", "!", "$"]).alias("plain"),
         )
-        # Tag block: its own checksum when it has one ("...*hh").
-        tag_body = pl.col("tag").str.extract(r"^([^*]*)", 1)
-        tag_cs = pl.col("tag").str.extract(r"\*([0-9A-Fa-f]{2})$", 1)
-        df = df.with_columns(tag_body.alias("tag_body"), tag_cs.alias("tag_cs"))
-        tag_x = armour.xor_checksum(df["tag_body"])
-        tag_expected = df["tag_cs"].str.to_integer(base=16, strict=False).to_numpy()
-        tag_bad = df["tag_cs"].is_not_null().to_numpy() & (tag_x != np.nan_to_num(tag_expected, nan=-1))
-
-        is_ais = pl.col("sent").str.contains(r"^!..VD[MO],")
+        # Lines with a time prefix ("2024-03-07T12:00:00Z !AIVDM…", "1709812800,!AIVDM…"): split off the prefix
+        # (regex only on those lines; plain NMEA lines skip it).
+        df = df.with_columns(pl.lit(None, dtype=pl.Utf8).alias("pre"), pl.col("raw").alias("body"))
+        odd = ~pl.col("plain") & ~pl.col("blank") & ~pl.col("comment")
+        if df.select(odd.any()).item():
+            parts = df.filter(odd).select(
+                "line", pl.col("raw").str.extract_groups(r"^\s*(?P<p>[^\\!$]*?)[\s,;]*(?P<b>[\\!$].*)?$").alias("g")
+            ).unnest("g")
+            df = df.update(parts.select("line", pl.col("p").alias("pre"), pl.col("b").alias("body")),
+                           on="line", include_nulls=True)
+            df = df.with_columns(pl.col("pre").str.strip_chars().replace("", None))
+        # Tag block "\...\" then the sentence.
+        has_tag = pl.col("body").str.starts_with("\\")
+        split = pl.col("body").str.splitn("\\", 3)
         df = df.with_columns(
-            pl.Series("tag_bad", tag_bad),
-            is_ais.fill_null(False).alias("is_ais"),
-            pl.col("tag_body").str.extract(r"(?:^|,)c:(\d+(?:\.\d+)?)", 1).cast(pl.Float64).alias("tag_c"),
-            pl.coalesce(
-                pl.col("tag_body").str.extract(r"(?:^|,)s:([^,]*)", 1),
-                pl.col("tag_body").str.extract(r"(?:^|,)si:([^,]*)", 1),
-            ).alias("rcv"),
-            pl.col("tag_body").str.extract_groups(r"(?:^|,)g:(\d+)-(\d+)-(\d+)").alias("grp"),
+            pl.when(has_tag).then(split.struct.field("field_1")).otherwise(None).alias("tag"),
+            pl.when(has_tag).then(split.struct.field("field_2")).otherwise(pl.col("body"))
+            .str.strip_chars().replace("", None).alias("sent"),
         )
-        times = self._line_times(df)
-        df = df.with_columns(times.alias("line_ts"))
+        df = df.with_columns(
+            ((pl.col("sent").str.slice(0, 1) == "!") & pl.col("sent").str.slice(3, 4).is_in(["VDM,", "VDO,"]))
+            .fill_null(False).alias("is_ais")
+        )
+        tags = self._tags(df)
+        df = df.with_columns(tags)
+        df = df.with_columns(self._line_times(df).alias("line_ts"))
 
         # Carry context forward (within the batch, then from the previous batch).
+        ts = pl.col("line_ts").forward_fill()
+        rcv = pl.col("rcv").forward_fill()
         df = df.with_columns(
-            pl.col("line_ts").forward_fill().fill_null(self.last_ts).alias("ts") if self.last_ts is not None
-            else pl.col("line_ts").forward_fill().alias("ts"),
-            pl.col("rcv").forward_fill().fill_null(self.last_receiver).alias("receiver")
-            if self.last_receiver is not None else pl.col("rcv").forward_fill().alias("receiver"),
+            (ts.fill_null(self.last_ts) if self.last_ts is not None else ts).alias("ts"),
+            (rcv.fill_null(self.last_receiver) if self.last_receiver is not None else rcv).alias("receiver"),
         )
-        if df.height:
-            last = df.select(pl.col("ts").last(), pl.col("receiver").last()).row(0)
-            self.last_ts = last[0] if last[0] is not None else self.last_ts
-            self.last_receiver = last[1] if last[1] is not None else self.last_receiver
+        if n:
+            last_ts, last_rcv = df.select(pl.col("ts").last(), pl.col("receiver").last()).row(0)
+            self.last_ts = last_ts if last_ts is not None else self.last_ts
+            self.last_receiver = last_rcv if last_rcv is not None else self.last_receiver
 
-        other = (
-            ~pl.col("blank") & ~pl.col("comment") & pl.col("sent").is_not_null() & ~pl.col("is_ais")
-        )
+        other = ~pl.col("blank") & ~pl.col("comment") & pl.col("sent").is_not_null() & ~pl.col("is_ais")
         skipped = df.select(
             pl.col("blank").sum().alias("blank"),
             pl.col("comment").sum().alias("comment"),
             (other & ~pl.col("sent").str.starts_with("$PGHP")).sum().alias("other_nmea"),
         ).row(0, named=True)
-        rejects = []
-        # Lines that are neither NMEA, a tag line, a comment nor blank.
-        junk = df.filter(
-            ~pl.col("blank") & ~pl.col("comment") & pl.col("sent").is_null() & pl.col("tag").is_null()
-        )
-        rejects.append(_rej(junk, "malformed"))
-        rejects.append(_rej(df.filter(pl.col("tag_bad") & ~pl.col("is_ais") & ~pl.col("blank")), "bad_checksum"))
+        rejects = [
+            # Lines that are neither NMEA, a tag line, a comment nor blank.
+            _rej(df.filter(~pl.col("blank") & ~pl.col("comment") & pl.col("sent").is_null() & pl.col("tag").is_null()),
+                 "malformed"),
+            _rej(df.filter(pl.col("tag_bad") & ~pl.col("is_ais")), "bad_checksum"),
+        ]
 
-        ais = df.filter(pl.col("is_ais") & ~pl.col("blank") & ~pl.col("comment"))
-        ais = ais.with_columns(pl.col("sent").str.extract_groups(_AIS_RE).alias("f")).unnest("f")
-        bad_form = ais["payload"].is_null().to_numpy() & ais["fill"].is_null().to_numpy()
-        body = ais["sent"].str.extract(r"^!([^*]*)\*", 1)
-        x = armour.xor_checksum(body)
-        expected = ais["cs"].str.to_integer(base=16, strict=False).fill_null(-1).to_numpy()
-        bad_cs = ~bad_form & ((x != expected) | ais["tag_bad"].to_numpy())
+        ais = df.filter(pl.col("is_ais")).select("line", "raw", "sent", "ts", "receiver", "tag_bad", "grp")
+        f = pl.col("sent").str.splitn(",", 7)
+        ais = ais.with_columns(
+            f.struct.field("field_1").cast(pl.Int64, strict=False).alias("tot"),
+            f.struct.field("field_2").cast(pl.Int64, strict=False).alias("num"),
+            f.struct.field("field_3").alias("seq"),
+            f.struct.field("field_4").alias("chan"),
+            f.struct.field("field_5").alias("payload"),
+            f.struct.field("field_6").alias("tail"),
+        )
+        # tail = "<fill>*<hh>" optionally followed by ",<receive time>" (some loggers append it)
+        tail = pl.col("tail")
+        ais = ais.with_columns(
+            tail.str.slice(0, 1).cast(pl.Int64, strict=False).alias("fill"),
+            (tail.str.slice(1, 1) == "*").alias("star"),
+            tail.str.slice(2, 2).str.to_integer(base=16, strict=False).alias("cs"),
+            pl.when(tail.str.slice(4, 1) == ",").then(tail.str.slice(5)).otherwise(None).alias("suffix"),
+            pl.col("sent").str.find("*", literal=True).alias("star_at"),
+        )
+        bad_form = ais.select(
+            (pl.col("tot").is_null() | pl.col("num").is_null() | pl.col("payload").is_null() | ~pl.col("star").fill_null(False)
+             | ~pl.col("fill").is_between(0, 5).fill_null(False) | pl.col("cs").is_null()
+             | ((pl.col("tail").str.len_chars() > 4) & pl.col("suffix").is_null())).alias("b")
+        )["b"].to_numpy()
+        x = armour.xor_checksum(ais["sent"], start=1, stop=ais["star_at"].fill_null(0).to_numpy())
+        cs = ais["cs"].fill_null(-1).to_numpy()
+        bad_cs = ~bad_form & ((x != cs) | ais["tag_bad"].to_numpy())
         rejects.append(_rej(ais.filter(pl.Series(bad_form)), "malformed"))
         rejects.append(_rej(ais.filter(pl.Series(bad_cs)), "bad_checksum"))
-        good = ais.filter(pl.Series(~bad_form & ~bad_cs)).with_columns(
-            pl.col("tot").cast(pl.Int64), pl.col("num").cast(pl.Int64), pl.col("fill").cast(pl.Int64)
-        )
+        good = ais.filter(pl.Series(~bad_form & ~bad_cs))
         # Some loggers append the receive time after the checksum (",1411920140"): used only where no other
         # time is known, because a $PGHP line before the same sentence is more precise (milliseconds).
-        suffix = good["suffix"].cast(pl.Float64, strict=False)
-        suffix_us = pl.Series(np.where(suffix.to_numpy() > self.unix_ms_threshold, 1_000, 1_000_000)) * suffix
-        good = good.with_columns(pl.col("ts").fill_null(suffix_us.cast(pl.Int64).cast(UTC_US)))
+        if good["suffix"].is_not_null().any():
+            sfx = pl.col("suffix").cast(pl.Float64, strict=False)
+            good = good.with_columns(pl.col("ts").fill_null(
+                pl.when(sfx > self.unix_ms_threshold).then(sfx * 1_000).otherwise(sfx * 1_000_000)
+                .cast(pl.Int64).cast(UTC_US)))
         timed = int(good["ts"].is_not_null().sum())
         bad_seq = (good["num"] < 1) | (good["num"] > good["tot"]) | (good["tot"] < 1)
         rejects.append(_rej(good.filter(bad_seq), "malformed"))
@@ -161,15 +167,52 @@ class NmeaParser:
         )
         multi_msgs, multi_rej = self._assemble(good.filter(pl.col("tot") > 1))
         messages = pl.concat([single, multi_msgs], how="vertical_relaxed") if multi_msgs.height else single
-        if multi_rej.height:
-            rejects.append(multi_rej)
+        rejects.append(multi_rej)
+        rejects = [r for r in rejects if r.height]
         return ParsedBatch(
             messages=messages,
-            rejects=pl.concat([r for r in rejects if r.height], how="vertical_relaxed") if any(
-                r.height for r in rejects) else _rej(df.clear(), "malformed"),
+            rejects=pl.concat(rejects, how="vertical_relaxed") if rejects else _frag_rejects([]),
             skipped={k: int(v) for k, v in skipped.items()},
             timed=timed,
         )
+
+    def _tags(self, df: pl.DataFrame) -> list[pl.Series]:
+        """Tag-block fields of every line (null where there is none), and whether its checksum fails."""
+        n = df.height
+        out = {
+            "tag_c": pl.Series("tag_c", [None] * n, dtype=pl.Float64),
+            "rcv": pl.Series("rcv", [None] * n, dtype=pl.Utf8),
+            "grp": pl.Series("grp", [None] * n, dtype=pl.Utf8),
+        }
+        tag_bad = np.zeros(n, bool)
+        idx = np.flatnonzero(df["tag"].is_not_null().to_numpy())
+        if idx.size:
+            t = df["tag"].gather(idx)
+            # DMA logs repeat the same few tag lines ("si:AISD*3F") on every third line: parse each distinct one once.
+            sub = pl.DataFrame({"tag": t.unique()}).with_columns(
+                pl.col("tag").str.find("*", literal=True).alias("star"),
+            ).with_columns(
+                pl.when(pl.col("star").is_not_null()).then(pl.col("tag").str.slice(0, pl.col("star")))
+                .otherwise(pl.col("tag")).alias("body"),
+                pl.when(pl.col("star").is_not_null()).then(pl.col("tag").str.slice(pl.col("star") + 1, 2))
+                .otherwise(None).str.to_integer(base=16, strict=False).alias("cs"),
+            )
+            body = pl.col("body")
+            sub = sub.with_columns(
+                body.str.extract(r"(?:^|,)c:(\d+(?:\.\d+)?)", 1).cast(pl.Float64).alias("tag_c"),
+                pl.coalesce(body.str.extract(r"(?:^|,)s:([^,]*)", 1), body.str.extract(r"(?:^|,)si:([^,]*)", 1))
+                .alias("rcv"),
+                body.str.extract(r"(?:^|,)g:\d+-\d+-(\d+)", 1).alias("grp"),
+            )
+            x = armour.xor_checksum(sub["body"])
+            has_cs = sub["star"].is_not_null().to_numpy()
+            cs = sub["cs"].fill_null(-1).to_numpy()
+            sub = sub.with_columns(pl.Series("bad", has_cs & (x != cs)))
+            sub = pl.DataFrame({"tag": t}).join(sub, on="tag", how="left", maintain_order="left")
+            tag_bad[idx] = sub["bad"].to_numpy()
+            for k in out:
+                out[k] = out[k].scatter(idx, sub[k])
+        return [*out.values(), pl.Series("tag_bad", tag_bad)]
 
     def finish(self) -> pl.DataFrame:
         """Fragments still waiting at end of file: orphans."""
@@ -179,36 +222,48 @@ class NmeaParser:
 
     # ---- helpers ----------------------------------------------------------------------------------------
     def _line_times(self, df: pl.DataFrame) -> pl.Series:
+        """The time each line states, if any: tag block c:, $PGHP, $xxRMC, or a prefix."""
         thr = self.unix_ms_threshold
-        c = pl.col("tag_c")
-        tag_us = pl.when(c > thr).then(c * 1_000).otherwise(c * 1_000_000).cast(pl.Int64)
-        pghp = df.select(pl.col("sent").str.extract_groups(_PGHP_RE).alias("p")).unnest("p")
-        pghp_ts = civil_to_datetime(
-            pghp.with_columns((pl.col("7").cast(pl.Int64) * 1000).alias("us")), "1", "2", "3", "4", "5", "6", "us")
-        rmc = df.select(pl.col("sent").str.extract_groups(_RMC_RE).alias("r")).unnest("r").with_columns(
-            (pl.col("7").cast(pl.Int64) + 2000).alias("yr"),
-            (pl.col("4").str.pad_end(3, "0").cast(pl.Int64) * 1000).fill_null(0).alias("us"),
-        )
-        rmc_ts = civil_to_datetime(rmc, "yr", "6", "5", "1", "2", "3", "us")
-        pre = pl.col("pre")
-        pre_num = pre.cast(pl.Float64, strict=False)
-        pre_unix = pl.when(pre_num > thr).then(pre_num * 1_000).otherwise(pre_num * 1_000_000).cast(pl.Int64)
-        iso = pre.str.replace(r"Z$", "+00:00").str.replace("T", " ")
-        pre_iso = pl.coalesce(
-            iso.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%:z", strict=False, time_unit="us").dt.convert_time_zone("UTC"),
-            iso.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us").dt.replace_time_zone("UTC"),
-            iso.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%z", strict=False, time_unit="us").dt.convert_time_zone("UTC"),
-        )
-        out = df.select(
-            pl.coalesce(
-                tag_us.cast(UTC_US),
-                pl.Series(pghp_ts),
-                pl.Series(rmc_ts),
-                pre_unix.cast(UTC_US),
-                pre_iso,
-            ).alias("t")
-        )
-        return out["t"]
+        n = df.height
+        t = pl.Series("t", [None] * n, dtype=UTC_US)
+        c = df["tag_c"]
+        if c.is_not_null().any():
+            t = pl.select(pl.when(c > thr).then(c * 1_000).otherwise(c * 1_000_000).cast(pl.Int64).cast(UTC_US)
+                          .alias("t"))["t"]
+        sent = df["sent"]
+        pghp = np.flatnonzero(sent.str.starts_with("$PGHP,1,").fill_null(False).to_numpy())
+        if pghp.size:
+            f = pl.DataFrame({"s": sent.gather(pghp)}).select(pl.col("s").str.split_exact(",", 9).alias("f")).unnest("f")
+            f = f.with_columns(pl.all().cast(pl.Int64, strict=False)).with_columns((pl.col("field_8") * 1000).alias("us"))
+            vals = civil_to_datetime(f, "field_2", "field_3", "field_4", "field_5", "field_6", "field_7", "us")
+            t = t.scatter(pghp, pl.DataFrame({"a": t.gather(pghp), "b": vals}).select(pl.coalesce("a", "b"))["a"])
+        rmc = np.flatnonzero((sent.str.slice(0, 1) == "$").fill_null(False).to_numpy()
+                             & (sent.str.slice(3, 4) == "RMC,").fill_null(False).to_numpy())
+        if rmc.size:
+            f = pl.DataFrame({"s": sent.gather(rmc)}).select(pl.col("s").str.split_exact(",", 10).alias("f")).unnest("f")
+            hms, dmy = pl.col("field_1"), pl.col("field_9")
+            f = f.select(
+                (dmy.str.slice(4, 2).cast(pl.Int64, strict=False) + 2000).alias("y"),
+                dmy.str.slice(2, 2).alias("mo"), dmy.str.slice(0, 2).alias("d"),
+                hms.str.slice(0, 2).alias("h"), hms.str.slice(2, 2).alias("mi"), hms.str.slice(4, 2).alias("s"),
+                (("0" + hms.str.slice(6)).cast(pl.Float64, strict=False) * 1e6).cast(pl.Int64).alias("us"),
+            )
+            vals = civil_to_datetime(f, "y", "mo", "d", "h", "mi", "s", "us")
+            t = t.scatter(rmc, pl.DataFrame({"a": t.gather(rmc), "b": vals}).select(pl.coalesce("a", "b"))["a"])
+        pre_idx = np.flatnonzero(df["pre"].is_not_null().to_numpy())
+        if pre_idx.size:
+            pre = pl.DataFrame({"p": df["pre"].gather(pre_idx)})
+            p = pl.col("p")
+            num = p.cast(pl.Float64, strict=False)
+            iso = p.str.replace(r"Z$", "+00:00").str.replace("T", " ")
+            vals = pre.select(pl.coalesce(
+                pl.when(num > thr).then(num * 1_000).otherwise(num * 1_000_000).cast(pl.Int64).cast(UTC_US),
+                iso.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%:z", strict=False, time_unit="us").dt.convert_time_zone("UTC"),
+                iso.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%z", strict=False, time_unit="us").dt.convert_time_zone("UTC"),
+                iso.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us").dt.replace_time_zone("UTC"),
+            ).alias("v"))["v"]
+            t = t.scatter(pre_idx, pl.DataFrame({"a": t.gather(pre_idx), "b": vals}).select(pl.coalesce("a", "b"))["a"])
+        return t
 
     def _assemble(self, frags: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Join multi-sentence messages: by tag-block group id when present, else by sequential id + channel.
@@ -220,7 +275,7 @@ class NmeaParser:
         for row in frags.select(cols).iter_rows():
             line, ts, rcv, raw, sent, tot, num, payload, fill, seq, chan, grp = row
             f = _Fragment(line, ts, rcv, raw, sent, tot, num, payload, fill)
-            gid = grp.get("3") if grp else None
+            gid = grp
             key = ("g", gid) if gid is not None else ("s", seq, chan, tot)
             open_ = self.pending.get(key)
             if num == 1:
