@@ -58,17 +58,28 @@ def test_pairs_straddling_cell_edges_are_found():
     assert sorted(found.select("mmsi", "other_mmsi").rows()) == [(10 + 2 * i, 11 + 2 * i) for i in range(5)]
 
 
-def test_resampling_does_not_bridge_a_long_silence():
-    pts = still(0, 60, *MEET, every=10) + still(180, 240, *MEET, every=10)  # 2 h silence
-    grid = resample(track(1, pts))
-    minutes = sorted((grid["t"] // 60_000_000 - int(T0.timestamp()) // 60).to_list())
-    assert minutes == [0, 10, 20, 30, 40, 50, 60, 180, 190, 200, 210, 220, 230, 240]
+def grid_minutes(grid):
+    return sorted((grid["t"] // 60_000_000 - int(T0.timestamp()) // 60).to_list())
 
 
-def test_silence_in_the_middle_splits_the_encounter():
+def test_resampling_does_not_bridge_a_long_silence_of_a_moving_ship():
+    # slow (1.5 kn) but 3 km further on after a 2 h silence: positions in between are not invented
+    far = offset_km(MEET, 3.0, 0)
+    pts = still(0, 60, *MEET, every=10, sog=1.5) + still(180, 240, *far, every=10, sog=1.5)
+    assert grid_minutes(resample(track(1, pts))) == [0, 10, 20, 30, 40, 50, 60, 180, 190, 200, 210, 220, 230, 240]
+
+
+def test_resampling_bridges_a_ship_that_stayed_put_but_not_beyond_an_ais_gap():
+    pts = still(0, 60, *MEET, every=10) + still(180, 240, *MEET, every=10)  # 2 h silence, same spot
+    assert grid_minutes(resample(track(1, pts))) == list(range(0, 241, 10))
+    pts = still(0, 60, *MEET, every=10) + still(480, 540, *MEET, every=10)  # 7 h: longer than an AIS gap
+    assert len(grid_minutes(resample(track(1, pts)))) == 14
+
+
+def test_silence_longer_than_an_ais_gap_splits_the_encounter():
     b = offset_km(MEET, 0.1, 0)
-    a_pts = still(0, 150, *MEET, every=10) + still(300, 450, *MEET, every=10)
-    b_pts = still(0, 450, *b, every=10)
+    a_pts = still(0, 150, *MEET, every=10) + still(600, 750, *MEET, every=10)
+    b_pts = still(0, 750, *b, every=10)
     ev = find_encounters(pair(a_pts, b_pts))
     assert ev.filter(pl.col("mmsi") == 1).height == 2
 

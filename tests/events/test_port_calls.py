@@ -4,7 +4,8 @@ import json
 
 import polars as pl
 
-from helpers import ANCH, BERTH, SEA, T0, offset_km, places, sail, still, track
+from helpers import ANCH, BERTH, FEATURES, SEA, T0, box, offset_km, places, sail, still, track
+from shadowfleet.events.placeindex import PlaceIndex
 from shadowfleet.events.config import PortCallConfig
 from shadowfleet.events.transforms.port_calls import find_port_calls
 from shadowfleet.events.transforms.stops import find_stops
@@ -111,3 +112,17 @@ def test_find_stops_runs_and_gap_break():
     stops = find_stops(track(1, pts), max_gap_h=2.0)
     assert stops["n"].to_list() == [21, 34]
     assert find_stops(track(1, pts), max_gap_h=None).height == 1
+
+
+def test_gap_near_several_terminals_but_inside_none_goes_to_their_port():
+    feats = FEATURES + [box("PORT-T1", "terminal", 42.752, 133.045, 42.754, 133.048),
+                        box("PORT-T2", "terminal", 42.740, 133.045, 42.742, 133.048)]
+    p = PlaceIndex(feats)
+    a, b = offset_km(BERTH, -1.5, 1.5), offset_km(BERTH, 1.5, 1.5)  # inside the port, near all three small places
+    ev = find_port_calls(track(1, sail(0, 60, SEA, a) + sail(600, 660, b, SEA)), p)
+    assert ev["place"].to_list() == ["PORT"] and ev["inferred"].to_list() == [True]
+
+
+def test_gap_with_both_ends_in_the_berth_goes_to_the_berth():
+    pts = sail(0, 60, SEA, BERTH) + sail(600, 660, BERTH, SEA)
+    assert find_port_calls(track(1, pts), P)["place"].to_list() == ["PORT-OIL"]

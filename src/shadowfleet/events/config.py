@@ -46,7 +46,10 @@ class EncounterConfig:
     max_sog_kn: float = 2.0  # GFW pipe-encounters: speed < 2 kn
     min_duration_h: float = 2.0  # GFW pipe-encounters: >= 2 h
     resample_min: float = 10.0  # GFW pipe-encounters: tracks resampled to 10 min
-    max_interp_gap_min: float = 60.0  # ours: do not interpolate a position across a silence longer than 1 h
+    max_interp_gap_min: float = 60.0  # ours: do not interpolate a moving ship across a silence longer than 1 h
+    # ours: a slow ship heard again at the same spot (within max_distance_km) after a silence shorter than an
+    # AIS gap (GFW pipe-gaps 6 h) stayed there: interpolate across it (satellite passes come every ~100 min)
+    still_max_gap_h: float = 6.0
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,8 @@ def detect_events(
     coverage = reception_cells(segmented, cfg.ais_gap.coverage_cell_deg)
     parts = [
         find_port_calls(clean, places, cfg.port_call),
-        find_gaps(clean, cfg.ais_gap, places, coverage),
+        # every received report ends a silence, noise included (the transponder was on)
+        find_gaps(segmented.sort(["mmsi", "ts"]), cfg.ais_gap, places, coverage),
         find_encounters(clean, cfg.encounter, places),
         find_loitering(clean, places, cfg.loitering),
         find_draught_changes(static, clean, cfg.draught_change),

@@ -1,7 +1,8 @@
 """Encounters: two vessels within 0.5 km, both slower than 2 kn, for at least 2 h, on a common 10-min grid.
 
 Scales without an O(n^2) step (DESIGN.md): (1) resample each track to the grid from consecutive report pairs
-(linear interpolation of lat/lon/SOG, never across a silence longer than ``max_interp_gap_min``; only pairs
+(linear interpolation of lat/lon/SOG, never across a silence longer than ``max_interp_gap_min`` unless the ship
+was slow at both ends and found again within 0.5 km after less than ``still_max_gap_h``; only pairs
 where one end is slow can give a slow grid point, so fast traffic is dropped before anything is exploded);
 (2) key each slow grid point by (grid time, cell ~0.5 km), explode the probe side to its 9 neighbour cells and
 equi-join; (3) exact haversine filter; (4) consecutive grid times per vessel pair become runs >= 2 h.
@@ -58,7 +59,13 @@ def resample(track: pl.DataFrame, cfg: EncounterConfig = EncounterConfig(), slow
     )
     # the last report of a track, or the last before a long silence, pairs with itself (1 µs later), so it
     # still yields its own grid time when it falls on one; nothing is interpolated across the silence
-    alone = pl.col("t1").is_null() | (pl.col("t1") - pl.col("t0") > max_gap)
+    still_gap = int(round(cfg.still_max_gap_h * 3600 * 1e6))
+    stayed = (
+        (pl.col("t1") - pl.col("t0") <= still_gap)
+        & (pl.max_horizontal(pl.col("sog0"), pl.col("sog1")) < cfg.max_sog_kn).fill_null(False)
+        & (haversine_km(pl.col("lat0"), pl.col("lon0"), pl.col("lat1"), pl.col("lon1")) <= cfg.max_distance_km)
+    )
+    alone = pl.col("t1").is_null() | ((pl.col("t1") - pl.col("t0") > max_gap) & ~stayed)
     p = p.with_columns(
         pl.when(alone).then(pl.col("t0") + 1).otherwise(pl.col("t1")).alias("t1"),
         *[pl.when(alone).then(pl.col(f"{c}0")).otherwise(pl.col(f"{c}1")).alias(f"{c}1") for c in ("lat", "lon", "sog")],

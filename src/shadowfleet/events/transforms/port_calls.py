@@ -2,7 +2,8 @@
 
 A visit is built from parts in time order: stops (stationary reports inside a place; the smallest enclosing
 place wins, so a berth beats its port) and inferred parts (an AIS gap >= 2 h whose two ends lie inside or
-within 5 km of the same place). Consecutive parts at the same or nested places (a berth inside its port)
+within 5 km of the same place: the smallest place containing both ends, else the nearest port, else the
+nearest place). Consecutive parts at the same or nested places (a berth inside its port)
 separated by less than the in-port gap are one visit: a tanker seen stopping at the berth and then going dark
 there makes ONE port call. The visit is `inferred` when less than an hour of it was seen stationary in AIS.
 """
@@ -62,18 +63,25 @@ def gap_parts(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig) -> p
     )
     if g.height == 0 or len(places) == 0:
         return pl.DataFrame(schema=_PART)
-    a_pt, a_pl, _ = places.within_km(g["lat0"].to_numpy(), g["lon0"].to_numpy(), cfg.inferred_max_km, PORT_KINDS)
-    b_pt, b_pl, _ = places.within_km(g["lat"].to_numpy(), g["lon"].to_numpy(), cfg.inferred_max_km, PORT_KINDS)
-    both = pl.DataFrame({"gap": a_pt.astype(np.uint32), "place_idx": a_pl}).join(
-        pl.DataFrame({"gap": b_pt.astype(np.uint32), "place_idx": b_pl}), on=["gap", "place_idx"]
+    a_pt, a_pl, a_km = places.within_km(g["lat0"].to_numpy(), g["lon0"].to_numpy(), cfg.inferred_max_km, PORT_KINDS)
+    b_pt, b_pl, b_km = places.within_km(g["lat"].to_numpy(), g["lon"].to_numpy(), cfg.inferred_max_km, PORT_KINDS)
+    both = pl.DataFrame({"gap": a_pt.astype(np.uint32), "place_idx": a_pl, "d0": a_km}).join(
+        pl.DataFrame({"gap": b_pt.astype(np.uint32), "place_idx": b_pl, "d1": b_km}), on=["gap", "place_idx"]
     )
     if both.height == 0:
         return pl.DataFrame(schema=_PART)
-    both = (
-        both.with_columns(pl.Series("area", places.area_km2[both["place_idx"].to_numpy()]))
-        .sort(["gap", "area"])
-        .unique("gap", keep="first")
+    # Which place: (1) the smallest containing both ends; else (2) the nearest port holding the area (ends near
+    # several berths/terminals but inside none cannot pinpoint one, and a port-level call is still right);
+    # else (3) the nearest place (by the farther end), then the smallest.
+    pidx = both["place_idx"].to_numpy()
+    both = both.with_columns(
+        pl.Series("area", places.area_km2[pidx]),
+        pl.Series("is_port", places.kinds[pidx].astype(str) == "port"),
+        pl.max_horizontal("d0", "d1").alias("dmax"),
+    ).with_columns(
+        pl.when(pl.col("dmax") <= 0).then(0).when(pl.col("is_port")).then(1).otherwise(2).alias("rank")
     )
+    both = both.sort(["gap", "rank", "dmax", "area"]).unique("gap", keep="first")
     return (
         g.join(both.select("gap", "place_idx"), on="gap")
         .select(
