@@ -17,12 +17,28 @@ import pyarrow as pa
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
 
+_BAD = np.uint64(64)
+_SIXBIT_LUT = np.full(256, _BAD, dtype=np.uint64)
+_SIXBIT_LUT[0] = 0  # padding of short payloads
+for _c in list(range(48, 88)) + list(range(96, 120)):
+    _SIXBIT_LUT[_c] = _c - 48 if _c < 88 else _c - 56
+
 BITS_PER_WORD = 60  # ten 6-bit characters per uint64 word
 CHARS_PER_WORD = 10
 
 
 def char_matrix(s: pl.Series, width: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Bytes of each string as rows of a zero-padded (n × width) uint8 matrix, plus each string's length."""
+    if width is not None and s.len():
+        # Fast path: let polars cut/pad every string to exactly `width` bytes, then the Arrow data buffer *is*
+        # the matrix. Falls back below if a non-ASCII character makes bytes and characters differ.
+        s = s.fill_null("")
+        lengths = s.str.len_bytes().to_numpy().astype(np.int64)
+        fixed = s.str.slice(0, width).str.pad_end(width, "\x00")
+        offsets, data = _buffers(fixed)
+        if offsets[-1] - offsets[0] == width * s.len() and np.all(np.diff(offsets) == width):
+            mat = data[offsets[0] : offsets[-1]].reshape(s.len(), width).copy()
+            return mat, lengths
     arr = s.fill_null("").cast(pl.Utf8).to_arrow()
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
@@ -102,13 +118,11 @@ def sixbit(payloads: pl.Series, width: int | None = None) -> tuple[np.ndarray, n
     """De-armour AIS payloads: (n × width) 6-bit values, each payload's length in characters, and a mask of
     payloads holding a character outside the AIS armouring alphabet (ITU-R M.1371-5 / IEC 61162-1 table)."""
     mat, lengths = char_matrix(payloads, width)
-    width = mat.shape[1]
-    inside = np.arange(width)[None, :] < lengths[:, None]
-    bad_char = inside & ((mat < 48) | (mat > 119) | ((mat > 87) & (mat < 96)))
-    v = mat.astype(np.int16) - 48
-    v = np.where(v > 40, v - 8, v)
-    v = np.where(inside & ~bad_char, v, 0).astype(np.uint64)
-    return v, lengths, bad_char.any(axis=1)
+    # one table look-up per character; padding (0) and characters outside the alphabet map to 0 / _BAD
+    v = _SIXBIT_LUT[mat]
+    bad_char = (v == _BAD).any(axis=1)
+    v[v == _BAD] = 0
+    return v, lengths, bad_char
 
 
 def words(values: np.ndarray, n_words: int) -> np.ndarray:
@@ -119,8 +133,12 @@ def words(values: np.ndarray, n_words: int) -> np.ndarray:
         values = np.concatenate([values, np.zeros((n, need - width), np.uint64)], axis=1)
     else:
         values = values[:, :need]
-    shifts = (np.uint64(6) * np.arange(CHARS_PER_WORD - 1, -1, -1, dtype=np.uint64))[None, None, :]
-    return (values.reshape(n, n_words, CHARS_PER_WORD) << shifts).sum(axis=2, dtype=np.uint64)
+    v = values.reshape(n, n_words, CHARS_PER_WORD)
+    w = v[:, :, 0].copy()
+    for j in range(1, CHARS_PER_WORD):  # Horner: w = w·64 + next character
+        w <<= np.uint64(6)
+        w |= v[:, :, j]
+    return w
 
 
 def field(w: np.ndarray, start: int, width: int, signed: bool = False) -> np.ndarray:

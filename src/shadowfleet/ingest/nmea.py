@@ -82,12 +82,12 @@ class NmeaParser:
             df = df.with_columns(pl.col("pre").str.strip_chars().replace("", None))
         # Tag block "\...\" then the sentence.
         has_tag = pl.col("body").str.starts_with("\\")
-        split = pl.col("body").str.splitn("\\", 3)
+        df = df.with_columns(pl.col("body").str.splitn("\\", 3).alias("__split")).unnest("__split")
         df = df.with_columns(
-            pl.when(has_tag).then(split.struct.field("field_1")).otherwise(None).alias("tag"),
-            pl.when(has_tag).then(split.struct.field("field_2")).otherwise(pl.col("body"))
+            pl.when(has_tag).then(pl.col("field_1")).otherwise(None).alias("tag"),
+            pl.when(has_tag).then(pl.col("field_2")).otherwise(pl.col("body"))
             .str.strip_chars().replace("", None).alias("sent"),
-        )
+        ).drop("field_0", "field_1", "field_2")
         df = df.with_columns(
             ((pl.col("sent").str.slice(0, 1) == "!") & pl.col("sent").str.slice(3, 4).is_in(["VDM,", "VDO,"]))
             .fill_null(False).alias("is_ais")
@@ -122,15 +122,10 @@ class NmeaParser:
         ]
 
         ais = df.filter(pl.col("is_ais")).select("line", "raw", "sent", "ts", "receiver", "tag_bad", "grp")
-        f = pl.col("sent").str.splitn(",", 7)
-        ais = ais.with_columns(
-            f.struct.field("field_1").cast(pl.Int64, strict=False).alias("tot"),
-            f.struct.field("field_2").cast(pl.Int64, strict=False).alias("num"),
-            f.struct.field("field_3").alias("seq"),
-            f.struct.field("field_4").alias("chan"),
-            f.struct.field("field_5").alias("payload"),
-            f.struct.field("field_6").alias("tail"),
-        )
+        ais = ais.with_columns(pl.col("sent").str.splitn(",", 7).alias("__f")).unnest("__f").rename({
+            "field_1": "tot", "field_2": "num", "field_3": "seq", "field_4": "chan", "field_5": "payload",
+            "field_6": "tail"}).drop("field_0")
+        ais = ais.with_columns(pl.col("tot").str.to_integer(strict=False), pl.col("num").str.to_integer(strict=False))
         # tail = "<fill>*<hh>" optionally followed by ",<receive time>" (some loggers append it)
         tail = pl.col("tail")
         ais = ais.with_columns(
@@ -233,9 +228,13 @@ class NmeaParser:
         sent = df["sent"]
         pghp = np.flatnonzero(sent.str.starts_with("$PGHP,1,").fill_null(False).to_numpy())
         if pghp.size:
-            f = pl.DataFrame({"s": sent.gather(pghp)}).select(pl.col("s").str.split_exact(",", 9).alias("f")).unnest("f")
-            f = f.with_columns(pl.all().cast(pl.Int64, strict=False)).with_columns((pl.col("field_8") * 1000).alias("us"))
-            vals = civil_to_datetime(f, "field_2", "field_3", "field_4", "field_5", "field_6", "field_7", "us")
+            # $PGHP,1,yyyy,mm,dd,hh,mm,ss,ms,… — chrono parses the unpadded fields; invalid dates become null
+            g = pl.DataFrame({"s": sent.gather(pghp)}).select(
+                pl.col("s").str.extract_groups(r"^\$PGHP,1,(\d{4},\d{1,2},\d{1,2},\d{1,2},\d{1,2},\d{1,2}),(\d{1,3}),")
+                .alias("g")).unnest("g")
+            vals = g.select(
+                (pl.col("1").str.to_datetime("%Y,%m,%d,%H,%M,%S", strict=False, time_unit="us")
+                 + pl.duration(milliseconds=pl.col("2").cast(pl.Int64))).dt.replace_time_zone("UTC").alias("v"))["v"]
             t = t.scatter(pghp, pl.DataFrame({"a": t.gather(pghp), "b": vals}).select(pl.coalesce("a", "b"))["a"])
         rmc = np.flatnonzero((sent.str.slice(0, 1) == "$").fill_null(False).to_numpy()
                              & (sent.str.slice(3, 4) == "RMC,").fill_null(False).to_numpy())

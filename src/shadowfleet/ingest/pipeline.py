@@ -221,6 +221,11 @@ def merge_receivers(df: pl.DataFrame) -> pl.DataFrame:
     NumPy reductions because most rows of a batch are unique."""
     if df.height < 2:
         return df
+    dup = df["dup_key"].is_duplicated().to_numpy()
+    if not dup.any():
+        return df
+    if not dup.all():  # only rows whose content repeats can merge: sort just those
+        return pl.concat([df.filter(pl.Series(~dup)), merge_receivers(df.filter(pl.Series(dup)))])
     df = df.sort(["dup_key", "ts"], nulls_last=True)
     key = df["dup_key"].to_numpy()
     ts = df["ts"].dt.epoch("us").to_numpy()
