@@ -1,7 +1,7 @@
 """Port calls at ports, berths, anchorages and terminals, including dark ones inferred from AIS gaps.
 
-A visit is built from parts in time order: stops (stationary reports inside a place; the smallest enclosing
-place wins, so a berth beats its port) and inferred parts (an AIS gap >= 2 h whose two ends lie inside or
+A visit is built from parts in time order: stops (runs of stationary reports, located by their mean position
+in the smallest enclosing place, so a berth beats its port) and inferred parts (an AIS gap >= 2 h whose two ends lie inside or
 within 5 km of the same place: the smallest place containing both ends, else the nearest port, else the
 nearest place). Consecutive parts at the same or nested places (a berth inside its port)
 separated by less than the in-port gap are one visit: a tanker seen stopping at the berth and then going dark
@@ -40,11 +40,13 @@ def locate_ports(track: pl.DataFrame, places: PlaceIndex, max_sog_kn: float | No
 
 
 def stop_parts(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig) -> pl.DataFrame:
-    t = track.with_columns(locate_ports(track, places, cfg.max_sog_kn))
-    stops = find_stops(
-        t, cfg.max_sog_kn, min_duration_h=0.0, max_gap_h=cfg.inferred_min_gap_h, by=("place_idx",)
-    ).filter(pl.col("place_idx") >= 0)
-    return stops.select(
+    """Stationary runs located by their mean position: per-report lookups flicker between overlapping polygons
+    at their edges (GPS scatter of a ship at anchor), which would cut one stay into many."""
+    stops = find_stops(track, cfg.max_sog_kn, min_duration_h=0.0, max_gap_h=cfg.inferred_min_gap_h)
+    if stops.height == 0 or len(places) == 0:
+        return pl.DataFrame(schema=_PART)
+    idx = places.smallest_containing(stops["lat"].to_numpy(), stops["lon"].to_numpy(), PORT_KINDS)
+    return stops.with_columns(pl.Series("place_idx", idx)).filter(pl.col("place_idx") >= 0).select(
         "mmsi", "place_idx", "start", "end", "lat", "lon",
         pl.col("duration_h").alias("seen_h"), pl.lit(0.0).alias("gap_h"), "n",
     )
