@@ -89,7 +89,7 @@ class NmeaParser:
             .str.strip_chars().replace("", None).alias("sent"),
         ).drop("field_0", "field_1", "field_2")
         df = df.with_columns(
-            ((pl.col("sent").str.slice(0, 1) == "!") & pl.col("sent").str.slice(3, 4).is_in(["VDM,", "VDO,"]))
+            ((pl.col("sent").str.slice(0, 1) == "!") & pl.col("sent").str.slice(3, 3).is_in(["VDM", "VDO"]))
             .fill_null(False).alias("is_ais")
         )
         tags = self._tags(df)
