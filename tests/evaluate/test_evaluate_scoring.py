@@ -294,3 +294,17 @@ def test_stored_rows_without_type_or_vessel_are_counted_not_scored(tmp_path):
     r = evaluate(truth, make_store(tmp_path, [row, broken]))
     assert r.types["ais_gap"].tp == 1 and r.overall.fp == 0
     assert any("1 stored event row(s) without type" in n for n in r.notes)
+
+
+def test_sweep_table_sums_counts_over_runs_before_taking_ratios(tmp_path):
+    from shadowfleet.evaluate.sweep import table
+
+    runs = []
+    for n_true, n_found in ((1, 1), (3, 0)):  # recall 100 % then 0 %: pooled 1 of 4, not the mean of 100 and 0
+        events = [truth_event(f"t{i}", "ais_gap", TANKER, 20 * i, 20 * i + 10) for i in range(n_true)]
+        stored = [stored_event("ais_gap", TANKER, 20 * i, 20 * i + 10) for i in range(n_found)]
+        runs.append(evaluate(make_truth(events), make_store(tmp_path / str(n_true), stored)).to_dict())
+    row = next(line for line in table(runs).splitlines() if line.startswith("| ais_gap"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[1:7] == ["4", "0", "1", "0", "3", "100.0"] and cells[7] == "25.0" and cells[8] == "40.0"
+    assert cells[9] == "0–100"

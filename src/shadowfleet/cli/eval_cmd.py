@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 from rich import box
+from rich.console import Console
 from rich.table import Table
 
 from shadowfleet.cli import app
@@ -52,7 +53,8 @@ def evaluate_cmd(
 
 
 def _print(report) -> None:
-    t = Table(title=f"events vs truth — scenario {report.scenario}, seed {report.seed}", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    title = "events vs truth" + (f" — scenario {report.scenario}, seed {report.seed}" if report.scenario is not None else "")
+    t = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     # short headers so the table fits 80 columns (a pipe or CI log); the JSON report has the long names
     for col in ("type", "truth", "unseen", "stored", "tp", "fp", "fn", "P %", "R %", "F1 %", "dark", "Δstart"):
         t.add_column(col, justify="left" if col == "type" else "right", no_wrap=True)
@@ -65,12 +67,12 @@ def _print(report) -> None:
             "–" if s.median_start_error_s is None else f"{s.median_start_error_s / 60:.0f}m",
             end_section=s is rows[-2],
         )
-    # piped output (a CI log, a file) is not cut at 80 columns: long type names would be truncated
-    wide = None if out.is_terminal else max(out.width, 100)
-    out.print(t, width=wide)
+    # piped output (a CI log, a file) is not cut at rich's default 80 columns, which truncates the type names
+    con = out if out.is_terminal else Console(width=max(out.width, 110))
+    con.print(t)
     c = report.cases
     if c is not None:
-        out.print(
+        con.print(
             f"cases vs voyages: {c.tp} tp, {c.fp} fp, {c.fn} fn (precision {_pct(c.precision)} %, recall {_pct(c.recall)} %); "
             f"{c.invisible} voyage(s) AIS could not see; barrels median |error| {_num(c.median_abs_pct_error, '{:.1f}')} %, "
             f"truth within [low, high] for {_pct(c.coverage)} % of matched voyages"
@@ -83,6 +85,6 @@ def _print(report) -> None:
                 str(r["month"]), _num(r["barrels_true"]), _num(r["est_central"]), _num(r["est_low"]), _num(r["est_high"]),
                 _num(r["error_pct"], "{:+.1f}"), "yes" if r["in_range"] else "no", str(r["cases"]),
             )
-        out.print(m, width=wide)
+        con.print(m)
     for n in report.notes:
-        out.print(f"note: {n}")
+        con.print(f"note: {n}")

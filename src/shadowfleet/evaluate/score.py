@@ -55,9 +55,7 @@ class TypeScore:
     def finish(self) -> "TypeScore":
         self.precision = _ratio(self.tp, self.tp + self.fp)
         self.recall = _ratio(self.tp, self.tp + self.fn)
-        if self.precision is not None and self.recall is not None:
-            s = self.precision + self.recall
-            self.f1 = 2 * self.precision * self.recall / s if s > 0 else 0.0
+        self.f1 = _f1(self.tp, self.fp, self.fn)
         return self
 
 
@@ -326,6 +324,12 @@ def _ratio(a: int, b: int) -> float | None:
     return a / b if b else None
 
 
+def _f1(tp: int, fp: int, fn: int) -> float | None:
+    """2tp / (2tp + fp + fn): the harmonic mean of precision and recall, and 0 (not undefined) when nothing was
+    detected but something was missed."""
+    return _ratio(2 * tp, 2 * tp + fp + fn)
+
+
 # ---- cases -----------------------------------------------------------------------------------------------------
 
 _CASE_COLS = {
@@ -397,10 +401,7 @@ def _score_cases(doc, tev: pl.DataFrame, cases: pl.DataFrame, keymap, nest, cfg:
     s.matched_invisible = m.height - mv.height
     s.fp = cases.height - m.height
     s.fn = s.visible - s.tp
-    s.precision, s.recall = _ratio(s.tp, s.tp + s.fp), _ratio(s.tp, s.tp + s.fn)
-    if s.precision is not None and s.recall is not None:
-        tot = s.precision + s.recall
-        s.f1 = 2 * s.precision * s.recall / tot if tot else 0.0
+    s.precision, s.recall, s.f1 = _ratio(s.tp, s.tp + s.fp), _ratio(s.tp, s.tp + s.fn), _f1(s.tp, s.fp, s.fn)
 
     pairs = m.select("voyage_id", "case_id", "barrels_low", "barrels_central", "barrels_high") if m.height else pl.DataFrame(
         schema={"voyage_id": pl.Utf8, "case_id": pl.Utf8, "barrels_low": pl.Float64, "barrels_central": pl.Float64, "barrels_high": pl.Float64}

@@ -71,7 +71,7 @@ def table(reports: list[dict]) -> str:
         s = {k: sum(x[k] for x in rows) for k in ("truth", "invisible", "tp", "fp", "fn", "inferred_tp", "inferred_visible")}
         p = s["tp"] / (s["tp"] + s["fp"]) if s["tp"] + s["fp"] else None
         rc = s["tp"] / (s["tp"] + s["fn"]) if s["tp"] + s["fn"] else None
-        f1 = 2 * p * rc / (p + rc) if p is not None and rc is not None and p + rc > 0 else (0.0 if p is not None and rc is not None else None)
+        f1 = 2 * s["tp"] / (2 * s["tp"] + s["fp"] + s["fn"]) if s["tp"] + s["fp"] + s["fn"] else None
         f1s = [x["f1"] for x in rows if x.get("f1") is not None]
         rng = f"{100 * min(f1s):.0f}–{100 * max(f1s):.0f}" if f1s else "–"
         dark = f"{s['inferred_tp']}/{s['inferred_visible']}" if s["inferred_visible"] else "–"
