@@ -37,7 +37,8 @@ def ingest_cmd(
                         batch_lines=batch_lines)
     else:
         with Progress(TextColumn("{task.description}"), BarColumn(bar_width=None), TextColumn("{task.fields[lines]} lines"),
-                      TimeElapsedColumn(), console=console, transient=True) as bar:
+                      TimeElapsedColumn(), console=console, transient=True,
+                      disable=not console.is_terminal) as bar:  # no bar in logs/pipes: keeps errors one line
             task = bar.add_task("ingest", total=None, lines=0)
 
             def progress(file_report, lines_done):

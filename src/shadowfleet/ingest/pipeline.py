@@ -303,6 +303,7 @@ def _ingest_one(inp, st, fmt, source, time_from, mapping, n_lines, progress, cfg
         return rep
     src = source or Path(inp.name.split(":")[-1]).name
     now = dt.datetime.now(dt.timezone.utc)
+    _drop_unfinished(st, sha)
     with inp.opener() as raw_fh:
         fh = io.TextIOWrapper(raw_fh, encoding="utf-8", errors="replace", newline="")
         try:
@@ -326,6 +327,19 @@ def _ingest_one(inp, st, fmt, source, time_from, mapping, n_lines, progress, cfg
     rep.seconds = time.perf_counter() - t0
     st.log_ingest(sha, inp.name, src, kind, rep.n_accepted, rep.n_rejected)
     return rep
+
+
+def _drop_unfinished(st: Store, sha: str) -> None:
+    """Remove batches (and temporary files) an interrupted ingest of this file left behind, so the re-run
+    starts clean even with another batch size."""
+    prefix = f"part-{sha[:16]}-"
+    for table in DATA_TABLES + ("rejects",):
+        base = st.root / table
+        if not base.is_dir():
+            continue
+        for f in base.glob(f"day=*/*{prefix}*"):
+            if f.name.startswith(prefix) or f.name.startswith("." + prefix):
+                f.unlink(missing_ok=True)
 
 
 def _detect_or_fail(head, name):
