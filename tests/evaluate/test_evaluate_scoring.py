@@ -110,15 +110,16 @@ def test_nesting_comes_from_the_places_polygons_when_given(tmp_path):
 
     places = {"type": "FeatureCollection", "features": [
         square("PORTA", "port", 133.0, 42.7, 0.1), square("QUAY7", "berth", 133.02, 42.72, 0.01),
-        square("EEZ", "eez", 130, 40, 5),
+        square("ANCH", "anchorage", 133.015, 42.715, 0.03), square("EEZ", "eez", 130, 40, 5),
     ]}
-    truth = make_truth([truth_event("t1", "port_call", TANKER, 0, 30, place="QUAY7"), truth_event("t2", "port_call", OTHER, 0, 30, place="QUAY7")])
+    truth = make_truth([truth_event(f"t{m}", "port_call", m, 0, 30, place="QUAY7") for m in (TANKER, OTHER, PARTNER)])
     store = make_store(tmp_path, [
         stored_event("port_call", TANKER, 0, 30, place="PORTA"),
         stored_event("port_call", OTHER, 0, 30, place="EEZ"),  # an EEZ is not a port-call place: no nesting
+        stored_event("port_call", PARTNER, 0, 30, place="ANCH"),  # the berth lies in the anchorage polygon: still another stop
     ])
     s = evaluate(truth, store, places=places).types["port_call"]
-    assert (s.tp, s.fp) == (1, 1)
+    assert (s.tp, s.fp) == (1, 2)
 
 
 def test_encounter_matches_whichever_vessel_the_detector_put_first(tmp_path):

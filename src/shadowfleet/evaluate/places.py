@@ -14,7 +14,7 @@ INSIDE_AREA_FRACTION = 0.9
 
 
 def nesting_from_geojson(places: str | Path | dict) -> set[tuple[str, str]]:
-    """(inner id, outer id) pairs among port-like places of a GeoJSON FeatureCollection (docs/CONTRACTS.md)."""
+    """(inner id, port id) pairs: berths, anchorages and terminals lying inside a port polygon (docs/CONTRACTS.md)."""
     from shapely.geometry import shape
 
     if isinstance(places, dict):
@@ -30,7 +30,7 @@ def nesting_from_geojson(places: str | Path | dict) -> set[tuple[str, str]]:
     feats = doc.get("features") if isinstance(doc, dict) else None
     if not isinstance(feats, list):
         raise ShadowfleetError("places: expected a GeoJSON FeatureCollection with 'features'")
-    geoms = {}
+    geoms, kinds = {}, {}
     for f in feats:
         props = (f or {}).get("properties") or {}
         if props.get("kind") not in PORT_PLACE_KINDS or props.get("id") is None:
@@ -42,6 +42,7 @@ def nesting_from_geojson(places: str | Path | dict) -> set[tuple[str, str]]:
         if not g.is_valid:
             g = g.buffer(0)
         geoms[str(props["id"])] = g
+        kinds[str(props["id"])] = props["kind"]
     pairs = set()
     # A gazetteer has tens of port-like places; all pairs is fine here (not a per-position path).
     items = list(geoms.items())
@@ -49,7 +50,8 @@ def nesting_from_geojson(places: str | Path | dict) -> set[tuple[str, str]]:
         if ga.area == 0:
             continue
         for b, gb in items:
-            if a != b and ga.area < gb.area and ga.intersection(gb).area >= INSIDE_AREA_FRACTION * ga.area:
+            # only a port holds sub-places: an oil berth drawn inside an anchorage polygon is still another stop
+            if kinds[b] == "port" and kinds[a] != "port" and ga.area < gb.area and ga.intersection(gb).area >= INSIDE_AREA_FRACTION * ga.area:
                 pairs.add((a, b))
     return pairs
 
