@@ -88,3 +88,24 @@ def test_one_mmsi_on_two_sides_of_the_world_is_two_places():
     two = ev.filter(pl.col("details").str.contains('"kind":"two_places"'))
     assert two.height >= 1
     assert json.loads(two["details"][0])["distance_km"] > 5000
+
+
+def test_false_position_broadcast_for_hours_is_a_false_track():
+    # sailing, then "at anchor" 30 km away for 10 h (one segment or not), then back on the true track
+    true_a = sail(0, 120, SEA, (42.4, 132.7))
+    fake = still(125, 725, 42.2, 132.9, every=5)
+    true_b = sail(730, 850, (42.45, 132.75), (42.6, 133.0))
+    ev = find_spoofing(track(273000001, true_a + fake + true_b), places=P)
+    assert kinds(ev) == ["false_track"]
+    assert (ev["end"][0] - ev["start"][0]).total_seconds() == 600 * 60
+
+
+def test_real_tracks_give_no_false_tracks(tmp_path):
+    from shadowfleet.ingest import ingest
+    from shadowfleet.store import Store
+    from shadowfleet.tracks import prepare, segment_all
+
+    st = Store(tmp_path / "s")
+    ingest(shared_file("ais/dma_aisabnormal_538004030_drift_20140928.ais"), st)
+    seg = segment_all(prepare(st.read("positions")))
+    assert find_spoofing(seg, places=P).height == 0

@@ -73,7 +73,11 @@ class IdentityConfig:
 @dataclass(frozen=True)
 class SpoofingConfig:
     max_jump_kn: float = 50.0  # ours (brief): 2x GFW's segmenter 25 kn, so only physically impossible jumps count
-    min_jump_km: float = 1.0  # ours: shorter jumps can be GPS scatter or receive-time jitter, not spoofing
+    # ours: shorter "jumps" occur in real feeds from delayed or repeated reports and GPS switching (DMA sample:
+    # a drifting tanker alternating between two fixes 1.4 km apart every few seconds)
+    min_jump_km: float = 5.0
+    # ours: implied speeds use at least this interval, so seconds of receive-time jitter do not make a jump
+    min_jump_interval_s: float = 60.0
     coast_margin_km: float = 1.0  # global-land-mask resolution is 1 km: ignore points that close to the coast
     two_places_km: float = 100.0  # ours: concurrent segments this far apart cannot be one ship
     two_places_min_points: int = 10  # ours: only "long" segments (this many positions) count as a second ship

@@ -6,8 +6,11 @@ Four kinds (details.kind):
 - on_land: reports on land by the offline 1 km land mask, away from port places and with every point 1 km
   around also on land, that the vessel jumped onto or off at an impossible speed (canals and rivers are "land"
   to the mask, so being there alone proves nothing); consecutive ones form one event.
-- impossible_jump: reports the segmenter discarded as noise (segment null) that lie more than 50 kn (implied)
-  and more than 1 km from the vessel's own track on both sides; consecutive ones form one event.
+- impossible_jump: reports the segmenter discarded as noise (segment null) that lie more than 50 kn (implied,
+  over at least 1 min) and more than 5 km from the vessel's own track on both sides; consecutive ones form one
+  event.
+- false_track: a whole segment reached by an impossible jump and left by another (a false position broadcast
+  for a while, e.g. "at anchor" 30 km away while loading dark).
 - two_places: one MMSI with two long segments overlapping in time, far apart (two ships, one MMSI).
 """
 
@@ -44,9 +47,17 @@ def find_spoofing(
     p = ensure_sorted(positions)
     parts = [invalid_mid(p), on_land(p, cfg, places)]
     if "segment" in p.columns:
-        parts += [impossible_jumps(p, cfg), two_places(p, cfg)]
-    return pl.concat([x.select(["type", "mmsi", "start", "end", "lat", "lon", "place", "other_mmsi", "inferred",
-                                 "details"]) for x in parts])
+        parts += [impossible_jumps(p, cfg), false_tracks(p, cfg), two_places(p, cfg)]
+    ev = pl.concat([x.select(["type", "mmsi", "start", "end", "lat", "lon", "place", "other_mmsi", "inferred",
+                               "details"]) for x in parts])
+    # a false track on land is already an on_land event: one incident, one event
+    land = ev.filter(pl.col("details").str.contains('"kind":"on_land"', literal=True)).select(
+        "mmsi", pl.col("start").alias("ls"), pl.col("end").alias("le"))
+    if land.height:
+        ft = ev.with_row_index("_i").filter(pl.col("details").str.contains('"kind":"false_track"', literal=True))
+        dup = ft.join(land, on="mmsi").filter((pl.col("start") <= pl.col("le")) & (pl.col("ls") <= pl.col("end")))
+        ev = ev.with_row_index("_i").filter(~pl.col("_i").is_in(dup["_i"].implode())).drop("_i")
+    return ev
 
 
 def invalid_mid(p: pl.DataFrame) -> pl.DataFrame:
@@ -115,10 +126,7 @@ def on_land(p: pl.DataFrame, cfg: SpoofingConfig, places: PlaceIndex | None) -> 
     )
 
     def jump(t0, la0, lo0, t1, la1, lo1) -> pl.Expr:
-        km = haversine_km(pl.col(la0), pl.col(lo0), pl.col(la1), pl.col(lo1))
-        h = hours(pl.col(t1) - pl.col(t0))
-        kn = pl.when(h > 0).then(km / KM_PER_NM / h).otherwise(float("inf"))
-        return ((km > cfg.min_jump_km) & (kn > cfg.max_jump_kn)).fill_null(False)
+        return _jump(t0, la0, lo0, t1, la1, lo1, cfg)
 
     runs = (
         ends.filter(pl.col("_land") & pl.col("_kept"))
@@ -146,11 +154,8 @@ def impossible_jumps(p: pl.DataFrame, cfg: SpoofingConfig) -> pl.DataFrame:
     )
 
     def fast(side: str) -> pl.Expr:
-        km = haversine_km(pl.col("lat"), pl.col("lon"), pl.col(f"lat_{side}"), pl.col(f"lon_{side}"))
-        h = hours((pl.col("ts") - pl.col(f"ts_{side}")).abs())
-        kn = pl.when(h > 0).then(km / KM_PER_NM / h).otherwise(float("inf"))
         return pl.when(pl.col(f"ts_{side}").is_null()).then(None).otherwise(
-            (km > cfg.min_jump_km) & (kn > cfg.max_jump_kn)
+            _jump(f"ts_{side}", f"lat_{side}", f"lon_{side}", "ts", "lat", "lon", cfg)
         )
 
     t = t.with_columns(fast("prev").alias("_fp"), fast("next").alias("_fn")).with_columns(
@@ -173,6 +178,54 @@ def impossible_jumps(p: pl.DataFrame, cfg: SpoofingConfig) -> pl.DataFrame:
         .with_columns(pl.lit("impossible_jump").alias("kind"),
                       pl.lit(f"isolated positions off the track at more than {cfg.max_jump_kn:g} kn implied speed")
                       .alias("explanation"))
+    )
+    return to_events(runs, "spoofing", _DETAILS + ["jump_km"])
+
+
+def _jump(t0: str, la0: str, lo0: str, t1: str, la1: str, lo1: str, cfg: SpoofingConfig) -> pl.Expr:
+    """Consecutive reports further apart than min_jump_km at more than max_jump_kn (over >= 1 min)."""
+    km = haversine_km(pl.col(la0), pl.col(lo0), pl.col(la1), pl.col(lo1))
+    h = hours((pl.col(t1) - pl.col(t0)).abs()).clip(lower_bound=cfg.min_jump_interval_s / 3600.0)
+    return ((km > cfg.min_jump_km) & (km / KM_PER_NM / h > cfg.max_jump_kn)).fill_null(False)
+
+
+def false_tracks(p: pl.DataFrame, cfg: SpoofingConfig) -> pl.DataFrame:
+    """A stretch of track reached by an impossible jump and left by another: the MMSI broadcast a false position
+    for a while (e.g. "waiting at anchor" 10-40 km away while loading dark). The track is cut at every jump
+    (> max_jump_kn and > min_jump_km between consecutive kept reports) and at segment changes; a piece with a
+    jump on both sides is the false one. MMSIs with segments overlapping in time (two ships on one MMSI, whose
+    reports alternate) are left to two_places."""
+    t = p.filter(pl.col("segment").is_not_null()).select("mmsi", "ts", "lat", "lon", "segment")
+    if t.height == 0:
+        return empty_events()
+    spans = t.group_by(["mmsi", "segment"]).agg(pl.col("ts").min().alias("a"), pl.col("ts").max().alias("b"))
+    shared = (
+        spans.join(spans, on="mmsi", suffix="_o")
+        .filter((pl.col("segment") != pl.col("segment_o")) & (pl.col("a") < pl.col("b_o")) & (pl.col("a_o") < pl.col("b")))
+        .select("mmsi").unique()
+    )
+    t = t.join(shared, on="mmsi", how="anti").sort(["mmsi", "ts"])
+    prev = {c: pl.col(c).shift(1).over("mmsi").alias(f"_p{c}") for c in ("ts", "lat", "lon")}
+    t = t.with_columns(*prev.values()).with_columns(
+        _jump("_pts", "_plat", "_plon", "ts", "lat", "lon", cfg).alias("_jump_in")
+    )
+    runs = (
+        with_run_id(t, changed("segment") | pl.col("_jump_in"))
+        .group_by("run", maintain_order=True)
+        .agg(
+            pl.col("mmsi").first(),
+            pl.col("ts").first().alias("start"), pl.col("ts").last().alias("end"),
+            pl.col("_jump_in").first().alias("_in"),
+            haversine_km(pl.col("_plat"), pl.col("_plon"), pl.col("lat"), pl.col("lon")).first().round(1)
+            .alias("jump_km"),
+            pl.col("lat").mean(), pl.col("lon").mean(), pl.len().alias("n_positions"),
+        )
+        .with_columns(pl.col("_in").shift(-1).over("mmsi").fill_null(False).alias("_out"))
+        .filter(pl.col("_in") & pl.col("_out"))
+        .with_columns(
+            pl.lit("false_track").alias("kind"),
+            pl.lit(f"a stretch of track reached and left by jumps faster than {cfg.max_jump_kn:g} kn").alias("explanation"),
+        )
     )
     return to_events(runs, "spoofing", _DETAILS + ["jump_km"])
 
