@@ -1,0 +1,267 @@
+"""True events from the true trajectories, by the detector's definitions (DESIGN.md), each marked with whether the
+emitted and received AIS make it detectable (``visible``) and whether only inference can find it (``inferred``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from shadowfleet.places import PORT_KINDS, Places, haversine_km
+from shadowfleet.sim.config import SimConfig
+from shadowfleet.sim.routes import Stop
+from shadowfleet.sim.vessels import Vessel
+
+KN_KM_H = 1.852
+
+
+def iso(t: float) -> str:
+    return dt.datetime.fromtimestamp(round(t), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Received:
+    """Received (deduplicated) transmissions of one vessel, in time order."""
+
+    t: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    mmsi: np.ndarray
+    spoofed: np.ndarray
+    st_t: np.ndarray  # static reports
+    st_draught: np.ndarray
+    st_identity: np.ndarray
+    st_mmsi: np.ndarray
+
+
+def _span_inside(rec: Received, a: float, b: float, genuine: bool = True) -> float:
+    i0, i1 = np.searchsorted(rec.t, [a, b])
+    t = rec.t[i0:i1]
+    if genuine:
+        t = t[~rec.spoofed[i0:i1]]
+    return float(t[-1] - t[0]) if len(t) > 1 else 0.0
+
+
+class TruthBuilder:
+    def __init__(self, vessels: list[Vessel], received: list[Received], places: Places, cfg: SimConfig,
+                 t0: float, t1: float):
+        self.v, self.rec, self.places, self.cfg, self.t0, self.t1 = vessels, received, places, cfg, t0, t1
+        self.events: list[dict] = []
+        self.stop_event: dict[int, str] = {}  # id(stop) -> event id
+
+    def _mmsi_at(self, vi: int, t: float) -> int:
+        ids = self.v[vi].identities
+        froms = [i["from_ts"] for i in ids]
+        k = max(0, int(np.searchsorted(froms, t, side="right")) - 1)
+        return int(ids[k]["mmsi"])
+
+    def _add(self, typ, vi, start, end, lat, lon, place=None, other=None, inferred=False, visible=True,
+             details=None, cargo=None, key=None) -> dict:
+        ev = {"id": None, "type": typ, "mmsi": self._mmsi_at(vi, start), "start": iso(start), "end": iso(end),
+              "lat": round(float(lat), 5), "lon": round(float(lon), 5), "place": place,
+              "other_mmsi": other, "inferred": bool(inferred), "visible": bool(visible),
+              "details": details or {}, "cargo": cargo, "_t": start, "_key": key}
+        self.events.append(ev)
+        return ev
+
+    def merged_stops(self) -> list[Stop]:
+        """Stops of one vessel that follow each other at the same position are one stationary period (e.g.
+        discharge then waiting at the same berth): the detector sees one stay, so the truth has one."""
+        if hasattr(self, "_merged"):
+            return self._merged
+        out: list[Stop] = []
+        self._alias: dict[int, Stop] = {}
+        for v in self.v:
+            prev = None
+            for s in v.stops:
+                if prev is not None and abs(s.start - prev.end) < 1 and s.lat == prev.lat and s.lon == prev.lon:
+                    keep = prev if prev.cargo is not None or s.cargo is None else s
+                    m = Stop(s.vessel, s.place, prev.start, s.end, s.lat, s.lon, keep.status, keep.purpose,
+                             keep.other, keep.cargo, keep.voyage, keep.swing_m, keep.phase)
+                    for k, a in list(self._alias.items()):
+                        if a is prev:
+                            self._alias[k] = m
+                    self._alias[id(s)] = m
+                    self._alias[id(prev)] = m
+                    out[-1] = m
+                    prev = m
+                    continue
+                self._alias[id(s)] = s
+                out.append(s)
+                prev = s
+        self._merged = out
+        return out
+
+    def event_of(self, stop: Stop) -> dict | None:
+        return self.stop_event.get(id(self._alias.get(id(stop), stop)))
+
+    # --- port calls and loitering ---------------------------------------------------------------------------
+    def stops(self) -> None:
+        cfg = self.cfg
+        allstops = self.merged_stops()
+        if not allstops:
+            return
+        la = np.array([s.lat for s in allstops])
+        lo = np.array([s.lon for s in allstops])
+        port = self.places.locate(la, lo, kinds=PORT_KINDS)
+        for s, pid in zip(allstops, port):
+            a, b = max(s.start, self.t0), min(s.end, self.t1)
+            hours = (b - a) / 3600.0
+            rec = self.rec[s.vessel]
+            if pid is not None and hours >= cfg.port_call_min_h:
+                direct = _span_inside(rec, a, b) >= cfg.port_call_min_h * 3600.0 - 1
+                inferable = False if direct else self._inferable(rec, a, b, pid)
+                ev = self._add("port_call", s.vessel, a, b, s.lat, s.lon, place=pid, inferred=not direct,
+                               visible=direct or inferable, cargo=s.cargo,
+                               details={"purpose": s.purpose, "nav_status": s.status, "hours": round(hours, 2),
+                                        "voyage": s.voyage})
+                self.stop_event[id(s)] = ev
+            elif pid is None and hours >= cfg.loiter_min_h:
+                visible = _span_inside(rec, a, b) >= cfg.loiter_min_h * 3600.0 - 1
+                area = self.places.locate([s.lat], [s.lon], kinds=None)[0]
+                ev = self._add("loitering", s.vessel, a, b, s.lat, s.lon, place=area, visible=visible,
+                               details={"purpose": s.purpose, "hours": round(hours, 2)})
+                self.stop_event.setdefault(id(s), ev)
+
+    def _inferable(self, rec: Received, a: float, b: float, pid: str) -> bool:
+        """DESIGN.md inferred port call: a received gap >= 2 h around the stay whose last position before and
+        first after lie inside or within 5 km of the place."""
+        ok = ~rec.spoofed
+        t, la, lo = rec.t[ok], rec.lat[ok], rec.lon[ok]
+        i0 = int(np.searchsorted(t, a)) - 1
+        i1 = int(np.searchsorted(t, b, side="right"))
+        lo_i, hi_i = max(i0, 0), min(i1, len(t) - 1)
+        if i0 < 0 or i1 >= len(t):
+            return False
+        tt, la_, lo_ = t[lo_i:hi_i + 1], la[lo_i:hi_i + 1], lo[lo_i:hi_i + 1]
+        gaps = np.nonzero(np.diff(tt) >= self.cfg.inferred_gap_h * 3600.0)[0]
+        if not len(gaps):
+            return False
+        d = self.places.distance_km(np.r_[la_[gaps], la_[gaps + 1]], np.r_[lo_[gaps], lo_[gaps + 1]], pid)
+        n = len(gaps)
+        return bool(np.any((d[:n] <= self.cfg.inferred_radius_km) & (d[n:] <= self.cfg.inferred_radius_km)))
+
+    # --- encounters -----------------------------------------------------------------------------------------
+    def encounters(self) -> None:
+        cfg = self.cfg
+        allstops = [s for s in self.merged_stops() if s.end - s.start >= cfg.encounter_min_h * 3600]
+        if len(allstops) < 2:
+            return
+        la = np.array([s.lat for s in allstops])
+        lo = np.array([s.lon for s in allstops])
+        st = np.array([max(s.start, self.t0) for s in allstops])
+        en = np.array([min(s.end, self.t1) for s in allstops])
+        vi = np.array([s.vessel for s in allstops])
+        # grid key with neighbour expansion, then exact distance (DESIGN.md spatial-join rule)
+        cell = 0.01  # degrees, ~1 km > 0.5 km threshold
+        gx = np.floor(lo / cell).astype(np.int64)
+        gy = np.floor(la / cell).astype(np.int64)
+        order = np.lexsort((gx, gy))
+        keys = {}
+        for i in order:
+            keys.setdefault((gy[i], gx[i]), []).append(i)
+        pairs = set()
+        for (y, x), members in keys.items():
+            cand = [j for dy in (-1, 0, 1) for dx in (-1, 0, 1) for j in keys.get((y + dy, x + dx), [])]
+            for i in members:
+                for j in cand:
+                    if j > i and vi[i] != vi[j]:
+                        pairs.add((i, j))
+        for i, j in sorted(pairs):
+            a, b = max(st[i], st[j]), min(en[i], en[j])
+            if b - a < cfg.encounter_min_h * 3600:
+                continue
+            if haversine_km(la[i], lo[i], la[j], lo[j]) > cfg.encounter_km:
+                continue
+            si, sj = allstops[i], allstops[j]
+            # the supplier of an STS transfer is reported as the vessel, the receiver as other_mmsi
+            if sj.cargo is not None and sj.cargo.get("action") == "discharge":
+                si, sj = sj, si
+            vis = all(_span_inside(self.rec[s.vessel], a, b) >= cfg.encounter_min_h * 3600 - 1 for s in (si, sj))
+            area = self.places.locate([si.lat], [si.lon], kinds=None)[0]
+            cargo = si.cargo if si.purpose == "sts" else None
+            ev = self._add("encounter", si.vessel, a, b, (si.lat + sj.lat) / 2, (si.lon + sj.lon) / 2,
+                           place=area, other=self._mmsi_at(sj.vessel, a), visible=vis, cargo=cargo,
+                           details={"purpose": "sts" if si.purpose == "sts" else "incidental",
+                                    "hours": round((b - a) / 3600, 2), "voyage": si.voyage})
+            if si.purpose == "sts":
+                self.stop_event[id(si)] = ev
+                self.stop_event[id(sj)] = ev
+
+    # --- AIS gaps, draught, identity, spoofing --------------------------------------------------------------
+    def gaps(self) -> None:
+        lim = self.cfg.gap_h * 3600.0
+        for vi, rec in enumerate(self.rec):
+            for m in np.unique(rec.mmsi):
+                sel = rec.mmsi == m
+                t, la, lo = rec.t[sel], rec.lat[sel], rec.lon[sel]
+                for k in np.nonzero(np.diff(t) > lim)[0]:
+                    off = any(a < t[k + 1] and b > t[k] for a, b in self.v[vi].off)
+                    self._add("ais_gap", vi, t[k], t[k + 1], la[k], lo[k], visible=True,
+                              details={"hours": round((t[k + 1] - t[k]) / 3600, 2), "transponder_off": off,
+                                       "end_lat": round(float(la[k + 1]), 5), "end_lon": round(float(lo[k + 1]), 5)})
+
+    def draughts(self, emitted: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        """emitted[vi] = (times, draughts) of the vessel's transmitted static reports."""
+        lim = self.cfg.draught_change_m
+        for vi, (t, d) in enumerate(emitted):
+            rec = self.rec[vi]
+            for k in np.nonzero(np.abs(np.diff(d)) >= lim - 1e-9)[0]:
+                a, b = t[k], t[k + 1]
+                i_before = int(np.searchsorted(rec.st_t, a, side="right")) - 1
+                i_after = int(np.searchsorted(rec.st_t, b))
+                vis = False
+                if i_before >= 0 and i_after < len(rec.st_t):
+                    vis = abs(rec.st_draught[i_after] - rec.st_draught[i_before]) >= lim - 1e-9
+                v = self.v[vi]
+                from shadowfleet.sim.motion import sample
+
+                s = sample(v.track, v.stops, np.array([b]))
+                self._add("draught_change", vi, a, b, s.lat[0], s.lon[0], visible=vis,
+                          details={"from_m": float(d[k]), "to_m": float(d[k + 1])})
+
+    def identities(self) -> None:
+        for vi, v in enumerate(self.v):
+            rec = self.rec[vi]
+            for k in range(1, len(v.identities)):
+                old, new = v.identities[k - 1], v.identities[k]
+                changed = [f for f in ("mmsi", "name", "imo", "callsign", "flag") if old[f] != new[f]]
+                t = new["from_ts"]
+                seen_old = np.any((rec.st_identity == k - 1) & (rec.st_t < t))
+                seen_new = np.any((rec.st_identity == k) & (rec.st_t >= t))
+                from shadowfleet.sim.motion import sample
+
+                s = sample(v.track, v.stops, np.array([t]))
+                ev = self._add("identity_change", vi, t, t, s.lat[0], s.lon[0], visible=bool(seen_old and seen_new),
+                               details={"changed": changed,
+                                        "from": {f: old[f] for f in ("mmsi", "name", "imo", "callsign", "flag")},
+                                        "to": {f: new[f] for f in ("mmsi", "name", "imo", "callsign", "flag")}})
+                ev["mmsi"] = int(old["mmsi"])
+
+    def spoofing(self) -> None:
+        lim = self.cfg.spoof_max_kn
+        for vi, v in enumerate(self.v):
+            rec = self.rec[vi]
+            for (a, b, fla, flo) in v.spoof:
+                vis = False
+                for edge in (a, b):
+                    k = int(np.searchsorted(rec.t, edge))
+                    if 0 < k < len(rec.t) and rec.spoofed[k - 1] != rec.spoofed[k]:
+                        d = haversine_km(rec.lat[k - 1], rec.lon[k - 1], rec.lat[k], rec.lon[k])
+                        h = max(rec.t[k] - rec.t[k - 1], 1.0) / 3600
+                        vis |= bool(d / h / KN_KM_H > lim)
+                from shadowfleet.sim.motion import sample
+
+                s = sample(v.track, v.stops, np.array([a]))
+                self._add("spoofing", vi, a, b, fla, flo, visible=vis,
+                          details={"true_lat": round(float(s.lat[0]), 5), "true_lon": round(float(s.lon[0]), 5),
+                                   "offset_km": round(float(haversine_km(s.lat[0], s.lon[0], fla, flo)), 2)})
+
+    def finish(self) -> list[dict]:
+        self.events.sort(key=lambda e: (e["_t"], e["mmsi"], e["type"], e["end"]))
+        counters: dict[str, int] = {}
+        for e in self.events:
+            n = counters[e["type"]] = counters.get(e["type"], 0) + 1
+            e["id"] = f"{e['type']}-{n:05d}"
+        return self.events
