@@ -69,17 +69,17 @@ def test_resampling_does_not_bridge_a_long_silence_of_a_moving_ship():
     assert grid_minutes(resample(track(1, pts))) == [0, 10, 20, 30, 40, 50, 60, 180, 190, 200, 210, 220, 230, 240]
 
 
-def test_resampling_bridges_a_ship_that_stayed_put_but_not_beyond_an_ais_gap():
+def test_resampling_bridges_a_ship_that_stayed_put_but_not_beyond_a_day():
     pts = still(0, 60, *MEET, every=10) + still(180, 240, *MEET, every=10)  # 2 h silence, same spot
     assert grid_minutes(resample(track(1, pts))) == list(range(0, 241, 10))
-    pts = still(0, 60, *MEET, every=10) + still(480, 540, *MEET, every=10)  # 7 h: longer than an AIS gap
+    pts = still(0, 60, *MEET, every=10) + still(26 * 60, 26 * 60 + 60, *MEET, every=10)  # 25 h > 24 h
     assert len(grid_minutes(resample(track(1, pts)))) == 14
 
 
-def test_silence_longer_than_an_ais_gap_splits_the_encounter():
+def test_silence_longer_than_a_day_splits_the_encounter():
     b = offset_km(MEET, 0.1, 0)
-    a_pts = still(0, 150, *MEET, every=10) + still(600, 750, *MEET, every=10)
-    b_pts = still(0, 750, *b, every=10)
+    a_pts = still(0, 150, *MEET, every=10) + still(1650, 1800, *MEET, every=10)
+    b_pts = still(0, 1800, *b, every=10)
     ev = find_encounters(pair(a_pts, b_pts))
     assert ev.filter(pl.col("mmsi") == 1).height == 2
 

@@ -47,9 +47,10 @@ class EncounterConfig:
     min_duration_h: float = 2.0  # GFW pipe-encounters: >= 2 h
     resample_min: float = 10.0  # GFW pipe-encounters: tracks resampled to 10 min
     max_interp_gap_min: float = 60.0  # ours: do not interpolate a moving ship across a silence longer than 1 h
-    # ours: a slow ship heard again at the same spot (within max_distance_km) after a silence shorter than an
-    # AIS gap (GFW pipe-gaps 6 h) stayed there: interpolate across it (satellite passes come every ~100 min)
-    still_max_gap_h: float = 6.0
+    # a slow ship heard again at the same spot (within max_distance_km) after a silence stayed there:
+    # interpolate across it up to GFW gpsdio-segment's 24 h max gap (where continuity is still assumed); ours:
+    # ports without shore receivers are heard only on satellite passes, hours apart
+    still_max_gap_h: float = 24.0
 
 
 @dataclass(frozen=True)
