@@ -309,3 +309,34 @@ def test_sweep_table_sums_counts_over_runs_before_taking_ratios(tmp_path):
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells[1:7] == ["4", "0", "1", "0", "3", "100.0"] and cells[7] == "25.0" and cells[8] == "40.0"
     assert cells[9] == "0–100"
+
+
+def test_misses_and_false_detections_say_why(tmp_path):
+    truth = make_truth([
+        truth_event("berth", "port_call", TANKER, 0, 30, place="RUVYP-OIL"),
+        truth_event("late", "port_call", OTHER, 0, 10, place="KPCHO"),
+        truth_event("none", "port_call", PARTNER, 100, 110, place="KPCHO"),
+        truth_event("gap", "ais_gap", PARTNER, 0, 10),
+    ])
+    store = make_store(tmp_path, [
+        stored_event("port_call", TANKER, 0, 30, place="RUNJK"),  # right time, wrong port
+        stored_event("port_call", OTHER, 14, 20, place="KPCHO"),  # 14 h late, no overlap: beyond 30 min / 25 %
+        stored_event("loitering", PARTNER, 1, 9),  # the true event there is an AIS gap
+        stored_event("ais_gap", OTHER, 300, 310),  # nothing true near
+    ])
+    r = evaluate(truth, store)
+    pc = r.types["port_call"]
+    why = {m["id"]: m["reason"] for m in pc.missed}
+    assert why == {"berth": "detected at another place", "late": "detected, but timed more than the tolerance off",
+                   "none": "not detected"}
+    assert pc.false_reasons == {"true event at another place": 1, "true event more than the tolerance off": 1}
+    assert r.types["ais_gap"].missed[0]["reason"] == "detected as another type"
+    assert r.types["loitering"].false_reasons == {"another type is true there": 1}
+    assert r.types["ais_gap"].false_reasons == {"no true event of this vessel then": 1}
+
+
+def test_a_split_detection_is_reported_as_a_second_piece(tmp_path):
+    truth = make_truth([truth_event("t1", "loitering", TANKER, 0, 10)])
+    store = make_store(tmp_path, [stored_event("loitering", TANKER, 0, 6), stored_event("loitering", TANKER, 6.5, 10)])
+    s = evaluate(truth, store).types["loitering"]
+    assert s.false_reasons == {"second detection of a found event (split or duplicate)": 1}

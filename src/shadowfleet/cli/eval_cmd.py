@@ -70,6 +70,11 @@ def _print(report) -> None:
     # piped output (a CI log, a file) is not cut at rich's default 80 columns, which truncates the type names
     con = out if out.is_terminal else Console(width=max(out.width, 110))
     con.print(t)
+    for s in report.types.values():
+        parts = [f"{what}: " + ", ".join(f"{n} {why}" for why, n in list(reasons.items())[:3])
+                 for what, reasons in (("missed", s.missed_reasons), ("false", s.false_reasons)) if reasons]
+        if parts:
+            con.print(f"{s.type} — " + "; ".join(parts))
     c = report.cases
     if c is not None:
         con.print(

@@ -48,8 +48,10 @@ class TypeScore:
     inferred_tp: int = 0
     place_exact: int | None = None  # tp whose place id is identical (rest matched port vs berth)
     median_start_error_s: float | None = None
-    missed: list[dict] = field(default_factory=list)  # visible truth events not found (fn)
-    false: list[dict] = field(default_factory=list)  # stored events matching no truth event (fp)
+    missed_reasons: dict[str, int] = field(default_factory=dict)  # why the fn were missed (see _why)
+    false_reasons: dict[str, int] = field(default_factory=dict)  # what the fp were
+    missed: list[dict] = field(default_factory=list)  # visible truth events not found (fn), with a reason
+    false: list[dict] = field(default_factory=list)  # stored events matching no truth event (fp), with a reason
     matches: list[dict] = field(default_factory=list)
 
     def finish(self) -> "TypeScore":
@@ -277,7 +279,59 @@ def _brief(df: pl.DataFrame, cols: list[str]) -> list[dict]:
     return [{k: _iso(v) for k, v in r.items()} for r in df.select(cols).iter_rows(named=True)]
 
 
+# Event types that describe what a vessel is doing over a period, so one can be mistaken for another (a dark
+# port call seen as an AIS gap, a port call as loitering); draught, identity and spoofing events are instants or
+# facts about the reports and happen during any of them.
+_STATES = ["port_call", "ais_gap", "encounter", "loitering"]
+
+# ours: a detection of the right vessel and type this close to a true event is "the same event, timed wrong"
+NEAR_MISS_S = 24 * 3600.0
+
+
+def _why(rows: pl.DataFrame, rid: str, other: pl.DataFrame, oid: str, taken: set, labels: dict[str, str]) -> pl.DataFrame:
+    """A reason per unmatched row, from the other side's events of the same vessel (first that applies):
+    same type overlapping but its partner was matched elsewhere (`taken`), same type overlapping (so the place
+    rule refused it), same type within a day, another type overlapping, nothing."""
+    if rows.height == 0:
+        return rows.with_columns(pl.lit(None, dtype=pl.Utf8).alias("reason"))
+    o = other.select(pl.col(oid).alias("_oid"), pl.col("type").alias("_otype"), pl.col("k1").alias("_k1"),
+                     pl.col("k2").alias("_ok2"), pl.col("start").alias("_os"), pl.col("end").alias("_oe"))
+    c = rows.select(rid, "type", "k1", "k2", "start", "end").join(o, left_on="k1", right_on="_k1", how="inner")
+    ov = _seconds(pl.min_horizontal("end", "_oe") - pl.max_horizontal("start", "_os"))
+    gap = _seconds(pl.col("start") - pl.col("_os")).abs()
+    same = (pl.col("type") == pl.col("_otype")) & (pl.col("k2") == pl.col("_ok2"))
+    c = c.with_columns(
+        (same & (ov > 0) & pl.col("_oid").is_in(list(taken))).alias("_f_taken"),
+        (same & (ov > 0)).alias("_f_place"),
+        (same & (gap <= NEAR_MISS_S)).alias("_f_time"),
+        (~same & (ov > 0) & pl.col("type").is_in(_STATES) & pl.col("_otype").is_in(_STATES)).alias("_f_type_"),
+    )
+    flags = c.group_by(rid).agg(pl.col("_f_taken", "_f_place", "_f_time", "_f_type_").any())
+    reason = (
+        pl.when(pl.col("_f_taken")).then(pl.lit(labels["taken"]))
+        .when(pl.col("_f_place")).then(pl.lit(labels["place"]))
+        .when(pl.col("_f_time")).then(pl.lit(labels["time"]))
+        .when(pl.col("_f_type_")).then(pl.lit(labels["type"]))
+        .otherwise(pl.lit(labels["none"]))
+    )
+    return rows.join(flags, on=rid, how="left").with_columns(
+        pl.col("_f_taken", "_f_place", "_f_time", "_f_type_").fill_null(False)
+    ).with_columns(reason.alias("reason")).drop("_f_taken", "_f_place", "_f_time", "_f_type_")
+
+
+_MISSED = {"taken": "its detection matched another true event (merged)", "place": "detected at another place",
+           "time": "detected, but timed more than the tolerance off", "type": "detected as another type",
+           "none": "not detected"}
+_FALSE = {"taken": "second detection of a found event (split or duplicate)", "place": "true event at another place",
+          "time": "true event more than the tolerance off", "type": "another type is true there",
+          "none": "no true event of this vessel then"}
+
+
 def _type_scores(t: pl.DataFrame, d: pl.DataFrame, m: pl.DataFrame, cfg: EvalConfig) -> dict[str, TypeScore]:
+    matched_truth = set(m["id"].to_list())
+    matched_det = set(m["event_id"].to_list())
+    missed_all = _why(t.filter(pl.col("visible") & ~pl.col("id").is_in(list(matched_truth))), "id", d, "event_id", matched_det, _MISSED)
+    false_all = _why(d.filter(~pl.col("event_id").is_in(list(matched_det))), "event_id", t, "id", matched_truth, _FALSE)
     present = set(t["type"].to_list()) | set(d["type"].to_list())
     order = [x for x in EVENT_TYPES if x in present] + sorted(present - set(EVENT_TYPES))
     out = {}
@@ -300,16 +354,22 @@ def _type_scores(t: pl.DataFrame, d: pl.DataFrame, m: pl.DataFrame, cfg: EvalCon
             s.place_exact = int(mv["place_exact"].sum())
         if mv.height:
             s.median_start_error_s = float(mv["start_error_s"].median())
-        matched_truth = set(mm["id"].to_list())
-        matched_det = set(mm["event_id"].to_list())
-        s.missed = _brief(
-            tt.filter(pl.col("visible") & ~pl.col("id").is_in(list(matched_truth))),
-            ["id", "mmsi", "other_mmsi", "start", "end", "place", "inferred"],
-        )
-        s.false = _brief(dd.filter(~pl.col("event_id").is_in(list(matched_det))), ["event_id", "mmsi", "other_mmsi", "start", "end", "place"])
+        missed = missed_all.filter(pl.col("type") == typ)
+        false = false_all.filter(pl.col("type") == typ)
+        s.missed_reasons = _counts(missed)
+        s.false_reasons = _counts(false)
+        s.missed = _brief(missed, ["id", "mmsi", "other_mmsi", "start", "end", "place", "inferred", "reason"])
+        s.false = _brief(false, ["event_id", "mmsi", "other_mmsi", "start", "end", "place", "reason"])
         s.matches = _brief(mm, ["id", "event_id", "visible", "start_error_s", "place", "t_place"])
         out[typ] = s.finish()
     return out
+
+
+def _counts(df: pl.DataFrame) -> dict[str, int]:
+    if df.height == 0:
+        return {}
+    vc = df.group_by("reason").len().sort(["len", "reason"], descending=[True, False])
+    return dict(zip(vc["reason"].to_list(), vc["len"].to_list()))
 
 
 def _overall(types: dict[str, TypeScore]) -> TypeScore:
