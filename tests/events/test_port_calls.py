@@ -126,3 +126,10 @@ def test_gap_near_several_terminals_but_inside_none_goes_to_their_port():
 def test_gap_with_both_ends_in_the_berth_goes_to_the_berth():
     pts = sail(0, 60, SEA, BERTH) + sail(600, 660, BERTH, SEA)
     assert find_port_calls(track(1, pts), P)["place"].to_list() == ["PORT-OIL"]
+
+
+def test_stop_just_outside_a_patchy_anchorage_belongs_to_it():
+    spot = offset_km((42.66, 133.05), 0.3, 0)  # 300 m north of the anchorage's edge, outside the port
+    assert find_port_calls(track(1, still(0, 120, *spot)), P)["place"].to_list() == ["PORT-ANCH"]
+    far = offset_km((42.66, 133.05), 2.0, 0)  # 2 km off: between anchorage and port, in neither
+    assert find_port_calls(track(1, still(0, 120, *far)), P).height == 0

@@ -24,6 +24,10 @@ class PortCallConfig:
     min_duration_h: float = 1.0  # DESIGN.md port_call row: stationary >= 1 h
     inferred_min_gap_h: float = 2.0  # DESIGN.md port_call inferred row: AIS gap >= 2 h (ours)
     inferred_max_km: float = 5.0  # DESIGN.md: both gap ends inside or within 5 km of the same place (ours)
+    # ours: a stop whose mean position lies just outside every place still belongs to the nearest one within
+    # this distance: an anchored ship swings ~0.3 km round its anchor, and anchorage polygons built from GFW's
+    # S2 level-14 cells (~0.5 km) are patchy
+    stop_tolerance_km: float = 0.5
     merge_gap_h: float = 4.0  # GFW pipe-anchorages in-port gap >= 4 h (REFERENCE.md): shorter breaks are one visit
     # ours: a visit counts as inferred when less than this much of it was seen stationary in AIS
     inferred_max_seen_h: float = 1.0

@@ -45,7 +45,16 @@ def stop_parts(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig) -> 
     stops = find_stops(track, cfg.max_sog_kn, min_duration_h=0.0, max_gap_h=cfg.inferred_min_gap_h)
     if stops.height == 0 or len(places) == 0:
         return pl.DataFrame(schema=_PART)
-    idx = places.smallest_containing(stops["lat"].to_numpy(), stops["lon"].to_numpy(), PORT_KINDS)
+    la, lo = stops["lat"].to_numpy(), stops["lon"].to_numpy()
+    idx = places.smallest_containing(la, lo, PORT_KINDS)
+    out = np.flatnonzero(idx < 0)
+    if out.size and cfg.stop_tolerance_km > 0:
+        pi, gi, d = places.within_km(la[out], lo[out], cfg.stop_tolerance_km, PORT_KINDS)
+        if pi.size:
+            order = np.lexsort((places.area_km2[gi], d, pi))  # nearest, then smallest
+            pi, gi = pi[order], gi[order]
+            first = np.r_[True, pi[1:] != pi[:-1]]
+            idx[out[pi[first]]] = gi[first]
     return stops.with_columns(pl.Series("place_idx", idx)).filter(pl.col("place_idx") >= 0).select(
         "mmsi", "place_idx", "start", "end", "lat", "lon",
         pl.col("duration_h").alias("seen_h"), pl.lit(0.0).alias("gap_h"), "n",
