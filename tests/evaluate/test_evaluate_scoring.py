@@ -247,8 +247,9 @@ def _voyage_truth():
     return make_truth(events, voyages=voyages, totals={"barrels_delivered_by_month": {"2024-03": 45000}})
 
 
-def _case(case_id, mmsi, load_h, dis_h, low, central, high, dis_place="KPCHO"):
+def _case(case_id, mmsi, load_h, dis_h, low, central, high, dis_place="KPCHO", country="KP"):
     return {
+        "destination_country": country,
         "case_id": case_id, "mmsi": mmsi, "load_place": "RUVYP", "load_start": _h(load_h), "load_end": _h(load_h + 30),
         "load_inferred": True, "discharge_kind": "port_call", "discharge_place": dis_place,
         "discharge_start": _h(dis_h), "discharge_end": _h(dis_h + 20),
@@ -340,3 +341,24 @@ def test_a_split_detection_is_reported_as_a_second_piece(tmp_path):
     store = make_store(tmp_path, [stored_event("loitering", TANKER, 0, 6), stored_event("loitering", TANKER, 6.5, 10)])
     s = evaluate(truth, store).types["loitering"]
     assert s.false_reasons == {"second detection of a found event (split or duplicate)": 1}
+
+
+def test_cases_bound_elsewhere_are_not_false_and_stay_out_of_the_ledger(tmp_path):
+    cases = [
+        _case("C1", TANKER, 0, 60, 20000, 27000, 33000),
+        _case("JP", PARTNER, 0, 60, 5000, 6000, 7000, dis_place="JPKIJ", country="JP"),  # legitimate trade
+        _case("KP", PARTNER, 100, 160, 1000, 2000, 3000, dis_place="KPNAM"),  # a DPRK delivery that never happened
+    ]
+    c = evaluate(_voyage_truth(), make_store(tmp_path, [], cases=cases)).cases
+    assert (c.cases, c.claims, c.tp, c.fp, c.unlisted, c.fn) == (3, 2, 1, 1, 1, 1)
+    assert c.false[0]["case_id"] == "KP"
+    (month,) = c.per_month
+    assert month["est_central"] == 27000 + 2000 and month["cases"] == 2
+
+
+def test_a_voyage_loaded_before_the_run_matches_on_its_discharge(tmp_path):
+    truth = _voyage_truth()
+    truth["voyages"][0]["load_event"] = None
+    store = make_store(tmp_path, [], cases=[_case("C1", TANKER, -200, 60, 1, 2, 3)])  # load long before: unknown to truth
+    c = evaluate(truth, store).cases
+    assert c.tp == 1 and c.per_voyage[0]["case_id"] == "C1"

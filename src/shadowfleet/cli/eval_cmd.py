@@ -78,7 +78,8 @@ def _print(report) -> None:
     c = report.cases
     if c is not None:
         con.print(
-            f"cases vs voyages: {c.tp} tp, {c.fp} fp, {c.fn} fn (precision {_pct(c.precision)} %, recall {_pct(c.recall)} %); "
+            f"cases vs voyages: {c.tp} tp, {c.fp} fp, {c.fn} fn (precision {_pct(c.precision)} %, recall {_pct(c.recall)} %) over "
+            f"{c.claims} case(s) bound for {report.config['ledger_country']}, {c.unlisted} other unmatched case(s) not scored; "
             f"{c.invisible} voyage(s) AIS could not see; barrels median |error| {_num(c.median_abs_pct_error, '{:.1f}')} %, "
             f"truth within [low, high] for {_pct(c.coverage)} % of matched voyages"
         )

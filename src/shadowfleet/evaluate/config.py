@@ -46,6 +46,11 @@ class EvalConfig:
     # interval is bounded by the positions around the AIS gap, and is far shorter than a round trip
     # (Vostochny-Chongjin 157 nm, REFERENCE.md: about a day each way at 7 kn).
     case_time_tolerance_s: float = 6 * 3600.0
+    # UNSCR 2397 OP5: the 500,000-bbl cap is on refined petroleum delivered to the DPRK, and the truth's
+    # totals.barrels_delivered_by_month count voyages to it. Cases bound elsewhere (legitimate trade the truth does
+    # not list) are neither false cases nor part of the monthly ledger; cases without a destination_country
+    # column are all taken as claims.
+    ledger_country: str = "KP"
 
 
 DEFAULT = EvalConfig()

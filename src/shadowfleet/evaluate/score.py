@@ -71,6 +71,8 @@ class CaseScore:
     fp: int = 0
     fn: int = 0
     matched_invisible: int = 0
+    claims: int = 0  # cases bound for the ledger country (EvalConfig.ledger_country): what precision is about
+    unlisted: int = 0  # other cases matching no truth voyage: legitimate trade the truth does not list, not scored
     precision: float | None = None
     recall: float | None = None
     f1: float | None = None
@@ -404,6 +406,7 @@ _CASE_COLS = {
     "barrels_low": pl.Float64,
     "barrels_central": pl.Float64,
     "barrels_high": pl.Float64,
+    "destination_country": pl.Utf8,
 }
 
 
@@ -412,9 +415,14 @@ def _score_cases(doc, tev: pl.DataFrame, cases: pl.DataFrame, keymap, nest, cfg:
     if missing:
         raise ShadowfleetError(f"store cases table lacks column(s): {', '.join(sorted(missing))}")
     cases = parse_times(cases, ["load_start", "load_end", "discharge_start", "discharge_end"], "case", "case_id")
+    has_destination = "destination_country" in cases.columns
     cases = cases.select(
         [pl.col(c).cast(t, strict=False) if c in cases.columns else pl.lit(None, dtype=t).alias(c) for c, t in _CASE_COLS.items()]
-    ).with_columns(pl.col("load_end").fill_null(pl.col("load_start")), _vessel("mmsi", keymap).alias("k1"))
+    ).with_columns(
+        pl.col("load_end").fill_null(pl.col("load_start")),
+        _vessel("mmsi", keymap).alias("k1"),
+        ((pl.col("destination_country") == cfg.ledger_country).fill_null(False) if has_destination else pl.lit(True)).alias("claim"),
+    )
 
     voy = truth_voyages(doc)
     ev = tev.select("id", "start", "end", "visible")
@@ -437,7 +445,8 @@ def _score_cases(doc, tev: pl.DataFrame, cases: pl.DataFrame, keymap, nest, cfg:
         d_d = _seconds(pl.col("discharge_start") - pl.col("d_start")).abs()
         either_unknown = pl.col("discharge_start").is_null() | pl.col("d_start").is_null()
         cand = cand.with_columns(
-            ((l_ov > 0) | (l_d <= tol)).fill_null(False).alias("_load_ok"),
+            # a truth voyage without a load event (cargo loaded before the run) is matched on its discharge
+            (pl.col("l_start").is_null() | ((l_ov > 0) | (l_d <= tol)).fill_null(False)).alias("_load_ok"),
             (either_unknown | ((d_ov > 0) | (d_d <= tol)).fill_null(False)).alias("_dis_ok"),
             (pl.col("load_place").is_null() | pl.col("v_load_place").is_null() | _place_ok("load_place", "v_load_place", nest)).alias("_lp_ok"),
             (pl.col("discharge_place").is_null() | pl.col("v_discharge_place").is_null() | _place_ok("discharge_place", "v_discharge_place", nest)).alias("_dp_ok"),
@@ -453,13 +462,15 @@ def _score_cases(doc, tev: pl.DataFrame, cases: pl.DataFrame, keymap, nest, cfg:
     else:
         m = cand
 
-    s = CaseScore(voyages=voy.height, cases=cases.height)
+    s = CaseScore(voyages=voy.height, cases=cases.height, claims=int(cases["claim"].sum()))
     s.visible = int(voy["visible"].sum()) if voy.height else 0
     s.invisible = s.voyages - s.visible
     mv = m.filter(pl.col("visible")) if m.height else m
     s.tp = mv.height
     s.matched_invisible = m.height - mv.height
-    s.fp = cases.height - m.height
+    unmatched = cases.filter(~pl.col("case_id").is_in(m["case_id"].to_list() if m.height else []))
+    s.fp = int(unmatched["claim"].sum())
+    s.unlisted = unmatched.height - s.fp
     s.fn = s.visible - s.tp
     s.precision, s.recall, s.f1 = _ratio(s.tp, s.tp + s.fp), _ratio(s.tp, s.tp + s.fn), _f1(s.tp, s.fp, s.fn)
 
@@ -481,13 +492,14 @@ def _score_cases(doc, tev: pl.DataFrame, cases: pl.DataFrame, keymap, nest, cfg:
         err = scored["error_pct"].drop_nulls()
         s.median_abs_pct_error = float(err.abs().median()) if err.len() else None
         s.coverage = float(scored["in_range"].fill_null(False).mean())
-    s.per_month = _per_month(doc, voy, cases)
-    s.false = _brief(cases.filter(~pl.col("case_id").is_in(m["case_id"].to_list() if m.height else [])), ["case_id", "mmsi", "load_start", "discharge_start"])
+    s.per_month = _per_month(doc, voy, cases.filter(pl.col("claim")))
+    s.false = _brief(unmatched.filter(pl.col("claim")), ["case_id", "mmsi", "load_start", "discharge_start", "destination_country"])
     return s
 
 
 def _per_month(doc, voy: pl.DataFrame, cases: pl.DataFrame) -> list[dict]:
-    """Barrels delivered per month: all cases (what the ledger would say) vs the truth's totals."""
+    """Barrels delivered per month: every case bound for the ledger country (what the ledger would say, false
+    cases included), by the month of its discharge, vs the truth's totals."""
     totals = ((doc.get("totals") or {}).get("barrels_delivered_by_month")) or None
     if isinstance(totals, dict) and totals:
         truth = pl.DataFrame({"month": list(totals), "barrels_true": [float(v) for v in totals.values()]})
