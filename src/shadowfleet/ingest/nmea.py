@@ -60,12 +60,13 @@ class NmeaParser:
 
     # ---- per batch ---------------------------------------------------------------------------------------
     def parse(self, lines: list[str], first_line: int) -> ParsedBatch:
-        raw = pl.Series("raw", lines, dtype=pl.Utf8).str.strip_chars_end("\r\n")
+        # trailing whitespace (incl. \r\n) is never part of a sentence; a blank line becomes ""
+        raw = pl.Series("raw", lines, dtype=pl.Utf8).str.strip_chars_end()
         n = raw.len()
         df = pl.DataFrame([raw, pl.Series("line", np.arange(first_line, first_line + n, dtype=np.int64))])
         first = pl.col("raw").str.slice(0, 1)
         df = df.with_columns(
-            (pl.col("raw").str.strip_chars() == "").alias("blank"),
+            (pl.col("raw").str.len_bytes() == 0).alias("blank"),
             (first == "#").alias("comment"),
             first.is_in(["\\", "!", "$"]).alias("plain"),
         )
@@ -81,13 +82,12 @@ class NmeaParser:
                            on="line", include_nulls=True)
             df = df.with_columns(pl.col("pre").str.strip_chars().replace("", None))
         # Tag block "\...\" then the sentence.
-        has_tag = pl.col("body").str.starts_with("\\")
-        df = df.with_columns(pl.col("body").str.splitn("\\", 3).alias("__split")).unnest("__split")
+        df = df.with_columns(pl.col("body").str.extract(r"^\\([^\\]*)\\", 1).alias("tag"))
         df = df.with_columns(
-            pl.when(has_tag).then(pl.col("field_1")).otherwise(None).alias("tag"),
-            pl.when(has_tag).then(pl.col("field_2")).otherwise(pl.col("body"))
-            .str.strip_chars().replace("", None).alias("sent"),
-        ).drop("field_0", "field_1", "field_2")
+            pl.when(pl.col("tag").is_not_null())
+            .then(pl.col("body").str.slice(pl.col("tag").str.len_bytes() + 2).str.strip_chars_start())
+            .otherwise(pl.col("body")).replace("", None).alias("sent"),
+        )
         df = df.with_columns(
             ((pl.col("sent").str.slice(0, 1) == "!") & pl.col("sent").str.slice(3, 3).is_in(["VDM", "VDO"]))
             .fill_null(False).alias("is_ais")
@@ -114,12 +114,13 @@ class NmeaParser:
             pl.col("comment").sum().alias("comment"),
             (other & ~pl.col("sent").str.starts_with("$PGHP")).sum().alias("other_nmea"),
         ).row(0, named=True)
-        rejects = [
-            # Lines that are neither NMEA, a tag line, a comment nor blank.
-            _rej(df.filter(~pl.col("blank") & ~pl.col("comment") & pl.col("sent").is_null() & pl.col("tag").is_null()),
-                 "malformed"),
-            _rej(df.filter(pl.col("tag_bad") & ~pl.col("is_ais")), "bad_checksum"),
-        ]
+        # Lines that are neither NMEA, a tag line, a comment nor blank; tag lines whose checksum fails.
+        junk = ~pl.col("blank") & ~pl.col("comment") & pl.col("sent").is_null() & pl.col("tag").is_null()
+        bad_tag = pl.col("tag_bad") & ~pl.col("is_ais")
+        odd_lines = df.filter(junk | bad_tag).select(
+            "line", "ts", "raw", pl.when(bad_tag).then(pl.lit("bad_checksum")).otherwise(pl.lit("malformed"))
+            .alias("reason"))
+        rejects = [odd_lines.with_columns(pl.col("ts").cast(UTC_US))]
 
         ais = df.filter(pl.col("is_ais")).select("line", "raw", "sent", "ts", "receiver", "tag_bad", "grp")
         ais = ais.with_columns(pl.col("sent").str.splitn(",", 7).alias("__f")).unnest("__f").rename({

@@ -31,6 +31,7 @@ import itertools
 import re
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -403,29 +404,38 @@ def _store_cols(df: pl.DataFrame, table: str) -> pl.DataFrame:
 
 
 def _run_nmea(ctx: _Context, lines: Iterator[str], n_lines: int, progress) -> None:
+    """Parse/decode batch n+1 while batch n is validated and written (one writer thread, batches written in
+    order): polars, NumPy and the Parquet writer release the GIL, so the two overlap on a multi-core machine."""
     parser = NmeaParser(ctx.cfg.unix_ms_threshold)
     first = 1
     checked_time = False
-    for chunk in _batches(lines, n_lines):
-        b = parser.parse(chunk, first)
-        first += len(chunk)
-        ctx.rep.lines += len(chunk)
-        for k, v in b.skipped.items():
-            if v:
-                ctx.rep.skipped[k] = ctx.rep.skipped.get(k, 0) + v
-        if not checked_time and b.messages.height:
-            checked_time = True
-            if b.timed > 0:
-                ctx.time_from = None  # the file has its own times: --time-from is only for files with none
-            elif not ctx.time_from_given:
-                raise ShadowfleetError(
-                    f"{ctx.inp.name}: the sentences carry no time (no tag block c:, $PGHP line, RMC fix or time "
-                    "prefix); give --time-from ISO-TIME or --time-from mtime")
-        d = decode(b.messages)
-        tables = {"positions": d.positions, "static": d.static, "base_stations": d.base_stations, "aids": d.aids}
-        ctx.write(tables, [b.rejects, d.rejects])
-        if progress:
-            progress(ctx.rep, first - 1)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as writer:
+        pending = None
+        for chunk in _batches(lines, n_lines):
+            b = parser.parse(chunk, first)
+            first += len(chunk)
+            ctx.rep.lines += len(chunk)
+            for k, v in b.skipped.items():
+                if v:
+                    ctx.rep.skipped[k] = ctx.rep.skipped.get(k, 0) + v
+            if not checked_time and b.messages.height:
+                checked_time = True
+                if b.timed > 0:
+                    ctx.time_from = None  # the file has its own times: --time-from is only for files with none
+                elif not ctx.time_from_given:
+                    raise ShadowfleetError(
+                        f"{ctx.inp.name}: the sentences carry no time (no tag block c:, $PGHP line, RMC fix or "
+                        "time prefix); give --time-from ISO-TIME or --time-from mtime")
+            d = decode(b.messages)
+            del b.messages
+            tables = {"positions": d.positions, "static": d.static, "base_stations": d.base_stations, "aids": d.aids}
+            if pending is not None:
+                pending.result()  # at most one batch waiting: bounded memory, and errors surface here
+            pending = writer.submit(ctx.write, tables, [b.rejects, d.rejects])
+            if progress:
+                progress(ctx.rep, first - 1)
+        if pending is not None:
+            pending.result()
     orphans = parser.finish()
     if orphans.height:
         ctx.write({}, [orphans])

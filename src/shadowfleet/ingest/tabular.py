@@ -53,6 +53,8 @@ GFW = {
     "destination": "destination", "shiptype": "ship_type", "length": "length", "width": "beam",
     "draught": "draught", "type": "msg_type", "status": "nav_status", "receiver": "receiver",
 }
+_GFW_STRUCT = pl.Struct({k: pl.Utf8 for k in GFW})
+
 # Header words a generic CSV commonly uses, when no --columns mapping is given.
 ALIASES = {
     "mmsi": ("mmsi", "ssvid", "userid", "user_id"),
@@ -176,7 +178,23 @@ def canonical_csv(df: pl.DataFrame, flavour: str, mapping: dict[str, str] | None
 
 
 def read_jsonl_chunk(lines: list[str], first_line: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """JSON lines → (rows with line/raw, rejects of lines that are not JSON objects)."""
+    """JSON lines → (rows with line/raw, rejects of lines that are not JSON objects).
+
+    Fast path: the whole chunk through polars' NDJSON reader. Only a chunk holding a broken line falls back to
+    json.loads line by line, to reject exactly the broken lines."""
+    raw = pl.Series("raw", lines, dtype=pl.Utf8).str.strip_chars()
+    line_no = pl.Series("line", np.arange(first_line, first_line + len(lines), dtype=np.int64))
+    keep = raw.str.len_bytes().gt(0) & ~raw.str.starts_with("#")
+    raw, line_no = raw.filter(keep), line_no.filter(keep)
+    # GFW writes NaN for missing numbers, which is not JSON: make it null first.
+    text = raw.str.replace_all(r"([:,\[]\s*)-?NaN\b", "${1}null")
+    try:
+        # Only the GFW fields we use, all read as text (numbers or strings alike); other fields are ignored.
+        df = text.str.json_decode(dtype=_GFW_STRUCT).struct.unnest()
+        empty_rej = pl.DataFrame(schema={"line": pl.Int64, "raw": pl.Utf8, "ts": UTC_US, "reason": pl.Utf8})
+        return df.with_columns(line_no, raw), empty_rej
+    except Exception:  # polars raises ComputeError & co. on a broken or non-object line: fall back below
+        pass
     keep_lines, raws, rows, bad = [], [], [], []
     # GFW files write NaN for missing numbers, which is not JSON; Python's json reads it, and NaN becomes null.
     for i, ln in enumerate(lines):
@@ -204,8 +222,10 @@ def read_jsonl_chunk(lines: list[str], first_line: int) -> tuple[pl.DataFrame, p
 
 
 def canonical_jsonl(df: pl.DataFrame) -> pl.DataFrame:
+    df = df.select([c for c in df.columns if c in ("line", "raw") or df[c].null_count() < df.height])
     ren = {k: v for k, v in GFW.items() if k in df.columns}
     if "ssvid" in ren and "mmsi" in ren:
+        df = df.with_columns(pl.coalesce("ssvid", "mmsi").alias("ssvid"))
         ren.pop("mmsi")
     if not {"mmsi", "ts"} <= set(ren.values()):
         raise ShadowfleetError("JSON lines need an ssvid or mmsi and a timestamp field (GFW-normalised names)")
