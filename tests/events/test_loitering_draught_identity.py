@@ -105,3 +105,11 @@ def test_imo_handed_over_without_overlap_is_not_shared():
     s = static([(1, 0, "A", 8691702, None, None), (1, 2, "A", 8691702, None, None),
                 (2, 3, "B", 8691702, None, None), (2, 8, "B", 8691702, None, None)])
     assert find_identity_changes(s).height == 0
+
+
+def test_loitering_spans_a_silence_when_the_ship_stayed_slow():
+    pts = still(0, 120, *OPEN_SEA, sog=0.5) + still(480, 540, *OPEN_SEA, sog=0.5)  # 6 h unheard, same spot
+    ev = find_loitering(track(1, pts), P)
+    assert ev.height == 1 and (ev["end"][0] - ev["start"][0]) == dt.timedelta(hours=9)
+    moved = still(0, 180, *OPEN_SEA, sog=0.5) + still(480, 660, 42.5, 132.6, sog=0.5)  # 22 km in 5 h: not slow
+    assert find_loitering(track(1, moved), P).height == 0

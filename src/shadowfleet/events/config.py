@@ -61,7 +61,9 @@ class EncounterConfig:
 class LoiteringConfig:
     max_sog_kn: float = 2.0  # GFW pipe-loitering: speed < 2 kn
     min_duration_h: float = 4.0  # DESIGN.md loitering row: >= 4 h
-    max_gap_h: float = 6.0  # ours: a silence longer than an ais_gap (GFW 6 h) ends the loitering
+    # a silence ends the loitering when the ship moved faster than max_sog_kn across it, or when it is longer
+    # than GFW gpsdio-segment's 24 h max gap (ours: ports and open sea are often heard by satellite only)
+    max_gap_h: float = 24.0
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,16 @@ def find_loitering(
     t = t.with_columns(
         (pl.col("_slow") & ~pl.Series(in_port)).alias("_loiter"), pl.Series("_sts", sts.tolist(), dtype=pl.Utf8)
     )
-    brk = changed("_loiter") | (pl.col("ts").diff() > dt.timedelta(hours=cfg.max_gap_h))
+    # across a silence the implied speed says whether the ship stayed slow
+    across = haversine_km(pl.col("lat").shift(1), pl.col("lon").shift(1), pl.col("lat"), pl.col("lon")) / KM_PER_NM / hours(
+        pl.col("ts").diff()
+    )
+    silence = pl.col("ts").diff() > dt.timedelta(hours=1)
+    brk = (
+        changed("_loiter")
+        | (pl.col("ts").diff() > dt.timedelta(hours=cfg.max_gap_h))
+        | (silence & (across >= cfg.max_sog_kn))
+    )
     if "segment" in t.columns:
         brk = brk | changed("segment")
     runs = (
