@@ -194,3 +194,12 @@ def test_unknown_format_option_is_a_clear_error(tmp_path):
         ingest(tmp_path, tmp_path / "store", fmt="xml")
     with pytest.raises(ShadowfleetError, match="file not found"):
         ingest(tmp_path / "missing.nmea", tmp_path / "store")
+
+
+def test_unchanged_static_rows_are_not_repeated_across_batches(tmp_path):
+    rows = [f"2024-03-07T12:0{i}:00Z,273000500,42.7,133.0,SUN,{d}" for i, d in enumerate([5.6, 5.6, 5.6, 9.1, 9.1])]
+    text = "ts,mmsi,lat,lon,name,draught\n" + "\n".join(rows) + "\n"
+    rep, st = _ingest_text(tmp_path, text, name="g.csv", batch_lines=2)
+    assert rep.batches == 3 and rep.accepted["positions"] == 5
+    assert st.read("static")["draught"].to_list() == [pytest.approx(5.6), pytest.approx(9.1)]
+    assert rep.skipped == {"static_unchanged": 3}

@@ -79,6 +79,8 @@ class FileReport:
     flagged: dict[str, int] = dataclasses.field(default_factory=dict)
     batches: int = 0
     seconds: float = 0.0
+    # each vessel's latest static data so far (CSV/JSONL), so batches don't repeat it; not part of the report
+    last_static: pl.DataFrame | None = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def n_accepted(self) -> int:
@@ -482,7 +484,7 @@ def _split(canon: pl.DataFrame, rep: FileReport) -> tuple[dict[str, pl.DataFrame
             rej.append(canon.filter(unsupported).select(
                 "line", pl.lit(None, dtype=UTC_US).alias("ts"), "raw", pl.lit("unsupported_type").alias("reason")))
             canon = canon.filter(~unsupported)
-    tables, unchanged = tabular.to_tables(canon)
+    tables, unchanged, rep.last_static = tabular.to_tables(canon, rep.last_static)
     if unchanged:
         rep.skipped["static_unchanged"] = rep.skipped.get("static_unchanged", 0) + unchanged
     return tables, rej

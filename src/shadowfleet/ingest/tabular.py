@@ -269,9 +269,10 @@ def _txt(name: str, cols: list[str]) -> pl.Expr:
     return pl.col(name).cast(pl.Utf8).str.replace_all("@", " ").str.strip_chars().replace("", None).alias(name)
 
 
-def to_tables(c: pl.DataFrame) -> tuple[dict[str, pl.DataFrame], int]:
-    """Canonical rows → store tables (plus ``line``/``raw``), and how many static rows repeated the vessel's
-    previous static data (not stored, counted). Ranges are checked afterwards, the same for every format."""
+def to_tables(c: pl.DataFrame, last_static: pl.DataFrame | None = None):
+    """Canonical rows → (store tables with ``line``/``raw``, how many static rows repeated the vessel's previous
+    static data — not stored, counted —, each vessel's latest static signature to pass to the next batch).
+    Ranges are checked afterwards, the same for every format."""
     cols = c.columns
     mmsi = pl.col("mmsi").cast(pl.Utf8).str.strip_chars().cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)
     imo = _txt("imo", cols).str.replace(r"^(?i)IMO\s*", "").cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)
@@ -329,12 +330,23 @@ def to_tables(c: pl.DataFrame) -> tuple[dict[str, pl.DataFrame], int]:
     aids = c.filter(is_aid)
     st = c.filter(~is_base & ~is_aid & pl.any_horizontal([pl.col(k).is_not_null() for k in STATIC_COLS]))
     # A static row only when it changes that vessel's identity/voyage data (CSV repeats it on every row).
-    st = st.sort(["mmsi", "ts", "line"], nulls_last=True).with_columns(
-        pl.concat_str([pl.col(k).cast(pl.Utf8).fill_null("") for k in STATIC_COLS], separator="|").alias("__sig")
+    # The vessel's last static data from earlier batches of the file comes first, so a batch boundary does not
+    # repeat it.
+    st = st.with_columns(
+        pl.concat_str([pl.col(k).cast(pl.Utf8).fill_null("") for k in STATIC_COLS], separator="|").alias("__sig"),
+        pl.lit(1, dtype=pl.Int8).alias("__order"),
     )
-    changed = (pl.col("__sig") != pl.col("__sig").shift(1).over("mmsi")).fill_null(True)
     n_static = st.height
-    st = st.filter(changed).drop("__sig").sort("line")
+    if last_static is not None and last_static.height:
+        prev = last_static.join(st.select("mmsi").unique(), on="mmsi").with_columns(
+            pl.lit(0, dtype=pl.Int8).alias("__order"))
+        st = pl.concat([prev, st], how="diagonal_relaxed")
+    changed = (pl.col("__sig") != pl.col("__sig").shift(1).over("mmsi")).fill_null(True)
+    st = st.sort(["mmsi", "__order", "ts", "line"], nulls_last=True).with_columns(changed.alias("__changed"))
+    st = st.filter(pl.col("__order") == 1)
+    latest = st.group_by("mmsi").agg(pl.col("__sig").last())
+    last_static = latest if last_static is None else pl.concat([last_static, latest]).unique("mmsi", keep="last")
+    st = st.filter(pl.col("__changed")).drop("__sig", "__order", "__changed").sort("line")
     unchanged = n_static - st.height
     st = st.with_columns(
         pl.when(pl.col("msg_type").is_in([5, 19, 24])).then(pl.col("msg_type"))
@@ -345,4 +357,4 @@ def to_tables(c: pl.DataFrame) -> tuple[dict[str, pl.DataFrame], int]:
         (_txt("virtual", aids.columns) == "1").alias("virtual"),
         (_txt("off_position", aids.columns) == "1").alias("off_position"),
     )
-    return {"positions": pos, "static": st, "base_stations": base, "aids": aids}, unchanged
+    return {"positions": pos, "static": st, "base_stations": base, "aids": aids}, unchanged, last_static
