@@ -362,3 +362,14 @@ def test_a_voyage_loaded_before_the_run_matches_on_its_discharge(tmp_path):
     store = make_store(tmp_path, [], cases=[_case("C1", TANKER, -200, 60, 1, 2, 3)])  # load long before: unknown to truth
     c = evaluate(truth, store).cases
     assert c.tp == 1 and c.per_voyage[0]["case_id"] == "C1"
+
+
+def test_a_discharge_seen_only_after_ais_returns_is_still_the_same_trip(tmp_path):
+    # true discharge 60-80 h; the case sees the ship at Chongjin from 83 h (AIS back on): same trip
+    late = _case("C1", TANKER, 0, 83, 1, 2, 3)
+    c = evaluate(_voyage_truth(), make_store(tmp_path / "a", [], cases=[late])).cases
+    assert c.tp == 1
+    # a discharge two days after the true one ended is another trip
+    other_trip = _case("C1", TANKER, 0, 130, 1, 2, 3)
+    c = evaluate(_voyage_truth(), make_store(tmp_path / "b", [], cases=[other_trip])).cases
+    assert (c.tp, c.fp) == (0, 1)

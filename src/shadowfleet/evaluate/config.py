@@ -42,7 +42,9 @@ class EvalConfig:
     # (truth.json vessels[].identities), and detection can only know the MMSI on the air at the time.
     match_vessel_identities: bool = True
 
-    # Cases vs truth voyages. ours: a load is hours to days at a berth; 6 h absorbs a dark load whose inferred
+    # Cases vs truth voyages: the load overlaps the true load or starts within this tolerance of it; the discharge
+    # starts between the true load and this long after the true discharge ended (the same trip: a dark discharge
+    # is only seen when AIS returns). ours: a load is hours to days at a berth; 6 h absorbs a dark load whose inferred
     # interval is bounded by the positions around the AIS gap, and is far shorter than a round trip
     # (Vostochny-Chongjin 157 nm, REFERENCE.md: about a day each way at 7 kn).
     case_time_tolerance_s: float = 6 * 3600.0

@@ -442,12 +442,17 @@ def _score_cases(doc, tev: pl.DataFrame, cases: pl.DataFrame, keymap, nest, cfg:
         l_d = _seconds(pl.col("load_start") - pl.col("l_start")).abs()
         d_ov = _seconds(pl.min_horizontal("discharge_end", "d_end") - pl.max_horizontal("discharge_start", "d_start"))
         d_un = _seconds(pl.max_horizontal("discharge_end", "d_end") - pl.min_horizontal("discharge_start", "d_start"))
-        d_d = _seconds(pl.col("discharge_start") - pl.col("d_start")).abs()
+        # the discharge belongs to this trip: after the true load began and no later than the tolerance after the
+        # true discharge ended (a dark discharge is seen only when AIS returns; a ship may call at the port's
+        # anchorage before its berth)
+        same_trip = (pl.col("discharge_start") >= pl.coalesce("l_start", "d_start") - dt.timedelta(seconds=tol)) & (
+            pl.col("discharge_start") <= pl.col("d_end") + dt.timedelta(seconds=tol)
+        )
         either_unknown = pl.col("discharge_start").is_null() | pl.col("d_start").is_null()
         cand = cand.with_columns(
             # a truth voyage without a load event (cargo loaded before the run) is matched on its discharge
             (pl.col("l_start").is_null() | ((l_ov > 0) | (l_d <= tol)).fill_null(False)).alias("_load_ok"),
-            (either_unknown | ((d_ov > 0) | (d_d <= tol)).fill_null(False)).alias("_dis_ok"),
+            (either_unknown | same_trip.fill_null(False)).alias("_dis_ok"),
             (pl.col("load_place").is_null() | pl.col("v_load_place").is_null() | _place_ok("load_place", "v_load_place", nest)).alias("_lp_ok"),
             (pl.col("discharge_place").is_null() | pl.col("v_discharge_place").is_null() | _place_ok("discharge_place", "v_discharge_place", nest)).alias("_dp_ok"),
             (
