@@ -114,18 +114,35 @@ class PlaceIndex:
             return np.ones(len(self.ids), dtype=bool)
         return np.isin(self.kinds.astype(str), list(kinds))
 
-    def smallest_containing(self, lat, lon, kinds: Iterable[str] | None = None) -> np.ndarray:
-        """Per point, the index of the smallest place (by area) of the given kinds containing it, or -1."""
+    def containing(self, lat, lon, kinds: Iterable[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """All (point index, place index) pairs with the point inside (or on the edge of) a place of ``kinds``."""
         lat = np.asarray(lat, dtype=float)
         lon = np.asarray(lon, dtype=float)
-        out = np.full(lat.shape[0], -1, dtype=np.int64)
         if self._tree is None or lat.shape[0] == 0:
-            return out
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
         ok = np.isfinite(lat) & np.isfinite(lon)
         pts = shapely.points(np.where(ok, lon, 0.0), np.where(ok, lat, 0.0))
         pi, gi = self._tree.query(pts, predicate="intersects")
         keep = self._kind_mask(kinds)[gi] & ok[pi]
-        pi, gi = pi[keep], gi[keep]
+        return pi[keep], gi[keep]
+
+    def smallest_of(self, n: int, pi: np.ndarray, gi: np.ndarray) -> np.ndarray:
+        """From (point, place) pairs, per point the smallest place index, -1 for points without a pair."""
+        out = np.full(n, -1, dtype=np.int64)
+        if pi.size == 0:
+            return out
+        order = np.lexsort((self.area_km2[gi], pi))
+        pi, gi = pi[order], gi[order]
+        first = np.ones(pi.size, dtype=bool)
+        first[1:] = pi[1:] != pi[:-1]
+        out[pi[first]] = gi[first]
+        return out
+
+    def smallest_containing(self, lat, lon, kinds: Iterable[str] | None = None) -> np.ndarray:
+        """Per point, the index of the smallest place (by area) of the given kinds containing it, or -1."""
+        lat = np.asarray(lat, dtype=float)
+        out = np.full(lat.shape[0], -1, dtype=np.int64)
+        pi, gi = self.containing(lat, lon, kinds)
         if pi.size == 0:
             return out
         order = np.lexsort((self.area_km2[gi], pi))  # by point, then area ascending

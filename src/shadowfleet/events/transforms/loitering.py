@@ -44,8 +44,12 @@ def find_loitering(
     slow = t["_slow"].to_numpy()
     if places is not None and len(places) and slow.any():
         la, lo = t["lat"].to_numpy()[slow], t["lon"].to_numpy()[slow]
-        in_port[slow] = places.smallest_containing(la, lo, PORT_KINDS) >= 0
-        idx = places.smallest_containing(la, lo, ("sts_area",))
+        pi, gi = places.containing(la, lo, PORT_KINDS + ("sts_area",))  # one spatial query for both questions
+        is_port = np.isin(places.kinds[gi].astype(str), PORT_KINDS)
+        in_slow = np.zeros(la.shape[0], dtype=bool)
+        in_slow[pi[is_port]] = True
+        in_port[slow] = in_slow
+        idx = places.smallest_of(la.shape[0], pi[~is_port], gi[~is_port])
         sts_slow = np.full(idx.shape, None, dtype=object)
         sts_slow[idx >= 0] = places.ids[idx[idx >= 0]]
         sts[slow] = sts_slow
