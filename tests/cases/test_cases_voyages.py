@@ -142,14 +142,47 @@ def test_confidence_ranks_seen_port_call_with_draught_above_inferred_draught_dro
             event("port_call", KP1, 0, 20, place="RUVYP-OIL"),
             event("draught_change", KP1, 22, 22, delta_m=2.0),
             event("port_call", KP1, 50, 60, place="KPCHO"),
-            event("port_call", RU1, 0, 20, place="RUVYP-OIL", inferred=True),
-            event("draught_change", RU1, 50, 50, delta_m=-2.0),
+            event("port_call", KP2, 0, 20, place="RUVYP-OIL", inferred=True),
+            event("draught_change", KP2, 50, 50, delta_m=-2.0),
         ],
     )
     c = _cases(st)
     hi = c.filter(pl.col("mmsi") == KP1)["confidence"][0]
-    lo = c.filter(pl.col("mmsi") == RU1)["confidence"][0]
-    assert hi == pytest.approx(0.25 + 0.30 + 0.15 + 0.15) and lo == pytest.approx(0.15 + 0.15)
+    lo = c.filter(pl.col("mmsi") == KP2)["confidence"][0]
+    assert hi == pytest.approx(0.25 + 0.30 + 0.15 + 0.15) and lo == pytest.approx(0.15 + 0.15 + 0.15)
+
+
+def test_foreign_draught_drop_counts_only_in_dprk_waters(make_store):
+    """A Russian tanker's draught drop is a delivery only inside/near DPRK waters (built-in gazetteer: its EEZ)."""
+    far = event("draught_change", RU1, 70, 70, delta_m=-2.0)
+    far.update(lat=35.0, lon=140.0)  # off Japan
+    st = make_store([event("port_call", RU1, 0, 20, place="RUVYP-OIL"), far])
+    assert build_cases(st).height == 0
+    near = event("draught_change", RU1, 70, 70, delta_m=-2.0)
+    near.update(lat=40.5, lon=130.8)  # inside the DPRK east-coast EEZ
+    st = make_store([event("port_call", RU1, 0, 20, place="RUVYP-OIL"), near])
+    c = build_cases(st)
+    assert c.height == 1 and c["discharge_kind"][0] == "draught_drop" and c["destination_country"][0] == "KP"
+
+
+def test_dark_call_at_a_port_holding_an_oil_berth_is_a_load_for_tankers_only(make_store):
+    """The transponder goes off before the berth: the inferred call lands on the port polygon (RUVYP)."""
+    tanker, bulker = 445100001, 445100002
+    st = make_store(
+        [
+            event("port_call", tanker, 0, 20, place="RUVYP", inferred=True),
+            event("port_call", tanker, 40, 60, place="KPCHO"),
+            event("port_call", bulker, 0, 20, place="RUVYP", inferred=True),
+            event("port_call", bulker, 40, 60, place="KPCHO"),
+            event("port_call", 445100003, 0, 20, place="RUVYP"),  # seen at the port, not at the berth: not a load
+            event("port_call", 445100003, 40, 60, place="KPCHO"),
+        ],
+        [dict(static(tanker, "T"), ship_type=80), dict(static(bulker, "B"), ship_type=70)],
+    )
+    c = build_cases(st)
+    assert c["mmsi"].to_list() == [tanker]
+    assert c["load_place"][0] == "RUVYP" and c["load_port_level"][0]
+    assert any("not resolvable" in r for r in json.loads(c["reasons"][0]))
 
 
 def test_store_without_events_is_a_user_error(tmp_path):
@@ -163,3 +196,23 @@ def test_builtin_gazetteer_place_ids_are_understood(make_store):
     st = make_store([event("port_call", KP1, 0, 20, place="RUVYP-OIL"), event("port_call", KP1, 40, 50, place="KPCHO-OIL")])
     c = build_cases(st)  # built-in gazetteer
     assert c.height == 1 and c["destination_country"][0] == "KP"
+
+
+def test_load_hidden_in_a_long_gap_with_a_draught_rise_and_a_reachable_terminal(make_store):
+    """AIS off for 80 h near Vostochny, back on laden: a load at an unknown terminal among those reachable."""
+    gap = event("ais_gap", KP1, 10, 90, reachable_places=["KOZMINO", "RUVYP-OIL", "RUNJK"], duration_h=80.0)
+    short = event("ais_gap", KP2, 10, 18, reachable_places=["RUVYP-OIL"], duration_h=8.0)  # < 12 h: not enough
+    st = make_store(
+        [
+            gap, event("draught_change", KP1, 9, 91, **{"draught_before": 3.6, "draught_after": 5.7, "change_m": 2.1}),
+            event("port_call", KP1, 100, 120, place="KPCHO"),
+            short, event("draught_change", KP2, 9, 19, change_m=2.0), event("port_call", KP2, 30, 40, place="KPCHO"),
+        ],
+        [static(KP1, "SAM MA 2", 8106496, 68, 10, 5.7)],
+    )
+    c = build_cases(st, places=PLACES)
+    assert c["mmsi"].to_list() == [KP1]
+    r = c.row(0, named=True)
+    assert r["load_place"] is None and r["load_inferred"] and r["load_country"] == "RU"
+    assert r["tonnes_method"] == "draught_rise" and r["product"] == "refined_assumed_diesel"
+    assert "RUVYP-OIL" in r["reasons"] and "RUNJK" not in r["reasons"]  # only load terminals are named

@@ -24,6 +24,20 @@ class CasesConfig:
     load_place_kinds: tuple[str, ...] = ("berth", "terminal")
     # A place whose id/name carries this tag is an oil terminal wherever it is (e.g. RUVYP-OIL); ours.
     oil_terminal_tag: str = "OIL"
+    # A dark (inferred) port call can often be placed only in the port, not at the berth: the transponder goes off
+    # before the ship reaches it (REFERENCE.md: Vostochny 2024). Such a call by a tanker (AIS ship type 80–89, or
+    # unknown) at a supplier-country port holding an oil berth counts as a load at that port; ours.
+    dark_port_loads: bool = True
+    tanker_ship_types: tuple[int, int] = (80, 89)  # ITU-R M.1371 ship type: 80–89 tanker
+    # A load can also hide inside an AIS gap: the draught rose ≥ draught_rise_min_m across a gap this long whose
+    # reachable places (events' ais_gap details) include a load terminal. GFW counts a gap ≥ 12 h as possible
+    # intentional disabling (REFERENCE.md); the load place stays unknown (the reachable terminals are listed).
+    dark_gap_loads: bool = True
+    dark_gap_min_h: float = 12.0
+    # A draught drop counts as a delivery when it happens within this distance of a place of the destination
+    # country (its EEZ, ports, STS areas) or the vessel is destination-flagged or listed; ours: 20 km is about the
+    # sea-area precision of the positions we attach to a draught report made with AIS on and off.
+    drop_near_km: float = 20.0
     # Berths/terminals whose id or name says they handle dry cargo cannot load petroleum (e.g. RUVYP-COAL,
     # RUVYP-CTN in the built-in gazetteer); ours.
     dry_cargo_tags: tuple[str, ...] = ("COAL", "CTN", "CONTAINER", "GRAIN", "TIMBER", "ORE")
@@ -68,11 +82,12 @@ class CasesConfig:
     sea_water_density: float = 1.025  # t/m³, standard sea water used in every TPC formula
     # AIS length is overall; length between perpendiculars is ~0.95 of it for small tankers; ours.
     lbp_over_loa: float = 0.95
-    # Deadweight as a share of full-load displacement; ours: 0.70–0.80 for small/old product tankers
-    # (lightship 20–30 % of displacement).
-    dwt_over_displacement_low: float = 0.70
-    dwt_over_displacement_central: float = 0.75
-    dwt_over_displacement_high: float = 0.80
+    # Deadweight as a share of full-load displacement (deadweight coefficient); ours: large tankers reach 0.8+,
+    # but the DPRK fleet is small (1–9 kt dwt, mostly the lower end) and 20+ years old (REFERENCE.md), and small,
+    # old hulls carry a relatively heavy lightship (~30 % of displacement): 0.62–0.78, central 0.70.
+    dwt_over_displacement_low: float = 0.62
+    dwt_over_displacement_central: float = 0.70
+    dwt_over_displacement_high: float = 0.78
     # Design draught when none was broadcast: beam / this ratio; ours: B/T ≈ 2.2–2.8 for small tankers.
     beam_over_draught: float = 2.5
 
@@ -104,6 +119,7 @@ class CasesConfig:
     # --- confidence (weights sum to 1.0); ours, ordered by how directly each shows a transfer --------------
     w_load_seen: float = 0.25
     w_load_inferred: float = 0.15
+    w_load_dark_gap: float = 0.10  # loaded somewhere during a gap (draught rose), place not known
     w_discharge_port: float = 0.30
     w_discharge_sts: float = 0.25
     w_discharge_draught: float = 0.15

@@ -22,6 +22,7 @@ PARTICULARS_SCHEMA = {
     "length": pl.Float64,
     "beam": pl.Float64,
     "max_draught": pl.Float64,
+    "ship_type": pl.Int64,  # most frequent AIS ship type broadcast
     "dwt_low": pl.Float64,
     "dwt_central": pl.Float64,
     "dwt_high": pl.Float64,
@@ -108,7 +109,7 @@ def ais_particulars(store) -> pl.DataFrame:
     deepest draught broadcast."""
     static = store.read("static", columns=None) if store.files("static") else None
     if static is None or static.height == 0:
-        return pl.DataFrame(schema={k: PARTICULARS_SCHEMA[k] for k in ("mmsi", "imo", "name", "callsign", "length", "beam", "max_draught")})
+        return pl.DataFrame(schema={k: PARTICULARS_SCHEMA[k] for k in ("mmsi", "imo", "name", "callsign", "length", "beam", "max_draught", "ship_type")})
     static = static.sort(["mmsi", "ts"])
     return static.group_by("mmsi").agg(
         pl.col("imo").filter(pl.col("imo") > 0).last().cast(pl.Int64),
@@ -117,6 +118,7 @@ def ais_particulars(store) -> pl.DataFrame:
         pl.col("length").filter(pl.col("length") > 0).median().cast(pl.Float64),
         pl.col("beam").filter(pl.col("beam") > 0).median().cast(pl.Float64),
         pl.col("draught").filter(pl.col("draught") > 0).max().cast(pl.Float64).alias("max_draught"),
+        pl.col("ship_type").filter(pl.col("ship_type") > 0).mode().first().cast(pl.Int64).alias("ship_type"),
     )
 
 

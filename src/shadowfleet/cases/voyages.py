@@ -17,7 +17,7 @@ import polars as pl
 
 from shadowfleet.cases.config import DEFAULTS, CasesConfig
 from shadowfleet.cases.particulars import vessel_particulars
-from shadowfleet.cases.placeinfo import place_info, with_place_info
+from shadowfleet.cases.placeinfo import place_info, ports_holding, resolve_places, waters_country, with_place_info
 from shadowfleet.cases.products import barrels_per_tonne
 from shadowfleet.errors import ShadowfleetError
 from shadowfleet.identity import flag_expr
@@ -53,6 +53,9 @@ CASES_SCHEMA = {
     # extras
     "destination_country": pl.Utf8,
     "load_country": pl.Utf8,
+    "load_port_level": pl.Boolean,  # load placed at the port only (dark call), not at the berth
+    "load_site": pl.Utf8,  # the berth; for a port-level load the port's only oil terminal, else the port
+    "load_reachable": pl.Utf8,  # load hidden in an AIS gap: the load terminals reachable during it
     "tonnes_method": pl.Utf8,  # draught_rise, draught_drop, capacity, fleet_prior
     "draught_change_m": pl.Float64,
     "capacity_source": pl.Utf8,
@@ -121,32 +124,69 @@ def _json_list(col: str) -> pl.Expr:
     ).fill_null("[]")
 
 
-def _loads(ev: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
-    tag = cfg.oil_terminal_tag.upper()
-    is_oil_tagged = pl.col("place").str.to_uppercase().str.contains(tag, literal=True) | pl.col("place_name").fill_null(
-        "").str.to_uppercase().str.contains(tag, literal=True)
-    label = pl.concat_str(pl.col("place").fill_null(""), pl.lit(" "), pl.col("place_name").fill_null("")).str.to_uppercase()
+def _load_place_expr(cfg: CasesConfig, id_col: str, name_col: str, kind_col: str, country_col: str) -> pl.Expr:
+    """True where a place is a petroleum load terminal: a berth/terminal in a supplier country or an oil-tagged
+    place outside the destination country, unless tagged as dry cargo."""
+    label = pl.concat_str(pl.col(id_col).fill_null(""), pl.lit(" "), pl.col(name_col).fill_null("")).str.to_uppercase()
     dry = pl.any_horizontal([label.str.contains(t.upper(), literal=True) for t in cfg.dry_cargo_tags]) if cfg.dry_cargo_tags else pl.lit(False)
-    is_load = (
-        (pl.col("type") == "port_call")
+    oil = label.str.contains(cfg.oil_terminal_tag.upper(), literal=True)
+    kind = pl.col(kind_col).fill_null("")
+    country = pl.col(country_col).fill_null("")
+    return (
+        pl.col(id_col).is_not_null()
         & ~dry
-        & pl.col("place").is_not_null()
         & (
-            (pl.col("place_kind").is_in(list(cfg.load_place_kinds)) & pl.col("place_country").is_in(list(cfg.supplier_countries)))
-            | (is_oil_tagged & (pl.col("place_country").fill_null("") != cfg.destination_country)
-               & ~pl.col("place_kind").fill_null("").is_in(list(cfg.non_port_kinds)))
+            (kind.is_in(list(cfg.load_place_kinds)) & country.is_in(list(cfg.supplier_countries)))
+            | (oil & (country != cfg.destination_country) & ~kind.is_in(list(cfg.non_port_kinds)))
         )
     )
-    loads = ev.filter(is_load).sort(["mmsi", "start"])
+
+
+def _loads(ev: pl.DataFrame, cfg: CasesConfig, info: pl.DataFrame, places_obj, tankers: pl.DataFrame) -> pl.DataFrame:
+    calls = ev.filter(pl.col("type") == "port_call")
+    berth_level = calls.filter(_load_place_expr(cfg, "place", "place_name", "place_kind", "place_country")).with_columns(
+        pl.lit(False).alias("_port_level"))
+    parts = [berth_level]
+    if cfg.dark_port_loads and info.height:
+        terminals = info.filter(_load_place_expr(cfg, "id", "name", "kind", "country"))["id"].to_list()
+        holding = ports_holding(terminals, info, places_obj)
+        if holding.height:
+            oil_ports = holding.group_by("port").agg(
+                pl.col("berth").sort().str.join(", ").alias("_berths"), pl.len().alias("_n_berths"))
+            port_level = (
+                calls.filter(pl.col("inferred").fill_null(False) & pl.col("place_country").is_in(list(cfg.supplier_countries)))
+                .join(oil_ports, left_on="place", right_on="port", how="inner")
+                .join(tankers, on="mmsi", how="left")
+                .filter(pl.col("_tanker").fill_null(True))
+                # the load site: the port's only oil terminal when it has one, else the port itself
+                .with_columns(pl.when(pl.col("_n_berths") == 1).then(pl.col("_berths")).otherwise(pl.col("place")).alias("_site"))
+                .drop("_berths", "_n_berths", "_tanker")
+                .with_columns(pl.lit(True).alias("_port_level"))
+            )
+            parts.append(port_level.select(berth_level.columns + ["_site"]))
+    parts[0] = parts[0].with_columns(pl.col("place").alias("_site"))
+    loads = pl.concat(parts).sort(["mmsi", "start"])
+    if cfg.dark_gap_loads and info.height:
+        term = info.filter(_load_place_expr(cfg, "id", "name", "kind", "country"))
+        gap_loads = _dark_gap_loads(ev, cfg, dict(zip(term["id"].to_list(), term["country"].to_list())), tankers, loads)
+        if gap_loads.height:
+            loads = pl.concat([loads.with_columns(pl.lit(None, pl.Utf8).alias("_reachable")),
+                               gap_loads.select(loads.columns + ["_reachable"])]).sort(["mmsi", "start"])
+    if "_reachable" not in loads.columns:
+        loads = loads.with_columns(pl.lit(None, pl.Utf8).alias("_reachable"))
     if loads.height == 0:
-        return loads.select("mmsi", "start", "end", "place", "place_country", "inferred", "event_id").rename(
-            {"start": "load_start", "end": "load_end", "place": "load_place", "place_country": "load_country",
-             "inferred": "load_inferred"}).with_columns(pl.col("event_id").cast(pl.List(pl.Utf8)).alias("load_events"))
-    # One stay at one place can show up as several port calls (seen and inferred over one gap): merge them.
+        return pl.DataFrame(schema={"mmsi": pl.Int64, "load_start": UTC_TS, "load_end": UTC_TS, "load_place": pl.Utf8,
+                                    "load_site": pl.Utf8, "load_reachable": pl.Utf8,
+                                    "load_country": pl.Utf8, "load_inferred": pl.Boolean, "load_port_level": pl.Boolean,
+                                    "load_events": pl.List(pl.Utf8)})
+    loads = loads.with_columns(pl.col("place").is_null().alias("_in_gap"))
+    # One stay at one place can show up as several port calls (seen and inferred over one gap): merge them. A
+    # berth call and a dark call at the port holding it merge too (the berth id is kept).
     prev_end = pl.col("end").cum_max().shift(1).over("mmsi")
     new_stay = (
         (pl.col("mmsi") != pl.col("mmsi").shift(1))
-        | (pl.col("place") != pl.col("place").shift(1))
+        | pl.col("_in_gap") | pl.col("_in_gap").shift(1)
+        | ((pl.col("place") != pl.col("place").shift(1)) & ~(pl.col("_port_level") | pl.col("_port_level").shift(1)))
         | ((pl.col("start") - prev_end) > _H * cfg.load_merge_gap_h)
     ).fill_null(True)
     loads = loads.with_columns(new_stay.cum_sum().alias("_stay"))
@@ -154,17 +194,66 @@ def _loads(ev: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
         pl.col("mmsi").first(),
         pl.col("start").min().alias("load_start"),
         pl.col("end").max().alias("load_end"),
-        pl.col("place").first().alias("load_place"),
+        pl.col("place").sort_by("_port_level").first().alias("load_place"),
+        pl.col("_site").sort_by("_port_level").first().alias("load_site"),
         pl.col("place_country").first().alias("load_country"),
         pl.col("inferred").fill_null(False).all().alias("load_inferred"),
+        pl.col("_port_level").all().alias("load_port_level"),
+        pl.col("_reachable").first().alias("load_reachable"),
         pl.col("event_id").alias("load_events"),
     ).drop("_stay")
 
 
-def _discharges(ev: pl.DataFrame, listed: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
+def _dark_gap_loads(ev: pl.DataFrame, cfg: CasesConfig, terminals: dict[str, str], tankers: pl.DataFrame,
+                    loads: pl.DataFrame) -> pl.DataFrame:
+    """Loads hidden in AIS gaps: a tanker's draught rose across a long gap from which a load terminal was
+    reachable. Place unknown (null); the reachable terminals are kept for the reasons, and their country when
+    they all lie in one."""
+    if not terminals:
+        return loads.clear()
+    reach = pl.col("details").str.json_path_match("$.reachable_places").fill_null("")
+    found = [reach.str.contains(f'"{t}"', literal=True) for t in terminals]
+    gaps = ev.filter(
+        (pl.col("type") == "ais_gap") & ((pl.col("end") - pl.col("start")) >= _H * cfg.dark_gap_min_h)
+    ).with_columns(
+        pl.concat_list([pl.when(f).then(pl.lit(t)) for f, t in zip(found, terminals)])
+        .list.drop_nulls().list.join(", ").alias("_reachable"),
+        pl.concat_list([pl.when(f).then(pl.lit(c)) for f, c in zip(found, terminals.values())])
+        .list.drop_nulls().list.unique().alias("_countries"),
+    ).filter(pl.col("_reachable") != "").with_columns(
+        pl.when(pl.col("_countries").list.len() == 1).then(pl.col("_countries").list.first()).otherwise(None)
+        .alias("place_country")).drop("_countries")
+    rises = ev.filter((pl.col("type") == "draught_change") & (pl.col("delta_m") >= cfg.draught_rise_min_m)).select(
+        "mmsi", pl.col("start").alias("_rs"), pl.col("end").alias("_re"))
+    hit = (
+        gaps.join(rises, on="mmsi").filter((pl.col("_rs") <= pl.col("end")) & (pl.col("_re") >= pl.col("start")))
+        .unique("event_id", maintain_order=True).drop("_rs", "_re")
+        .join(tankers, on="mmsi", how="left").filter(pl.col("_tanker").fill_null(True)).drop("_tanker")
+    )
+    if hit.height == 0 or loads.height == 0:
+        return hit.with_columns(pl.lit(False).alias("_port_level"), pl.lit(None, pl.Utf8).alias("_site"),
+                                pl.lit(True).alias("inferred"), pl.lit(None, pl.Utf8).alias("place"))
+    # a gap that holds a load already found at a terminal adds nothing
+    known = loads.select("mmsi", pl.col("start").alias("_ls"), pl.col("end").alias("_le"))
+    dup = hit.join(known, on="mmsi").filter((pl.col("_ls") <= pl.col("end")) & (pl.col("_le") >= pl.col("start")))["event_id"]
+    return hit.filter(~pl.col("event_id").is_in(dup.to_list())).with_columns(
+        pl.lit(False).alias("_port_level"), pl.lit(None, pl.Utf8).alias("_site"), pl.lit(True).alias("inferred"),
+        pl.lit(None, pl.Utf8).alias("place"))
+
+
+def _discharges(ev: pl.DataFrame, listed: pl.DataFrame, cfg: CasesConfig, places_obj) -> pl.DataFrame:
     dest = cfg.destination_country
     listed_ids = listed.filter(pl.col("listed"))["mmsi"].to_list()
     other_flag = flag_expr(pl.col("other_mmsi"))
+    # Where each draught drop happened: the waters of which country (null = none near, or no position).
+    is_drop = (pl.col("type") == "draught_change") & (pl.col("delta_m") <= -cfg.draught_drop_m)
+    drops_at = ev.filter(is_drop & pl.col("lat").is_not_null() & pl.col("lon").is_not_null()).select("event_id", "lat", "lon")
+    drops_at = drops_at.with_columns(
+        waters_country(drops_at["lat"].to_numpy(), drops_at["lon"].to_numpy(), places_obj, cfg.drop_near_km).alias("_waters"))
+    ev = ev.join(drops_at.select("event_id", "_waters").unique("event_id"), on="event_id", how="left")
+    drop_home = (
+        (pl.col("_waters") == dest) | (flag_expr(pl.col("mmsi")) == dest) | pl.col("mmsi").is_in(listed_ids)
+    ).fill_null(False)
     port = (
         (pl.col("type") == "port_call")
         & (pl.col("place_country") == dest)
@@ -175,7 +264,7 @@ def _discharges(ev: pl.DataFrame, listed: pl.DataFrame, cfg: CasesConfig) -> pl.
         & pl.col("other_mmsi").is_not_null()
         & ((other_flag == dest) | pl.col("other_mmsi").is_in(listed_ids))
     )
-    drop = (pl.col("type") == "draught_change") & (pl.col("delta_m") <= -cfg.draught_drop_m)
+    drop = is_drop & drop_home
     kind = pl.when(port).then(pl.lit("port_call")).when(sts).then(pl.lit("sts")).when(drop).then(pl.lit("draught_drop"))
     d = ev.with_columns(kind.alias("discharge_kind")).filter(pl.col("discharge_kind").is_not_null())
 
@@ -197,7 +286,8 @@ def _discharges(ev: pl.DataFrame, listed: pl.DataFrame, cfg: CasesConfig) -> pl.
         pl.col("event_id").alias("discharge_event"),
         pl.col("delta_m").alias("discharge_delta_m"),
         pl.when(pl.col("discharge_kind") == "port_call").then(pl.col("place_country"))
-        .when(pl.col("discharge_kind") == "sts").then(other_flag).otherwise(None).alias("discharge_country"),
+        .when(pl.col("discharge_kind") == "sts").then(other_flag)
+        .when(pl.col("discharge_kind") == "draught_drop").then(pl.lit(dest)).otherwise(None).alias("discharge_country"),
     )
 
 
@@ -208,17 +298,22 @@ def voyages(store, vessels=None, cfg: CasesConfig = DEFAULTS, places=None) -> pl
     GeoJSON path, or None for the built-in gazetteer.
     """
     ev = read_events(store)
-    info = place_info(places)
+    places_obj = resolve_places(places)
+    info = place_info(places if isinstance(places, pl.DataFrame) or places_obj is None else places_obj)
     ev = with_place_info(ev, info).with_columns(
         pl.when(pl.col("type") == "draught_change").then(_draught_delta()).otherwise(None).alias("delta_m"))
     listed = listed_vessels(store, cfg)
+    part = vessel_particulars(store, vessels, cfg, mmsis=ev["mmsi"].unique().to_list())
+    lo, hi = cfg.tanker_ship_types
+    tankers = part.select("mmsi", pl.when(pl.col("ship_type").is_null()).then(None)
+                          .otherwise(pl.col("ship_type").is_between(lo, hi)).alias("_tanker"))
 
-    loads = _loads(ev, cfg)
+    loads = _loads(ev, cfg, info, places_obj, tankers)
     if loads.height == 0:
         return pl.DataFrame(schema=CASES_SCHEMA)
     loads = loads.sort(["mmsi", "load_start"]).with_columns(
         pl.col("load_start").shift(-1).over("mmsi").alias("next_load_start"))
-    dis = _discharges(ev, listed, cfg)
+    dis = _discharges(ev, listed, cfg, places_obj)
 
     # The first discharge after the load ends (as-of join forward, per vessel).
     v = loads.sort("load_end").join_asof(
@@ -270,7 +365,6 @@ def voyages(store, vessels=None, cfg: CasesConfig = DEFAULTS, places=None) -> pl
     v = v.join(transit, on="_v", how="left")
 
     # Who the vessel is and what it can carry.
-    part = vessel_particulars(store, vessels, cfg, mmsis=v["mmsi"].unique().to_list())
     v = v.join(part, on="mmsi", how="left").join(listed, on="mmsi", how="left").with_columns(
         flag_expr(pl.col("mmsi")).alias("flag"), pl.col("listed").fill_null(False))
     return _cargo_and_confidence(v, cfg)
@@ -316,8 +410,14 @@ def _cargo_and_confidence(v: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
     # Confidence: additive weights, each with the sentence that explains it.
     parts = [
         (~pl.col("load_inferred"), cfg.w_load_seen, pl.format("load seen in AIS at {}", pl.col("load_place"))),
-        (pl.col("load_inferred"), cfg.w_load_inferred,
+        (pl.col("load_reachable").is_not_null(), cfg.w_load_dark_gap,
+         pl.format("loaded during an AIS gap (draught rose); load terminals reachable in the gap: {}",
+                   pl.col("load_reachable"))),
+        (pl.col("load_inferred") & ~pl.col("load_port_level") & pl.col("load_reachable").is_null(), cfg.w_load_inferred,
          pl.format("load inferred from an AIS gap at {} (transponder off)", pl.col("load_place"))),
+        (pl.col("load_inferred") & pl.col("load_port_level"), cfg.w_load_inferred,
+         pl.format("dark call at port {} (transponder off), which holds oil terminal {}; the berth itself is not "
+                   "resolvable from AIS", pl.col("load_place"), pl.col("load_site"))),
         (pl.col("discharge_kind") == "port_call", cfg.w_discharge_port,
          pl.format("port call at {} in {}", pl.col("discharge_place"), pl.col("discharge_country"))),
         (pl.col("discharge_kind") == "sts", cfg.w_discharge_sts,

@@ -258,15 +258,20 @@ def report_html(store, period: str | None = None, places=None, cfg: CasesConfig 
     pct = central / cfg.annual_cap_bbl * 100.0
     sentences = []
     if voy.height:
-        top = voy.group_by("load_place").agg(pl.col("mmsi").n_unique().alias("n"),
+        top = voy.with_columns(pl.coalesce("load_site", "load_place").alias("load_place")).group_by("load_place").agg(pl.col("mmsi").n_unique().alias("n"),
                                              pl.col("mmsi").filter(pl.col("flag") == dest).n_unique().alias("n_dest")).sort(
             "n", descending=True).row(0, named=True)
         sentences.append(f"{top['n_dest']} {dest}-flagged tanker(s) ({top['n']} vessel(s) in all) loaded at "
-                         f"{_place_label(top['load_place'], names)} in {label}")
+                         f"{_place_label(top['load_place'], names)} in {label}"
+                         + (" (counting dark calls at the port that holds it)" if
+                            voy.filter(pl.col("load_port_level").fill_null(False) & (pl.col("load_site") == top["load_place"])).height else ""))
         ports = delivered.filter(pl.col("discharge_kind") == "port_call")
         if ports.height:
-            tp = ports.group_by("discharge_place").agg(pl.col("mmsi").n_unique().alias("n")).sort("n", descending=True).row(0, named=True)
-            sentences.append(f"{tp['n']} discharged at {_place_label(tp['discharge_place'], names)}")
+            per = ports.group_by("discharge_place").agg(pl.col("mmsi").n_unique().alias("n")).sort(
+                ["n", "discharge_place"], descending=[True, False])
+            sentences.append(", ".join(
+                f"{r['n']} {'discharged ' if i == 0 else ''}at {_place_label(r['discharge_place'], names)}"
+                for i, r in enumerate(per.iter_rows(named=True))))
         other = delivered.filter(pl.col("discharge_kind") != "port_call").height
         if other:
             sentences.append(f"{other} other delivery(ies) by ship-to-ship transfer or draught drop at sea")
@@ -294,12 +299,13 @@ def report_html(store, period: str | None = None, places=None, cfg: CasesConfig 
     # Loads per supplier terminal
     h.append("<h2>Vessels loading at each supplier terminal</h2>")
     rows = []
-    for (lp,), g in voy.sort("load_start").group_by("load_place", maintain_order=True):
-        rows.append([_place_label(lp, names), g.height, g["mmsi"].n_unique(), int(g.filter(pl.col("flag") == dest)["mmsi"].n_unique()),
+    site = voy.with_columns(pl.coalesce("load_site", "load_place").alias("_site"))
+    for (lp,), g in site.sort("load_start").group_by("_site", maintain_order=True):
+        rows.append([_place_label(lp, names), g.height, int(g["load_port_level"].fill_null(False).sum()), g["mmsi"].n_unique(), int(g.filter(pl.col("flag") == dest)["mmsi"].n_unique()),
                      int(g["load_inferred"].sum()), int(g["discharge_kind"].is_not_null().sum()),
                      ", ".join(dict.fromkeys(f"{r['name'] or '?'} ({r['mmsi']})" for r in g.iter_rows(named=True)))])
-    h.append(_table(["terminal", "loads", "vessels", f"{dest}-flagged", "dark (inferred) loads", "with a discharge", "vessels"],
-                    rows, {1, 2, 3, 4, 5}) if rows else "<p>None.</p>")
+    h.append(_table(["terminal", "loads", "of which placed at the port only (dark)", "vessels", f"{dest}-flagged",
+                     "dark (inferred) loads", "with a discharge", "vessels"], rows, {1, 2, 3, 4, 5, 6}) if rows else "<p>None.</p>")
 
     # Discharges per destination place
     h.append(f"<h2>Discharges in {escape(dest)} and at sea</h2>")
