@@ -74,14 +74,15 @@ def _print(report) -> None:
         parts = [f"{what}: " + ", ".join(f"{n} {why}" for why, n in list(reasons.items())[:3])
                  for what, reasons in (("missed", s.missed_reasons), ("false", s.false_reasons)) if reasons]
         if parts:
-            con.print(f"{s.type} — " + "; ".join(parts))
+            con.print(f"{s.type} — " + "; ".join(parts), markup=False)
     c = report.cases
     if c is not None:
         con.print(
             f"cases vs voyages: {c.tp} tp, {c.fp} fp, {c.fn} fn (precision {_pct(c.precision)} %, recall {_pct(c.recall)} %) over "
             f"{c.claims} case(s) bound for {report.config['ledger_country']}, {c.unlisted} other unmatched case(s) not scored; "
             f"{c.invisible} voyage(s) AIS could not see; barrels median |error| {_num(c.median_abs_pct_error, '{:.1f}')} %, "
-            f"truth within [low, high] for {_pct(c.coverage)} % of matched voyages"
+            f"truth within [low, high] for {_pct(c.coverage)} % of matched voyages",
+            markup=False,
         )
         m = Table(title="barrels delivered per month", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
         for col in ("month", "truth", "estimate", "low", "high", "error %", "in range", "cases"):
@@ -93,4 +94,4 @@ def _print(report) -> None:
             )
         con.print(m)
     for n in report.notes:
-        con.print(f"note: {n}")
+        con.print(f"note: {n}", markup=False)
