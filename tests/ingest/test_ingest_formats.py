@@ -203,3 +203,13 @@ def test_unchanged_static_rows_are_not_repeated_across_batches(tmp_path):
     assert rep.batches == 3 and rep.accepted["positions"] == 5
     assert st.read("static")["draught"].to_list() == [pytest.approx(5.6), pytest.approx(9.1)]
     assert rep.skipped == {"static_unchanged": 3}
+
+
+def test_a_broken_csv_row_is_rejected_and_the_rest_kept(tmp_path):
+    text = ("ts,mmsi,lat,lon\n2024-03-07T12:00:00Z,273000600,42.7,133.0\n"
+            '2024-03-07T12:01:00Z,"273000601,42.7,133.0\n'  # unbalanced quote
+            "2024-03-07T12:02:00Z,273000602,42.7,133.0\n")
+    rep, st = _ingest_text(tmp_path, text, name="broken.csv")
+    assert rep.accepted["positions"] + rep.n_rejected == 3
+    assert rep.rejected.get("malformed", 0) >= 1
+    assert 273000600 in st.read("positions")["mmsi"].to_list()

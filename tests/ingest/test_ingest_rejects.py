@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 from ingestkit import corrupt_checksum, position, reseal, sentences, tagged
 
+from shadowfleet.errors import ShadowfleetError
 from shadowfleet.ingest import REJECT_REASONS, ingest
 from shadowfleet.store import Store
 
@@ -101,3 +102,18 @@ def test_garbage_lines_never_crash_the_run(tmp_path):
     assert rep.accepted["positions"] == 2
     assert rep.n_rejected == len(junk)
     assert st.read("rejects").height == len(junk)
+
+
+def test_thresholds_come_from_the_config_file(tmp_path):
+    from shadowfleet.ingest.config import load
+
+    toml = tmp_path / "sf.toml"
+    toml.write_text("[ingest]\nearliest_time = 2024-03-08T00:00:00Z\n")
+    cfg = load(toml)
+    path = tmp_path / "feed.nmea"
+    path.write_text(_good(1) + "\n")
+    rep = ingest(path, tmp_path / "store", config=cfg).files[0]
+    assert rep.rejected == {"absurd_timestamp": 1}  # 2024-03-07 is now "too early"
+    toml.write_text("[ingest]\nmax_speed = 3\n")
+    with pytest.raises(ShadowfleetError, match="max_speed"):
+        load(toml)

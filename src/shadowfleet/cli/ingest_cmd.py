@@ -27,14 +27,18 @@ def ingest_cmd(
         None, "--columns", help="Generic CSV mapping, e.g. mmsi=MMSI,ts=time,lat=y,lon=x,sog=speed."
     ),
     batch_lines: Optional[int] = typer.Option(None, "--batch-lines", help="Lines per batch (default 500000)."),
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML file; its [ingest] section overrides defaults."),
     quiet: bool = QuietOpt,
 ) -> None:
     """Decode AIS files (NMEA, CSV, JSON lines) into the store; already ingested files are skipped."""
     from shadowfleet.ingest import ingest
+    from shadowfleet.ingest.config import load
+
+    cfg = load(config)
 
     if quiet:
         report = ingest(paths, store, fmt=fmt, source=source, time_from=time_from, columns=columns,
-                        batch_lines=batch_lines)
+                        batch_lines=batch_lines, config=cfg)
     else:
         with Progress(TextColumn("{task.description}"), BarColumn(bar_width=None), TextColumn("{task.fields[lines]} lines"),
                       TimeElapsedColumn(), console=console, transient=True,
@@ -45,7 +49,7 @@ def ingest_cmd(
                 bar.update(task, description=Path(file_report.path).name, lines=f"{lines_done:,}")
 
             report = ingest(paths, store, fmt=fmt, source=source, time_from=time_from, columns=columns,
-                            batch_lines=batch_lines, progress=progress)
+                            batch_lines=batch_lines, progress=progress, config=cfg)
     if quiet:
         return
     table = Table(title=f"ingest into {store}")

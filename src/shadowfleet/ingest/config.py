@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
+
+from shadowfleet.config import apply, load_overrides, section
+from shadowfleet.errors import ShadowfleetError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -16,7 +20,7 @@ class IngestConfig:
     # from 2002–2004, and no real sample predates 2000.
     earliest_time: dt.datetime = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
     # ours: a receiver clock may run ahead a little, more than a day ahead of now is wrong.
-    max_future: dt.timedelta = dt.timedelta(days=1)
+    max_future_days: float = 1.0
     # Lines per batch. ours: ~500k lines keeps a batch's working set around 200–300 MB, far below 1 GB.
     batch_lines: int = 500_000
     # Unix times in tag blocks/prefixes above this are milliseconds. ours: 1e11 s is the year 5138.
@@ -24,6 +28,18 @@ class IngestConfig:
 
 
 DEFAULTS = IngestConfig()
+
+
+def load(path: str | Path | None) -> IngestConfig:
+    """Defaults with the ``[ingest]`` section of a TOML file applied (unknown keys are an error)."""
+    cfg = apply(DEFAULTS, section(load_overrides(path), "ingest"), "ingest")
+    if isinstance(cfg.earliest_time, dt.date) and not isinstance(cfg.earliest_time, dt.datetime):
+        cfg = dataclasses.replace(cfg, earliest_time=dt.datetime.combine(cfg.earliest_time, dt.time(), dt.timezone.utc))
+    if cfg.earliest_time.tzinfo is None:
+        cfg = dataclasses.replace(cfg, earliest_time=cfg.earliest_time.replace(tzinfo=dt.timezone.utc))
+    if cfg.batch_lines < 1:
+        raise ShadowfleetError("[ingest] batch_lines must be at least 1")
+    return cfg
 
 # ITU-R M.1371-5 "not available" sentinels.
 LAT_NA = 91.0  # degrees

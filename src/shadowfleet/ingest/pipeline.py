@@ -204,7 +204,7 @@ def _validate(table: str, df: pl.DataFrame, cfg: IngestConfig, now: dt.datetime)
     # Base stations use the 00MIDxxxx form (ITU-R M.585), i.e. below 100000000 as a number.
     lo = 1 if table == "base_stations" else cfg.mmsi_min
     reason = pl.when(ts.is_null()).then(pl.lit("missing_timestamp")).when(
-        (ts < cfg.earliest_time) | (ts > now + cfg.max_future)).then(pl.lit("absurd_timestamp")).when(
+        (ts < cfg.earliest_time) | (ts > now + dt.timedelta(days=cfg.max_future_days))).then(pl.lit("absurd_timestamp")).when(
         pl.col("mmsi").is_null() | ~pl.col("mmsi").is_between(lo, cfg.mmsi_max)).then(pl.lit("invalid_mmsi"))
     if table != "static":
         lat, lon = pl.col("lat"), pl.col("lon")
@@ -465,12 +465,12 @@ def _run_csv(ctx: _Context, lines: Iterator[str], n_lines: int, progress, mappin
     first = header_line + 1
     ctx.rep.lines = header_line
     for chunk in chunks:
-        df = tabular.read_csv_chunk(header, chunk, first)
+        df, broken = tabular.read_csv_chunk(header, chunk, first)
         first += len(chunk)
         ctx.rep.lines += len(chunk)
         canon = tabular.canonical_csv(df, flavour, mapping)
         tables, rej = _split(canon, ctx.rep)
-        ctx.write(tables, rej)
+        ctx.write(tables, [broken] + rej)
         if progress:
             progress(ctx.rep, first - 1)
 

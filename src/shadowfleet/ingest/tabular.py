@@ -110,18 +110,42 @@ def parse_columns(spec: str | dict | None) -> dict[str, str] | None:
     return out
 
 
-def read_csv_chunk(header_line: str, lines: list[str], first_line: int) -> pl.DataFrame:
-    text = header_line + "".join(lines)
+def read_csv_chunk(header_line: str, lines: list[str], first_line: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """CSV lines (all read as text) with ``line`` and ``raw``, and the rejects of rows that cannot be parsed.
+
+    The whole chunk goes through polars' CSV reader; if it fails, or yields a different number of rows than the
+    chunk has lines (an unbalanced quote swallowing the next lines), each line is read on its own and the broken
+    ones are rejected as malformed — nothing is lost silently."""
+    kept = [(first_line + i, ln) for i, ln in enumerate(lines) if ln.strip()]
+    raw = pl.Series("raw", [ln.rstrip("\r\n") for _, ln in kept], dtype=pl.Utf8)
+    line_no = pl.Series("line", [n for n, _ in kept], dtype=pl.Int64)
+    no_rejects = pl.DataFrame(schema={"line": pl.Int64, "ts": UTC_US, "raw": pl.Utf8, "reason": pl.Utf8})
     try:
-        df = pl.read_csv(io.StringIO(text), infer_schema=False, null_values=_NULLS, truncate_ragged_lines=True)
-    except Exception as exc:  # polars raises ComputeError/NoDataError etc. on broken CSV
-        raise ShadowfleetError(f"cannot read CSV near line {first_line}: {str(exc).splitlines()[0]}") from None
-    raw = pl.Series("raw", [ln.rstrip("\r\n") for ln in lines if ln.strip()], dtype=pl.Utf8)
-    lines_no = pl.Series("line", [first_line + i for i, ln in enumerate(lines) if ln.strip()], dtype=pl.Int64)
-    if raw.len() != df.height:  # quoted newlines: fall back to the row's values joined
-        raw = df.select(pl.concat_str(pl.all().fill_null(""), separator=",").alias("raw"))["raw"]
-        lines_no = pl.Series("line", np.arange(df.height) + first_line, dtype=pl.Int64)
-    return df.with_columns(raw, lines_no)
+        df = _read_csv_text(header_line + "".join(ln for _, ln in kept))
+        if df.height == len(kept):
+            return df.with_columns(raw, line_no), no_rejects
+    except Exception:  # polars raises ComputeError & co. on broken CSV: read line by line below
+        pass
+    rows, bad = [], []
+    for n, ln in kept:
+        try:
+            one = _read_csv_text(header_line + ln)
+            if one.height != 1:
+                raise ValueError
+        except Exception:
+            bad.append((n, ln.rstrip("\r\n")))
+            continue
+        rows.append(one.with_columns(pl.lit(ln.rstrip("\r\n")).alias("raw"), pl.lit(n, dtype=pl.Int64).alias("line")))
+    df = pl.concat(rows, how="diagonal_relaxed") if rows else _read_csv_text(header_line).with_columns(
+        pl.lit(None, dtype=pl.Utf8).alias("raw"), pl.lit(None, dtype=pl.Int64).alias("line")).clear()
+    rej = pl.DataFrame({"line": [b[0] for b in bad], "raw": [b[1] for b in bad]},
+                       schema={"line": pl.Int64, "raw": pl.Utf8}).with_columns(
+        pl.lit(None, dtype=UTC_US).alias("ts"), pl.lit("malformed").alias("reason")).select("line", "ts", "raw", "reason")
+    return df, rej
+
+
+def _read_csv_text(text: str) -> pl.DataFrame:
+    return pl.read_csv(io.StringIO(text), infer_schema=False, null_values=_NULLS, truncate_ragged_lines=True)
 
 
 def canonical_csv(df: pl.DataFrame, flavour: str, mapping: dict[str, str] | None) -> pl.DataFrame:
