@@ -9,7 +9,6 @@ import gzip
 import os
 import zipfile
 
-import polars as pl
 import pytest
 from ingestkit import checksum, pghp, position, sentences, tagged
 

@@ -46,7 +46,5 @@ LAT_NA = 91.0  # degrees
 LON_NA = 181.0
 SOG_NA_RAW = 1023  # 102.3 kn
 COG_NA_RAW = 3600  # 360.0 degrees
-HEADING_NA = 511
 ROT_NA_RAW = -128
 TYPE27_SOG_NA = 63  # knots, message 27
-TYPE27_COG_NA = 511  # degrees, message 27

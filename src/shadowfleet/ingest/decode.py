@@ -22,19 +22,17 @@ import polars as pl
 import pyais
 
 from shadowfleet.ingest import armour
-from shadowfleet.ingest.config import COG_NA_RAW, HEADING_NA, ROT_NA_RAW, SOG_NA_RAW, TYPE27_COG_NA, TYPE27_SOG_NA
+from shadowfleet.ingest.config import COG_NA_RAW, ROT_NA_RAW, SOG_NA_RAW, TYPE27_SOG_NA
 
 FAST_POSITION_TYPES = (1, 2, 3, 18, 27)
 PYAIS_TYPES = (19, 21)
 SUPPORTED_TYPES = frozenset(FAST_POSITION_TYPES + (4, 5, 24) + PYAIS_TYPES)
 
-# Fewest payload bits that still hold every field we store (ITU-R M.1371-5 layouts). Shorter payloads are
-# "truncated". Type 5 is 424 bits, but many transponders send 420 (the last two spare/DTE bits dropped); 420
-# still holds the whole destination except nothing we lose (destination ends at bit 422: its last 6-bit
-# character would be cut, pyais pads it).
+# Fewest payload bits that still hold the fields we store (ITU-R M.1371-5 layouts); shorter payloads are
+# "truncated". Message 5 is 424 bits, but some transponders send 420 (70 characters, no fill): everything is
+# there but the last 2 bits of the destination's 20th character, read zero-padded (as pyais does).
 MIN_BITS = {1: 137, 2: 137, 3: 137, 4: 134, 5: 420, 18: 133, 19: 301, 21: 270, 24: 160, 27: 94}
 
-CLASS_A_TYPES = (1, 2, 3, 5)
 FAST_WORDS = 3  # 180 bits ≥ the 168 of a single-slot message
 STATIC_WORDS = 8  # 480 bits ≥ the 424 of message 5
 
@@ -48,7 +46,6 @@ class Decoded:
     rejects: pl.DataFrame  # line, ts, raw, reason
 
 
-_REJECT_COLS = ["line", "ts", "raw", "reason"]
 
 
 def decode(msgs: pl.DataFrame) -> Decoded:
