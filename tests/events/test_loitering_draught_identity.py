@@ -101,10 +101,14 @@ def test_one_imo_on_two_mmsis_at_once_flags_both():
     assert ev["start"][0] == T0 + dt.timedelta(hours=2) and ev["end"][0] == T0 + dt.timedelta(hours=5)
 
 
-def test_imo_handed_over_without_overlap_is_not_shared():
+def test_imo_moving_to_a_new_mmsi_is_one_change_on_the_old_mmsi():
     s = static([(1, 0, "A", 8691702, None, None), (1, 2, "A", 8691702, None, None),
                 (2, 3, "B", 8691702, None, None), (2, 8, "B", 8691702, None, None)])
-    assert find_identity_changes(s).height == 0
+    ev = find_identity_changes(s)
+    assert ev["mmsi"].to_list() == [1]
+    d = json.loads(ev["details"][0])
+    assert d["reason"] == "imo_moved_to_new_mmsi" and d["new_mmsi"] == 2 and d["changed"] == ["mmsi"]
+    assert ev["start"][0] == T0 + dt.timedelta(hours=2) and ev["end"][0] == T0 + dt.timedelta(hours=3)
 
 
 def test_loitering_spans_a_silence_when_the_ship_stayed_slow():

@@ -1,5 +1,6 @@
-"""Identity changes: name, IMO or call sign changing between consecutive type-5 reports of one MMSI, and one
-IMO broadcast by two MMSIs at overlapping times (identity laundering: UN Panel of Experts cases)."""
+"""Identity changes: name, IMO or call sign changing between consecutive type-5 reports of one MMSI; one IMO
+broadcast by two MMSIs at overlapping times (identity laundering: UN Panel of Experts cases); and an IMO moving
+from one MMSI to another (the ship took a new MMSI)."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ def find_identity_changes(
     s = _type5(static)
     if s.height == 0:
         return empty_events()
-    return pl.concat([_consecutive(s, positions), _shared_imo(s, positions, cfg)])
+    return pl.concat([_consecutive(s, positions), _shared_imo(s, positions, cfg), _imo_moved(s, positions)])
 
 
 def _consecutive(s: pl.DataFrame, positions) -> pl.DataFrame:
@@ -93,3 +94,29 @@ def _shared_imo(s: pl.DataFrame, positions, cfg: IdentityConfig) -> pl.DataFrame
     pairs = pairs.with_columns(pl.lit("shared_imo").alias("reason"), pl.col("mmsi_o").alias("shared_with_mmsi"))
     pairs = position_at(pairs, positions, "start")
     return to_events(pairs, "identity_change", ["reason", "imo", "shared_with_mmsi"])
+
+
+def _imo_moved(s: pl.DataFrame, positions) -> pl.DataFrame:
+    """An IMO last broadcast by one MMSI and afterwards by another (never both at once): the ship changed its
+    MMSI (re-flagging, or an identity swap). One event on the old MMSI, from its last report with that IMO to the
+    new MMSI's first; details name the new MMSI. An IMO moving on to several MMSIs gives one event per move."""
+    spans = (
+        s.filter(pl.col("imo").is_not_null())
+        .group_by(["imo", "mmsi"])
+        .agg(pl.col("ts").min().alias("first"), pl.col("ts").max().alias("last"))
+        .sort(["imo", "first"])
+    )
+    moved = spans.with_columns(
+        pl.col("mmsi").shift(-1).over("imo").alias("new_mmsi"),
+        pl.col("first").shift(-1).over("imo").alias("end"),
+        # the new MMSI must start after every earlier MMSI of that IMO has stopped (else it is shared_imo)
+        pl.col("last").cum_max().over("imo").alias("_seen_until"),
+    ).filter(pl.col("new_mmsi").is_not_null() & (pl.col("end") > pl.col("_seen_until")))
+    if moved.height == 0:
+        return empty_events()
+    moved = moved.with_columns(
+        pl.col("last").alias("start"), pl.lit("imo_moved_to_new_mmsi").alias("reason"),
+        pl.lit(["mmsi"]).alias("changed"),
+    )
+    moved = position_at(moved, positions, "start")
+    return to_events(moved, "identity_change", ["reason", "changed", "imo", "new_mmsi"])
