@@ -159,7 +159,8 @@ def simulate(scenario: str = "vostochny-2024-03", out: str | Path = "sim-out", s
 
     _write_json(paths["truth"], truth)
     _write_json(paths["imagery"], {"scenario": sc.name, "seed": seed, "acquisitions": acq})
-    _write_places(gaz, vs, sc.bbox, paths["places"])
+    named = set(ctx.geo.used) | {e["place"] for e in events if e["place"]}
+    _write_places(gaz, named, sc.bbox, paths["places"])
 
     ev_count: dict[str, int] = {}
     vis_count: dict[str, int] = {}
@@ -258,11 +259,12 @@ def _write_json(path: str, doc: Any) -> None:
     tmp.replace(path)
 
 
-def _write_places(gaz, vs, bbox, path: str) -> None:
-    """The port, berth, anchorage, terminal and STS-area places inside the scenario's area."""
+def _write_places(gaz, named: set[str], bbox, path: str) -> None:
+    """The port, berth, anchorage, terminal and STS-area places inside the scenario's area, plus every place the
+    vessels used or the truth names."""
     t = gaz.table
     lat0, lat1, lon0, lon1 = bbox
     keep = [pid for pid, k, la, lo in zip(t["id"], t["kind"], t["lat"], t["lon"])
-            if k in (*PORT_KINDS, "sts_area") and lat0 <= la <= lat1 and lon0 <= lo <= lon1]
+            if (k in (*PORT_KINDS, "sts_area") and lat0 <= la <= lat1 and lon0 <= lo <= lon1) or pid in named]
     doc = gaz.subset(keep).to_geojson()
     _write_json(path, doc)

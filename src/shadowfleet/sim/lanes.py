@@ -174,7 +174,7 @@ def approach_node(place_id: str, lat: float, lon: float) -> str:
 # (ours: read off global-land-mask around each harbour).
 PLACE_INNER: dict[str, list[tuple[float, float]]] = {
     "RUVYP": [(42.754, 133.04)], "RUVYP-OIL": [(42.754, 133.04)], "RUVYP-COAL": [(42.754, 133.04)],
-    "RUVYP-CTN": [(42.754, 133.04)], "CNLKU": [(37.70, 120.18)],
+    "RUVYP-CTN": [(42.754, 133.04)], "CNLKU": [(37.70, 120.18)], "RUVVO": [(43.065, 131.90)],
 }
 PLACE_APPROACH["SOKDO-STS"] = "NAM_CH"
 PLACE_APPROACH["CNLKU"] = "LKU_APP"

@@ -82,12 +82,15 @@ class Geo:
         f = np.linspace(0.0, 1.0, 120)[:, None]
         la = la1[None, :] + (la2 - la1)[None, :] * f
         lo = lo1[None, :] + (lo2 - lo1)[None, :] * f
-        land = on_land(la.ravel(), lo.ravel())
+        land = on_land(la.ravel(), lo.ravel()).reshape(la.shape)
         if allow_ports and land.any():
+            # the 1 km raster puts many quays on land: allow land only in the last km before a berth in a port
+            near_end = haversine_km(la, lo, la2[None, :], lo2[None, :]) <= 1.0
+            flat = land & near_end
             inport = np.zeros(land.shape, bool)
-            inport[land] = self.places.locate(la.ravel()[land], lo.ravel()[land], kinds=PORT_KINDS) != None  # noqa: E711
+            inport[flat] = self.places.locate(la[flat], lo[flat], kinds=PORT_KINDS) != None  # noqa: E711
             land = land & ~inport
-        return ~land.reshape(la.shape).any(axis=0)
+        return ~land.any(axis=0)
 
     def pool(self, pid: str) -> np.ndarray:
         """Up to 120 stop positions (lat, lon) inside the place, on water, whose smallest enclosing place is the

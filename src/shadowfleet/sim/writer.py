@@ -8,7 +8,6 @@ import polars as pl
 
 from shadowfleet.sim import nmea
 
-_SINGLE = nmea.xor_str("AIVDM,1,1,,") ^ nmea.xor_str(",") ^ nmea.xor_str(",0")
 
 
 def _encode_positions(pos: dict, ix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -98,7 +97,6 @@ def nmea_lines(pos: dict, st: dict, msg: np.ndarray, rcv: np.ndarray, rxt: np.nd
         uniq, inv = np.unique(m, return_inverse=True)
         pay, px = _encode_positions(pos, uniq)
         ch = channel[m]
-        sx = _SINGLE ^ np.array([ord(c) for c in "AB"])[(ch == "B").astype(int)] ^ px[inv]
         frames.append(pl.DataFrame({
             "c": rxt[pm], "r": rcv[pm], "t": pos["t"][m], "part": np.zeros(len(m), np.int64),
             "g": np.zeros(len(m), np.int64), "n": np.ones(len(m), np.int64), "ch": ch,
@@ -142,9 +140,11 @@ def nmea_lines(pos: dict, st: dict, msg: np.ndarray, rcv: np.ndarray, rxt: np.nd
     fill = df["fill"].to_numpy()
     seq = g % 10
     # sentence checksum: XOR of everything between '!' and '*'
+    # "AIVDM,1,1,," or "AIVDM,2,<part>,<seq>," then "<channel>,<payload>,<fill>"
     head = np.where(n == 1, nmea.xor_str("AIVDM,1,1,,"),
-                    np.where(part == 1, nmea.xor_str("AIVDM,2,1,"), nmea.xor_str("AIVDM,2,2,")) ^ (48 + seq))
-    sx = head ^ nmea.xor_str(",") ^ np.where(ch == "A", ord("A"), ord("B")) ^ nmea.xor_str(",") \
+                    np.where(part == 1, nmea.xor_str("AIVDM,2,1,"), nmea.xor_str("AIVDM,2,2,"))
+                    ^ (48 + seq) ^ nmea.xor_str(","))
+    sx = head ^ np.where(ch == "A", ord("A"), ord("B")) ^ nmea.xor_str(",") \
         ^ df["pxor"].to_numpy() ^ nmea.xor_str(",") ^ (48 + fill)
     # tag block checksum
     tag_sc = nmea.xor_str("s:") ^ rid_x[r] ^ nmea.xor_str(",c:") ^ nmea.xor_digits(c)

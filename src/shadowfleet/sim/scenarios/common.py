@@ -78,7 +78,7 @@ ANCHORAGE_OF = {"RUVYP-COAL": "RUVYP-ANCH", "RUVYP-CTN": "RUVYP-ANCH", "KOZMINO"
 # ours: share of each class in background traffic, dwt ranges, flags
 MIX = [("bulk", 0.25), ("container", 0.15), ("tanker", 0.15), ("cargo", 0.17), ("fishing", 0.28)]
 DWT = {"bulk": (20_000, 82_000), "container": (8_000, 40_000), "tanker": (3_000, 50_000), "cargo": (2_000, 12_000),
-       "fishing": (150, 1_500)}
+       "fishing": (100, 1_200)}
 FLAGS = {"east": ["RU", "RU", "RU", "PA", "LR", "MH", "HK", "KR", "JP", "CN"],
          "west": ["CN", "CN", "CN", "PA", "LR", "MH", "HK", "KR", "SG"]}
 FISH_FLAGS = {"east": ["RU"], "west": ["CN"]}
@@ -95,9 +95,11 @@ def new_vessel(ctx: Context, kind: str, region: str, role: str = "background", f
     rng = ctx.rng
     flag = flag or (FISH_FLAGS if kind == "fishing" else FLAGS)[region][int(rng.integers(
         len((FISH_FLAGS if kind == "fishing" else FLAGS)[region])))]
+    if dwt is None and kind == "fishing" and rng.random() < 0.5:
+        dwt = float(np.round(rng.uniform(40, 200), -1))  # ours: half the fishing fleet is small coastal craft
     dwt = dwt or float(np.round(rng.uniform(*DWT[kind]), -1))
     length, beam = dims_from_dwt(dwt, kind, rng)
-    cls = "B" if kind == "fishing" and length < 35 else "A"  # ours: small fishing craft carry Class B
+    cls = "B" if kind == "fishing" and length < 45 else "A"  # ours: small fishing craft carry Class B
     v = Vessel(mmsi=ctx.ids.mmsi(flag), imo=None if cls == "B" else ctx.ids.imo(), name=ctx.ids.name(),
                callsign=ctx.ids.callsign(flag), flag=flag, type=kind, role=role, length=length, beam=beam,
                dwt=dwt, ship_type=SHIP_TYPE_CODE[kind], cls=cls, speed_kn=speed_for(ctx.cfg, kind, rng))
@@ -165,7 +167,11 @@ def _sea_point(ctx: Context, node: str, radius_km: float, near: tuple[float, flo
         a = rng.uniform(0, 2 * np.pi)
         la = la0 + r * np.sin(a) / 111.195
         lo = lo0 + r * np.cos(a) / (111.195 * np.cos(np.radians(la0)))
-        if on_land(la, lo):
+        # open water: the point and the sea 2 km around it (a drifting ship swings about its position)
+        d = 2.0 / 111.195
+        ring_la = la + np.array([0, d, -d, 0, 0])
+        ring_lo = lo + np.array([0, 0, 0, d, -d]) / np.cos(np.radians(la))
+        if on_land(ring_la, ring_lo).any():
             continue
         if ctx.places.locate([la], [lo])[0] is not None:
             continue

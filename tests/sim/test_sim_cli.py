@@ -1,0 +1,26 @@
+"""`shadowfleet simulate` writes the four files and reports bad options on one line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def _run(*args):
+    return subprocess.run([sys.executable, "-m", "shadowfleet", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_simulate_writes_the_four_files(tmp_path):
+    r = _run("simulate", "--scenario", "baseline", "--out", str(tmp_path), "--days", "1", "--vessels", "5",
+             "--seed", "3")
+    assert r.returncode == 0, r.stderr
+    for f in ("ais.nmea", "places.geojson", "truth.json", "imagery.json"):
+        assert (tmp_path / f).stat().st_size > 0
+    assert "ais.nmea" in r.stdout
+
+
+def test_unknown_scenario_and_bad_values_are_one_line_errors(tmp_path):
+    for args in (["--scenario", "nope"], ["--days", "0"], ["--start", "yesterday"], ["--vessels", "-3"]):
+        r = _run("simulate", "--out", str(tmp_path), "-q", *args)
+        assert r.returncode == 1
+        assert r.stderr.startswith("error: ") and r.stderr.count("\n") == 1, r.stderr
