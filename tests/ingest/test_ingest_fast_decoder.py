@@ -29,6 +29,16 @@ def _lines(path):
         return fh.readlines()
 
 
+def _with_sentences(batch, frame):
+    """The NMEA sentence(s) of each decoded row: kept for multi-sentence messages, else cut from its line."""
+    msgs = batch.messages.with_columns(
+        pl.coalesce(
+            pl.col("sentences"),
+            batch.lines.gather(batch.messages["line"] - batch.first_line).str.extract(r"(![^*]*\*[0-9A-Fa-f]{2})", 1),
+        ).alias("sentences"))
+    return frame.join(msgs.select("line", "sentences"), on="line")
+
+
 def _na(v, sentinel):
     return None if v is None or v == sentinel else v
 
@@ -39,8 +49,7 @@ def test_vectorised_positions_match_pyais_field_by_field(rel):
     parser = NmeaParser()
     batch = parser.parse(_lines(path), 1)
     d = decode(batch.messages)
-    fast = d.positions.filter(pl.col("msg_type").is_in([1, 2, 3, 18, 27])).join(
-        batch.messages.select("line", "sentences"), on="line")
+    fast = _with_sentences(batch, d.positions.filter(pl.col("msg_type").is_in([1, 2, 3, 18, 27])))
     assert fast.height > 0
     for row in fast.iter_rows(named=True):
         m = pyais.decode(*row["sentences"].split("\n")).asdict()
@@ -66,7 +75,7 @@ def test_vectorised_base_stations_match_pyais(rel):
     path = shared_file(rel)
     batch = NmeaParser().parse(_lines(path), 1)
     d = decode(batch.messages)
-    rows = d.base_stations.join(batch.messages.select("line", "sentences"), on="line")
+    rows = _with_sentences(batch, d.base_stations)
     assert rows.height > 0
     for row in rows.iter_rows(named=True):
         m = pyais.decode(*row["sentences"].split("\n")).asdict()
@@ -86,7 +95,7 @@ def test_multisentence_messages_are_assembled_like_pyais():
     multi = batch.messages.filter(pl.col("sentences").str.contains("\n"))
     assert multi.height == 18  # 36 fragment lines in the file
     d = decode(multi)
-    for row in d.static.join(multi.select("line", "sentences"), on="line").iter_rows(named=True):
+    for row in _with_sentences(batch, d.static).iter_rows(named=True):
         m = pyais.decode(*row["sentences"].split("\n")).asdict()
         assert row["mmsi"] == m["mmsi"]
         assert row["name"] == (m["shipname"] or None)
@@ -113,8 +122,7 @@ def test_vectorised_static_reports_match_pyais_field_by_field(rel):
     path = shared_file(rel)
     batch = NmeaParser().parse(_lines(path), 1)
     d = decode(batch.messages)
-    rows = d.static.filter(pl.col("msg_type").is_in([5, 24])).join(
-        batch.messages.select("line", "sentences"), on="line")
+    rows = _with_sentences(batch, d.static.filter(pl.col("msg_type").is_in([5, 24])))
     assert rows.height > 0
     for row in rows.iter_rows(named=True):
         m = pyais.decode(*row["sentences"].split("\n")).asdict()

@@ -43,7 +43,9 @@ class _Fragment:
 
 @dataclasses.dataclass
 class ParsedBatch:
-    messages: pl.DataFrame  # line, ts, receiver, payload, fill, sentences, raw
+    lines: pl.Series  # the batch's lines, to look up the raw text of rejected messages by line number
+    first_line: int
+    messages: pl.DataFrame  # line, ts, receiver, payload, fill, sentences, raw (null where it is lines[line])
     rejects: pl.DataFrame  # line, ts, raw, reason
     skipped: dict[str, int]
     timed: int  # AIS sentences that carried or inherited a time
@@ -158,14 +160,23 @@ class NmeaParser:
         bad_seq = (good["num"] < 1) | (good["num"] > good["tot"]) | (good["tot"] < 1)
         rejects.append(_rej(good.filter(bad_seq), "malformed"))
         good = good.filter(~bad_seq)
+        # The line text travels with a message only where it may be needed: a single-sentence message's raw line
+        # is looked up by line number for the few that get rejected (ParsedBatch.lines), and its sentence is
+        # kept only for the types decoded by pyais (19 'C', 21 'E'). Copying 2 strings per message costs more
+        # than the rest of the decoding.
         single = good.filter(pl.col("tot") == 1).select(
-            "line", "ts", "receiver", "payload", "fill", pl.col("sent").alias("sentences"), "raw"
+            "line", "ts", "receiver", "payload", "fill",
+            pl.when(pl.col("payload").str.slice(0, 1).is_in(["C", "E"])).then(pl.col("sent")).otherwise(None)
+            .alias("sentences"),
+            pl.lit(None, dtype=pl.Utf8).alias("raw"),
         )
         multi_msgs, multi_rej = self._assemble(good.filter(pl.col("tot") > 1))
         messages = pl.concat([single, multi_msgs], how="vertical_relaxed") if multi_msgs.height else single
         rejects.append(multi_rej)
         rejects = [r for r in rejects if r.height]
         return ParsedBatch(
+            lines=df["raw"],
+            first_line=first_line,
             messages=messages,
             rejects=pl.concat(rejects, how="vertical_relaxed") if rejects else _frag_rejects([]),
             skipped={k: int(v) for k, v in skipped.items()},

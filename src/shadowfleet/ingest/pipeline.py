@@ -364,8 +364,10 @@ class _Context:
     time_from: dt.datetime | None
     time_from_given: bool
 
-    def write(self, tables: dict[str, pl.DataFrame], rejects: list[pl.DataFrame]) -> None:
-        """Validate, merge multi-receiver copies, and append one batch of every table."""
+    def write(self, tables: dict[str, pl.DataFrame], rejects: list[pl.DataFrame], lines: pl.Series | None = None,
+              first_line: int = 1) -> None:
+        """Validate, merge multi-receiver copies, and append one batch of every table. ``lines`` (the batch's
+        text) fills in the raw text of rejected rows that carry only their line number."""
         batch = f"{self.sha[:16]}-{self.rep.batches}"
         all_rej = [r for r in rejects if r.height]
         for table in DATA_TABLES:
@@ -391,7 +393,11 @@ class _Context:
             self.rep.stored[table] += self.store.append(table, good, batch=batch)
         rej = [r for r in all_rej if r.height]
         if rej:
-            rj = pl.concat([r.select("line", pl.col("ts").cast(UTC_US), "raw", "reason") for r in rej])
+            rj = pl.concat([r.select("line", pl.col("ts").cast(UTC_US), pl.col("raw").cast(pl.Utf8), "reason")
+                            for r in rej])
+            if lines is not None and rj["raw"].null_count():
+                text = lines.gather((rj["line"] - first_line).clip(0, max(lines.len() - 1, 0)))
+                rj = rj.with_columns(pl.coalesce(pl.col("raw"), text).alias("raw"))
             for reason, n in rj.group_by("reason").len().iter_rows():
                 self.rep.rejected[reason] = self.rep.rejected.get(reason, 0) + n
             rj = rj.with_columns(pl.lit(self.source).alias("source"), pl.lit(self.inp.name).alias("file"))
@@ -433,7 +439,7 @@ def _run_nmea(ctx: _Context, lines: Iterator[str], n_lines: int, progress) -> No
             tables = {"positions": d.positions, "static": d.static, "base_stations": d.base_stations, "aids": d.aids}
             if pending is not None:
                 pending.result()  # at most one batch waiting: bounded memory, and errors surface here
-            pending = writer.submit(ctx.write, tables, [b.rejects, d.rejects])
+            pending = writer.submit(ctx.write, tables, [b.rejects, d.rejects], b.lines, b.first_line)
             if progress:
                 progress(ctx.rep, first - 1)
         if pending is not None:
