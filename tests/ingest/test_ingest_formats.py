@@ -212,3 +212,18 @@ def test_a_broken_csv_row_is_rejected_and_the_rest_kept(tmp_path):
     assert rep.accepted["positions"] + rep.n_rejected == 3
     assert rep.rejected.get("malformed", 0) >= 1
     assert 273000600 in st.read("positions")["mmsi"].to_list()
+
+
+def test_a_fragment_left_open_too_long_is_orphaned_early(tmp_path):
+    p1, p2 = sentences(type=5, mmsi=273111004, shipname="DELTA", seq_id=6)
+    filler = [tagged(position(mmsi=273000700 + i), T0 + i) for i in range(30)]
+    lines = [tagged(p1, T0)] + filler + [p2]
+    path = tmp_path / "lossy.nmea"
+    path.write_text("\n".join(lines) + "\n")
+    from shadowfleet.ingest.config import DEFAULTS
+    import dataclasses
+
+    cfg = dataclasses.replace(DEFAULTS, max_fragment_gap_lines=10)
+    rep = ingest(path, tmp_path / "store", batch_lines=5, config=cfg).files[0]
+    assert rep.rejected == {"orphan_fragment": 2}  # part 1 evicted, then part 2 has nothing to continue
+    assert rep.accepted["positions"] == 30

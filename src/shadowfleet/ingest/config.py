@@ -23,6 +23,9 @@ class IngestConfig:
     max_future_days: float = 1.0
     # Lines per batch. ours: ~500k lines keeps a batch's working set around 200–300 MB, far below 1 GB.
     batch_lines: int = 500_000
+    # A multi-sentence message still incomplete this many lines after its last fragment is orphaned. ours: the
+    # fragments of one message arrive within a few lines in every real sample; this bounds memory on lossy feeds.
+    max_fragment_gap_lines: int = 1000
     # Unix times in tag blocks/prefixes above this are milliseconds. ours: 1e11 s is the year 5138.
     unix_ms_threshold: float = 1e11
 

@@ -54,8 +54,9 @@ class ParsedBatch:
 class NmeaParser:
     """Parses a file batch by batch, carrying time/receiver context and open multi-sentence messages."""
 
-    def __init__(self, unix_ms_threshold: float = 1e11):
+    def __init__(self, unix_ms_threshold: float = 1e11, max_fragment_gap_lines: int = 1000):
         self.unix_ms_threshold = unix_ms_threshold
+        self.max_fragment_gap_lines = max_fragment_gap_lines
         self.last_ts = None
         self.last_receiver = None
         self.pending: dict[tuple, list[_Fragment]] = {}
@@ -173,6 +174,7 @@ class NmeaParser:
         multi_msgs, multi_rej = self._assemble(good.filter(pl.col("tot") > 1))
         messages = pl.concat([single, multi_msgs], how="vertical_relaxed") if multi_msgs.height else single
         rejects.append(multi_rej)
+        rejects.append(self._evict_stale(first_line + n - 1))
         rejects = [r for r in rejects if r.height]
         return ParsedBatch(
             lines=df["raw"],
@@ -220,6 +222,12 @@ class NmeaParser:
             for k in out:
                 out[k] = out[k].scatter(idx, sub[k])
         return [*out.values(), pl.Series("tag_bad", tag_bad)]
+
+    def _evict_stale(self, last_line: int) -> pl.DataFrame:
+        """Open messages whose last fragment is far behind are orphans: keeps memory bounded on feeds with
+        many lost fragments."""
+        stale = [k for k, g in self.pending.items() if g[-1].line < last_line - self.max_fragment_gap_lines]
+        return _frag_rejects([f for k in stale for f in self.pending.pop(k)])
 
     def finish(self) -> pl.DataFrame:
         """Fragments still waiting at end of file: orphans."""

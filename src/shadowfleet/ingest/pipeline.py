@@ -414,7 +414,7 @@ def _store_cols(df: pl.DataFrame, table: str) -> pl.DataFrame:
 def _run_nmea(ctx: _Context, lines: Iterator[str], n_lines: int, progress) -> None:
     """Parse/decode batch n+1 while batch n is validated and written (one writer thread, batches written in
     order): polars, NumPy and the Parquet writer release the GIL, so the two overlap on a multi-core machine."""
-    parser = NmeaParser(ctx.cfg.unix_ms_threshold)
+    parser = NmeaParser(ctx.cfg.unix_ms_threshold, ctx.cfg.max_fragment_gap_lines)
     first = 1
     checked_time = False
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as writer:
