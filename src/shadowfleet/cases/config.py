@@ -34,6 +34,10 @@ class CasesConfig:
     # intentional disabling (REFERENCE.md); the load place stays unknown (the reachable terminals are listed).
     dark_gap_loads: bool = True
     dark_gap_min_h: float = 12.0
+    # ... or, without a draught, when the gap both begins and ends (or a loitering lies) this close to a load
+    # terminal; ours: ~32 nm, inside a shore AIS station's ~40 nm range (REFERENCE.md), so switching off there
+    # hides the approach and the stay at the berth.
+    dark_gap_near_km: float = 60.0
     # A draught drop counts as a delivery when it happens within this distance of a place of the destination
     # country (its EEZ, ports, STS areas) or the vessel is destination-flagged or listed; ours: 20 km is about the
     # sea-area precision of the positions we attach to a draught report made with AIS on and off.

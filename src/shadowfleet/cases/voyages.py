@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import polars as pl
 
 from shadowfleet.cases.config import DEFAULTS, CasesConfig
@@ -21,6 +22,7 @@ from shadowfleet.cases.placeinfo import place_info, ports_holding, resolve_place
 from shadowfleet.cases.products import barrels_per_tonne
 from shadowfleet.errors import ShadowfleetError
 from shadowfleet.identity import flag_expr
+from shadowfleet.places.geo import haversine_km
 from shadowfleet.store.schema import UTC_TS
 
 # docs/CONTRACTS.md "Cases"; destination_country and the capacity columns are extra (conform keeps extras).
@@ -168,7 +170,7 @@ def _loads(ev: pl.DataFrame, cfg: CasesConfig, info: pl.DataFrame, places_obj, t
     loads = pl.concat(parts).sort(["mmsi", "start"])
     if cfg.dark_gap_loads and info.height:
         term = info.filter(_load_place_expr(cfg, "id", "name", "kind", "country"))
-        gap_loads = _dark_gap_loads(ev, cfg, dict(zip(term["id"].to_list(), term["country"].to_list())), tankers, loads)
+        gap_loads = _dark_gap_loads(ev, cfg, term, tankers, loads)
         if gap_loads.height:
             loads = pl.concat([loads.with_columns(pl.lit(None, pl.Utf8).alias("_reachable")),
                                gap_loads.select(loads.columns + ["_reachable"])]).sort(["mmsi", "start"])
@@ -204,41 +206,79 @@ def _loads(ev: pl.DataFrame, cfg: CasesConfig, info: pl.DataFrame, places_obj, t
     ).drop("_stay")
 
 
-def _dark_gap_loads(ev: pl.DataFrame, cfg: CasesConfig, terminals: dict[str, str], tankers: pl.DataFrame,
+def _nearest_terminal(lat, lon, term: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(terminal id, km) of the nearest load terminal's reference point to each position (NaN/None if none)."""
+    lat = np.asarray(lat, dtype=float)
+    lon = np.asarray(lon, dtype=float)
+    if term.height == 0 or lat.size == 0:
+        return np.full(lat.size, None, dtype=object), np.full(lat.size, np.nan)
+    d = haversine_km(lat[:, None], lon[:, None], term["lat"].to_numpy()[None, :], term["lon"].to_numpy()[None, :])
+    d = np.where(np.isfinite(d), d, np.inf)
+    i = d.argmin(axis=1)
+    km = d[np.arange(lat.size), i]
+    ids = np.asarray(term["id"].to_list(), dtype=object)[i]
+    ok = np.isfinite(km)
+    return np.where(ok, ids, None), np.where(ok, km, np.nan)
+
+
+def _dark_gap_loads(ev: pl.DataFrame, cfg: CasesConfig, term: pl.DataFrame, tankers: pl.DataFrame,
                     loads: pl.DataFrame) -> pl.DataFrame:
-    """Loads hidden in AIS gaps: a tanker's draught rose across a long gap from which a load terminal was
-    reachable. Place unknown (null); the reachable terminals are kept for the reasons, and their country when
-    they all lie in one."""
-    if not terminals:
+    """Loads no port call shows. A tanker's long AIS gap (≥ dark_gap_min_h) from which a load terminal was
+    reachable, and either its draught rose across the gap, or the gap began and ended within dark_gap_near_km of
+    a load terminal (transponder off on the approach, as at Vostochny in 2024); or a long loitering that close to
+    a terminal (a position broadcast offshore while the ship was elsewhere). The place stays unknown (null);
+    the terminals are kept for the reasons, and their country when they all lie in one."""
+    if term.height == 0:
         return loads.clear()
+    terminals = dict(zip(term["id"].to_list(), term["country"].to_list()))
+    long_enough = (pl.col("end") - pl.col("start")) >= _H * cfg.dark_gap_min_h
+    cand = ev.filter(pl.col("type").is_in(["ais_gap", "loitering"]) & long_enough)
+    if cand.height == 0:
+        return loads.clear()
+    end_lat = pl.col("details").str.json_path_match("$.end_position.lat").cast(pl.Float64, strict=False)
+    end_lon = pl.col("details").str.json_path_match("$.end_position.lon").cast(pl.Float64, strict=False)
+    cand = cand.with_columns(pl.coalesce(end_lat, "lat").alias("_lat1"), pl.coalesce(end_lon, "lon").alias("_lon1"))
+    f64 = pl.Float64
+    id0, km0 = _nearest_terminal(cand["lat"].cast(f64).to_numpy(), cand["lon"].cast(f64).to_numpy(), term)
+    id1, km1 = _nearest_terminal(cand["_lat1"].cast(f64).to_numpy(), cand["_lon1"].cast(f64).to_numpy(), term)
+    near = (np.nan_to_num(km0, nan=np.inf) <= cfg.dark_gap_near_km) & (np.nan_to_num(km1, nan=np.inf) <= cfg.dark_gap_near_km)
+    cand = cand.with_columns(pl.Series("_near", near), pl.Series("_near_id", list(id0), dtype=pl.Utf8))
+
     reach = pl.col("details").str.json_path_match("$.reachable_places").fill_null("")
     found = [reach.str.contains(f'"{t}"', literal=True) for t in terminals]
-    gaps = ev.filter(
-        (pl.col("type") == "ais_gap") & ((pl.col("end") - pl.col("start")) >= _H * cfg.dark_gap_min_h)
-    ).with_columns(
-        pl.concat_list([pl.when(f).then(pl.lit(t)) for f, t in zip(found, terminals)])
-        .list.drop_nulls().list.join(", ").alias("_reachable"),
-        pl.concat_list([pl.when(f).then(pl.lit(c)) for f, c in zip(found, terminals.values())])
-        .list.drop_nulls().list.unique().alias("_countries"),
-    ).filter(pl.col("_reachable") != "").with_columns(
-        pl.when(pl.col("_countries").list.len() == 1).then(pl.col("_countries").list.first()).otherwise(None)
-        .alias("place_country")).drop("_countries")
+    reachable = pl.concat_list([pl.when(f).then(pl.lit(t)) for f, t in zip(found, terminals)]).list.drop_nulls()
+    cand = cand.with_columns(
+        pl.when(pl.col("type") == "loitering").then(pl.concat_list(pl.col("_near_id")).list.drop_nulls())
+        .otherwise(reachable).list.join(", ").alias("_reachable"))
+    cand = cand.filter(pl.col("_reachable") != "")
+
     rises = ev.filter((pl.col("type") == "draught_change") & (pl.col("delta_m") >= cfg.draught_rise_min_m)).select(
         "mmsi", pl.col("start").alias("_rs"), pl.col("end").alias("_re"))
+    risen = cand.join(rises, on="mmsi").filter(
+        (pl.col("type") == "ais_gap") & (pl.col("_rs") <= pl.col("end")) & (pl.col("_re") >= pl.col("start"))
+    )["event_id"].unique()
     hit = (
-        gaps.join(rises, on="mmsi").filter((pl.col("_rs") <= pl.col("end")) & (pl.col("_re") >= pl.col("start")))
-        .unique("event_id", maintain_order=True).drop("_rs", "_re")
+        cand.filter(pl.col("event_id").is_in(risen.to_list()) | pl.col("_near"))
         .join(tankers, on="mmsi", how="left").filter(pl.col("_tanker").fill_null(True)).drop("_tanker")
     )
+    country = {t: c for t, c in terminals.items()}
+    hit = hit.with_columns(
+        pl.col("_reachable").str.split(", ").list.eval(pl.element().replace_strict(country, default=None))
+        .list.drop_nulls().list.unique().alias("_countries"))
+    hit = hit.with_columns(
+        pl.when(pl.col("_countries").list.len() == 1).then(pl.col("_countries").list.first()).otherwise(None)
+        .alias("place_country"),
+        pl.lit(None, pl.Utf8).alias("_site"),  # which terminal is not knowable: the reasons list them
+        pl.lit(False).alias("_port_level"), pl.lit(True).alias("inferred"), pl.lit(None, pl.Utf8).alias("place"),
+    ).drop("_countries")
     if hit.height == 0 or loads.height == 0:
-        return hit.with_columns(pl.lit(False).alias("_port_level"), pl.lit(None, pl.Utf8).alias("_site"),
-                                pl.lit(True).alias("inferred"), pl.lit(None, pl.Utf8).alias("place"))
-    # a gap that holds a load already found at a terminal adds nothing
+        return hit
+    # A gap or loitering that overlaps, or just precedes, a load found at a terminal is its approach: drop it.
     known = loads.select("mmsi", pl.col("start").alias("_ls"), pl.col("end").alias("_le"))
-    dup = hit.join(known, on="mmsi").filter((pl.col("_ls") <= pl.col("end")) & (pl.col("_le") >= pl.col("start")))["event_id"]
-    return hit.filter(~pl.col("event_id").is_in(dup.to_list())).with_columns(
-        pl.lit(False).alias("_port_level"), pl.lit(None, pl.Utf8).alias("_site"), pl.lit(True).alias("inferred"),
-        pl.lit(None, pl.Utf8).alias("place"))
+    dup = hit.join(known, on="mmsi").filter(
+        (pl.col("_ls") <= pl.col("end") + _H * cfg.load_merge_gap_h) & (pl.col("_le") >= pl.col("start"))
+    )["event_id"]
+    return hit.filter(~pl.col("event_id").is_in(dup.to_list()))
 
 
 def _discharges(ev: pl.DataFrame, listed: pl.DataFrame, cfg: CasesConfig, places_obj) -> pl.DataFrame:
@@ -411,8 +451,8 @@ def _cargo_and_confidence(v: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
     parts = [
         (~pl.col("load_inferred"), cfg.w_load_seen, pl.format("load seen in AIS at {}", pl.col("load_place"))),
         (pl.col("load_reachable").is_not_null(), cfg.w_load_dark_gap,
-         pl.format("loaded during an AIS gap (draught rose); load terminals reachable in the gap: {}",
-                   pl.col("load_reachable"))),
+         pl.format("load not seen: a long AIS gap or offshore loitering near load terminal(s) {} (draught rise or "
+                   "switch-off close to the terminal)", pl.col("load_reachable"))),
         (pl.col("load_inferred") & ~pl.col("load_port_level") & pl.col("load_reachable").is_null(), cfg.w_load_inferred,
          pl.format("load inferred from an AIS gap at {} (transponder off)", pl.col("load_place"))),
         (pl.col("load_inferred") & pl.col("load_port_level"), cfg.w_load_inferred,
