@@ -17,8 +17,8 @@ import pyarrow as pa
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
 
-_BAD = np.uint64(64)
-_SIXBIT_LUT = np.full(256, _BAD, dtype=np.uint64)
+_BAD = np.uint8(64)
+_SIXBIT_LUT = np.full(256, _BAD, dtype=np.uint8)
 _SIXBIT_LUT[0] = 0  # padding of short payloads
 for _c in list(range(48, 88)) + list(range(96, 120)):
     _SIXBIT_LUT[_c] = _c - 48 if _c < 88 else _c - 56
@@ -120,8 +120,9 @@ def sixbit(payloads: pl.Series, width: int | None = None) -> tuple[np.ndarray, n
     mat, lengths = char_matrix(payloads, width)
     # one table look-up per character; padding (0) and characters outside the alphabet map to 0 / _BAD
     v = _SIXBIT_LUT[mat]
-    bad_char = (v == _BAD).any(axis=1)
-    v[v == _BAD] = 0
+    bad = v == _BAD
+    bad_char = bad.any(axis=1)
+    v[bad] = 0
     return v, lengths, bad_char
 
 
@@ -130,14 +131,14 @@ def words(values: np.ndarray, n_words: int) -> np.ndarray:
     n, width = values.shape
     need = n_words * CHARS_PER_WORD
     if width < need:
-        values = np.concatenate([values, np.zeros((n, need - width), np.uint64)], axis=1)
+        values = np.concatenate([values, np.zeros((n, need - width), values.dtype)], axis=1)
     else:
         values = values[:, :need]
     v = values.reshape(n, n_words, CHARS_PER_WORD)
-    w = v[:, :, 0].copy()
+    w = v[:, :, 0].astype(np.uint64)
     for j in range(1, CHARS_PER_WORD):  # Horner: w = w·64 + next character
         w <<= np.uint64(6)
-        w |= v[:, :, j]
+        w |= v[:, :, j].astype(np.uint64)
     return w
 
 

@@ -189,9 +189,9 @@ class NmeaParser:
         """Tag-block fields of every line (null where there is none), and whether its checksum fails."""
         n = df.height
         out = {
-            "tag_c": pl.Series("tag_c", [None] * n, dtype=pl.Float64),
-            "rcv": pl.Series("rcv", [None] * n, dtype=pl.Utf8),
-            "grp": pl.Series("grp", [None] * n, dtype=pl.Utf8),
+            "tag_c": _nulls("tag_c", n, pl.Float64),
+            "rcv": _nulls("rcv", n, pl.Utf8),
+            "grp": _nulls("grp", n, pl.Utf8),
         }
         tag_bad = np.zeros(n, bool)
         idx = np.flatnonzero(df["tag"].is_not_null().to_numpy())
@@ -240,7 +240,7 @@ class NmeaParser:
         """The time each line states, if any: tag block c:, $PGHP, $xxRMC, or a prefix."""
         thr = self.unix_ms_threshold
         n = df.height
-        t = pl.Series("t", [None] * n, dtype=UTC_US)
+        t = _nulls("t", n, UTC_US)
         c = df["tag_c"]
         if c.is_not_null().any():
             t = pl.select(pl.when(c > thr).then(c * 1_000).otherwise(c * 1_000_000).cast(pl.Int64).cast(UTC_US)
@@ -328,6 +328,10 @@ class NmeaParser:
         else:
             msgs = _empty_messages()
         return msgs, _frag_rejects(orphans)
+
+
+def _nulls(name: str, n: int, dtype) -> pl.Series:
+    return pl.Series(name, [], dtype=dtype).extend_constant(None, n)
 
 
 def _empty_messages() -> pl.DataFrame:
