@@ -258,13 +258,24 @@ def report_html(store, period: str | None = None, places=None, cfg: CasesConfig 
     pct = central / cfg.annual_cap_bbl * 100.0
     sentences = []
     if voy.height:
-        top = voy.with_columns(pl.coalesce("load_site", "load_place").alias("load_place")).group_by("load_place").agg(pl.col("mmsi").n_unique().alias("n"),
-                                             pl.col("mmsi").filter(pl.col("flag") == dest).n_unique().alias("n_dest")).sort(
-            "n", descending=True).row(0, named=True)
-        sentences.append(f"{top['n_dest']} {dest}-flagged tanker(s) ({top['n']} vessel(s) in all) loaded at "
-                         f"{_place_label(top['load_place'], names)} in {label}"
-                         + (" (counting dark calls at the port that holds it)" if
-                            voy.filter(pl.col("load_port_level").fill_null(False) & (pl.col("load_site") == top["load_place"])).height else ""))
+        sited = voy.filter(pl.coalesce("load_site", "load_place").is_not_null())
+        if sited.height:
+            top = sited.group_by(pl.coalesce("load_site", "load_place").alias("site")).agg(pl.len().alias("loads")).sort(
+                ["loads", "site"], descending=[True, False])["site"][0]
+            at_top = voy.filter(pl.coalesce("load_site", "load_place") == top)
+            hidden = voy.filter(pl.col("load_site").is_null() & pl.col("load_place").is_null()
+                                & pl.col("load_reachable").fill_null("").str.contains(top, literal=True))
+            both = pl.concat([at_top.select("mmsi", "flag"), hidden.select("mmsi", "flag")])
+            n_dest = both.filter(pl.col("flag") == dest)["mmsi"].n_unique()
+            notes = []
+            if at_top["load_port_level"].fill_null(False).any():
+                notes.append("dark calls at the port that holds it")
+            if hidden.height:
+                notes.append(f"{hidden.height} load(s) hidden in AIS gaps or offshore loitering near it")
+            sentences.append(f"{n_dest} {dest}-flagged tanker(s) ({both['mmsi'].n_unique()} vessel(s) in all) loaded at "
+                             f"{_place_label(top, names)} in {label}" + (f" (counting {' and '.join(notes)})" if notes else ""))
+        else:
+            sentences.append(f"{voy['mmsi'].n_unique()} vessel(s) loaded, unseen, during AIS gaps near supplier terminals in {label}")
         ports = delivered.filter(pl.col("discharge_kind") == "port_call")
         if ports.height:
             per = ports.group_by("discharge_place").agg(pl.col("mmsi").n_unique().alias("n")).sort(
@@ -301,7 +312,9 @@ def report_html(store, period: str | None = None, places=None, cfg: CasesConfig 
     rows = []
     site = voy.with_columns(pl.coalesce("load_site", "load_place").alias("_site"))
     for (lp,), g in site.sort("load_start").group_by("_site", maintain_order=True):
-        rows.append([_place_label(lp, names), g.height, int(g["load_port_level"].fill_null(False).sum()), g["mmsi"].n_unique(), int(g.filter(pl.col("flag") == dest)["mmsi"].n_unique()),
+        where = _place_label(lp, names) if lp is not None else (
+            "not seen: AIS gap or offshore loitering near " + ", ".join(sorted(set(", ".join(g["load_reachable"].drop_nulls()).split(", ")))))
+        rows.append([where, g.height, int(g["load_port_level"].fill_null(False).sum()), g["mmsi"].n_unique(), int(g.filter(pl.col("flag") == dest)["mmsi"].n_unique()),
                      int(g["load_inferred"].sum()), int(g["discharge_kind"].is_not_null().sum()),
                      ", ".join(dict.fromkeys(f"{r['name'] or '?'} ({r['mmsi']})" for r in g.iter_rows(named=True)))])
     h.append(_table(["terminal", "loads", "of which placed at the port only (dark)", "vessels", f"{dest}-flagged",
@@ -353,7 +366,9 @@ def report_html(store, period: str | None = None, places=None, cfg: CasesConfig 
         hits = json.loads(c["list_hits"] or "[]")
         h.append(_table(["", ""], [
             ["case", c["case_id"]],
-            ["load", f"{_place_label(c['load_place'], names)}, {_fmt_t(c['load_start'])} → {_fmt_t(c['load_end'])} UTC"
+            ["load", (_place_label(c["load_place"], names) if c["load_place"] else
+                      f"not seen (AIS gap or offshore loitering near {c.get('load_reachable') or '?'})")
+                     + f", {_fmt_t(c['load_start'])} → {_fmt_t(c['load_end'])} UTC"
                      + (" (inferred: AIS off)" if c["load_inferred"] else " (seen)")],
             ["discharge", f"{c['discharge_kind']} {_place_label(c['discharge_place'], names) if c['discharge_kind'] != 'draught_drop' else 'at sea'}"
                           + (f" with MMSI {c['discharge_other_mmsi']}" if c["discharge_other_mmsi"] else "")
