@@ -78,8 +78,11 @@ class Geo:
 
     def clean_leg(self, la1, lo1, la2, lo2, allow_ports: bool = True) -> np.ndarray:
         """For arrays of legs: True where the straight leg crosses no land outside port places."""
-        la1, lo1, la2, lo2 = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (la1, lo1, la2, lo2)))
-        f = np.linspace(0.0, 1.0, 120)[:, None]
+        la1, lo1, la2, lo2 = np.broadcast_arrays(*(np.atleast_1d(np.asarray(a, dtype=float))
+                                                   for a in (la1, lo1, la2, lo2)))
+        # samples every ~40 m along the longest leg: the land raster has single 1 km cells and thin spits
+        longest = float(np.max(haversine_km(la1, lo1, la2, lo2))) if la1.size else 0.0
+        f = np.linspace(0.0, 1.0, int(min(4000, max(50, longest / 0.04))))[:, None]
         la = la1[None, :] + (la2 - la1)[None, :] * f
         lo = lo1[None, :] + (lo2 - lo1)[None, :] * f
         land = on_land(la.ravel(), lo.ravel()).reshape(la.shape)

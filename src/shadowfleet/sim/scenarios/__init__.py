@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from shadowfleet.sim.scenarios import vostochny
+from shadowfleet.sim.scenarios import nampo, vostochny
 from shadowfleet.sim.scenarios.common import Context, background
 
 
@@ -38,6 +38,12 @@ register(Scenario(
     "Chongjin/Rajin, among Russian Far East traffic",
     vostochny.build, "2024-03-01", 31, 220,
     (("Vostochny", 42.745, 133.05), ("Chongjin", 41.76, 129.83)), (41.0, 44.0, 129.0, 140.0)))
+register(Scenario(
+    "nampo-sts",
+    "Yellow Sea / Korea Bay: foreign-flagged tankers load in China, go dark and transfer to DPRK tankers off Nampo "
+    "(identity laundering, flag hopping); DPRK tankers discharge at Nampo",
+    nampo.build, "2024-03-01", 30, 200,
+    (("Nampo", 38.66, 125.2), ("Dalian", 38.93, 121.7)), (36.5, 41.0, 117.0, 127.0)))
 register(Scenario(
     "baseline",
     "Background traffic only in the Sea of Japan and the Yellow Sea: no violations (false-positive rates)",
