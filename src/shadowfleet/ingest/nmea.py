@@ -88,9 +88,10 @@ class NmeaParser:
         df = df.with_columns(pl.col("body").str.extract(r"^\\([^\\]*)\\", 1).alias("tag"))
         df = df.with_columns(
             pl.when(pl.col("tag").is_not_null())
-            .then(pl.col("body").str.slice(pl.col("tag").str.len_bytes() + 2).str.strip_chars_start())
-            .otherwise(pl.col("body")).replace("", None).alias("sent"),
+            .then(pl.col("body").str.slice(pl.col("tag").str.len_bytes() + 2))
+            .otherwise(pl.col("body")).alias("sent"),
         )
+        df = df.with_columns(pl.when(pl.col("sent").str.len_bytes() > 0).then(pl.col("sent")).alias("sent"))
         df = df.with_columns(
             ((pl.col("sent").str.slice(0, 1) == "!") & pl.col("sent").str.slice(3, 3).is_in(["VDM", "VDO"]))
             .fill_null(False).alias("is_ais")
@@ -256,8 +257,7 @@ class NmeaParser:
                 (pl.col("1").str.to_datetime("%Y,%m,%d,%H,%M,%S", strict=False, time_unit="us")
                  + pl.duration(milliseconds=pl.col("2").cast(pl.Int64))).dt.replace_time_zone("UTC").alias("v"))["v"]
             t = t.scatter(pghp, pl.DataFrame({"a": t.gather(pghp), "b": vals}).select(pl.coalesce("a", "b"))["a"])
-        rmc = np.flatnonzero((sent.str.slice(0, 1) == "$").fill_null(False).to_numpy()
-                             & (sent.str.slice(3, 4) == "RMC,").fill_null(False).to_numpy())
+        rmc = np.flatnonzero(sent.str.contains(r"^\$[A-Z]{2}RMC,").fill_null(False).to_numpy())
         if rmc.size:
             f = pl.DataFrame({"s": sent.gather(rmc)}).select(pl.col("s").str.split_exact(",", 10).alias("f")).unnest("f")
             hms, dmy = pl.col("field_1"), pl.col("field_9")
