@@ -1,11 +1,11 @@
 """Port calls at ports, berths, anchorages and terminals, including dark ones inferred from AIS gaps.
 
-A visit is built from parts in time order: stops (runs of stationary reports, located by their mean position
-in the smallest enclosing place, so a berth beats its port) and inferred parts (an AIS gap >= 2 h whose two ends lie inside or
-within 5 km of the same place: the smallest place containing both ends, else the nearest port, else the
-nearest place). Consecutive parts at the same or nested places (a berth inside its port)
-separated by less than the in-port gap are one visit: a tanker seen stopping at the berth and then going dark
-there makes ONE port call. The visit is `inferred` when less than an hour of it was seen stationary in AIS.
+A visit is built from parts in time order: stops (runs of stationary reports, located by their mean
+position in the smallest enclosing place, so a berth beats its port) and inferred parts (an AIS gap >= 2 h
+whose two ends lie inside or within 5 km of the same place: the smallest place containing both ends, else the
+nearest port, else the nearest place). Consecutive parts at the same place separated by less than the in-port
+gap, or touching parts at a port and a place inside it, are one visit: a tanker seen stopping at the berth
+and then going dark there makes ONE port call. The visit is `inferred` when less than an hour of it was seen stationary in AIS.
 """
 
 from __future__ import annotations
@@ -114,22 +114,30 @@ def find_port_calls(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig
     parts = pl.concat([stop_parts(t, places, cfg).cast(_PART), gap_parts(t, places, cfg).cast(_PART)])
     if parts.height == 0:
         return empty_events()
+    # nesting that may join two parts: a berth/terminal/anchorage inside a *port* (an anchorage polygon made of
+    # GFW cells can cover a berth, yet waiting at anchor and loading at the berth are two calls)
     inner, outer = places.nested_pairs()
-    nested = pl.DataFrame({"a": np.concatenate([inner, outer]), "b": np.concatenate([outer, inner])}).unique()
+    keep = (inner != outer) & (places.kinds[outer].astype(str) == "port")
+    inner, outer = inner[keep], outer[keep]
+    nested = pl.DataFrame({"a": np.concatenate([inner, outer]), "b": np.concatenate([outer, inner])},
+                          schema={"a": pl.Int64, "b": pl.Int64}).unique()
     parts = (
         parts.sort(["mmsi", "start", "end"])
         .with_columns(
             pl.col("place_idx").shift(1).alias("prev_place"),
             pl.col("end").cum_max().over("mmsi").shift(1).alias("prev_end"),
         )
-        .join(nested.with_columns(pl.lit(True).alias("compatible")), left_on=["prev_place", "place_idx"],
+        .join(nested.with_columns(pl.lit(True).alias("nested")), left_on=["prev_place", "place_idx"],
               right_on=["a", "b"], how="left", maintain_order="left")
     )
-    brk = (
-        changed("mmsi")
-        | ~pl.col("compatible").fill_null(False)
-        | ((pl.col("start") - pl.col("prev_end")) > dt.timedelta(hours=cfg.merge_gap_h))
+    apart = pl.col("start") - pl.col("prev_end")
+    same = pl.col("place_idx") == pl.col("prev_place")
+    # same place: one visit across short breaks (GFW in-port gap); port and a place inside it: only when the
+    # parts touch (a dark arrival ending where the stop begins), not when the ship was seen moving in between
+    joined = (same & (apart <= dt.timedelta(hours=cfg.merge_gap_h))) | (
+        pl.col("nested").fill_null(False) & (apart <= dt.timedelta(minutes=1))
     )
+    brk = changed("mmsi") | ~joined.fill_null(False)
     parts = with_run_id(parts, brk, "visit").with_columns(
         pl.Series("area", places.area_km2[parts["place_idx"].to_numpy()])
     )
