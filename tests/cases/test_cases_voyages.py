@@ -216,3 +216,25 @@ def test_load_hidden_in_a_long_gap_with_a_draught_rise_and_a_reachable_terminal(
     assert r["load_place"] is None and r["load_inferred"] and r["load_country"] == "RU"
     assert r["tonnes_method"] == "draught_rise" and r["product"] == "refined_assumed_diesel"
     assert "RUVYP-OIL" in r["reasons"] and "RUNJK" not in r["reasons"]  # only load terminals are named
+
+
+def test_switch_off_near_the_terminal_or_loitering_offshore_is_a_hidden_load(make_store):
+    """Without any draught: a 45 h gap that starts and ends ~37 km off the Vostochny oil berth, or 5 days of
+    'loitering' broadcast 40 km off it, followed by a DPRK port call (built-in gazetteer)."""
+    gap = event("ais_gap", KP1, 0, 45, reachable_places=["KOZMINO", "RUVYP-OIL"],
+                end_position={"lat": 42.531, "lon": 132.703})
+    gap.update(lat=42.5306, lon=132.719)
+    far_gap = event("ais_gap", KP2, 0, 45, reachable_places=["RUVYP-OIL"], end_position={"lat": 41.9, "lon": 130.5})
+    far_gap.update(lat=41.9, lon=130.5)  # ~230 km away, off the DPRK coast: not near a terminal
+    loiter = event("loitering", 445100003, 0, 120)
+    loiter.update(lat=42.368, lon=132.943)
+    st = make_store([
+        gap, event("port_call", KP1, 60, 80, place="KPCHO"),
+        far_gap, event("port_call", KP2, 60, 80, place="KPCHO"),
+        loiter, event("port_call", 445100003, 140, 160, place="KPCHO"),
+    ])
+    c = build_cases(st).sort("mmsi")
+    assert c["mmsi"].to_list() == [KP1, 445100003]
+    assert c["load_place"].null_count() == 2 and c["tonnes_method"].to_list() == ["fleet_prior", "fleet_prior"]
+    assert "RUVYP-OIL" in c["load_reachable"][0] and "RUVYP-OIL" in c["load_reachable"][1]
+    assert c["confidence"][0] == pytest.approx(0.10 + 0.30 + 0.15)

@@ -206,19 +206,25 @@ def _loads(ev: pl.DataFrame, cfg: CasesConfig, info: pl.DataFrame, places_obj, t
     ).drop("_stay")
 
 
-def _nearest_terminal(lat, lon, term: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(terminal id, km) of the nearest load terminal's reference point to each position (NaN/None if none)."""
+def _terminals_near(lat, lon, term: pl.DataFrame, km: float) -> tuple[np.ndarray, pl.Series]:
+    """(distance to the nearest load terminal in km, NaN if unknown; the terminals within ``km``, nearest first,
+    as 'A, B' text) for each position."""
     lat = np.asarray(lat, dtype=float)
     lon = np.asarray(lon, dtype=float)
-    if term.height == 0 or lat.size == 0:
-        return np.full(lat.size, None, dtype=object), np.full(lat.size, np.nan)
+    n, m = lat.size, term.height
+    if m == 0 or n == 0:
+        return np.full(n, np.nan), pl.Series("near", [""] * n, dtype=pl.Utf8)
     d = haversine_km(lat[:, None], lon[:, None], term["lat"].to_numpy()[None, :], term["lon"].to_numpy()[None, :])
     d = np.where(np.isfinite(d), d, np.inf)
-    i = d.argmin(axis=1)
-    km = d[np.arange(lat.size), i]
-    ids = np.asarray(term["id"].to_list(), dtype=object)[i]
-    ok = np.isfinite(km)
-    return np.where(ok, ids, None), np.where(ok, km, np.nan)
+    nearest = d.min(axis=1)
+    pairs = pl.DataFrame({"row": np.repeat(np.arange(n), m), "id": np.tile(np.asarray(term["id"].to_list()), n),
+                          "km": d.ravel()})
+    near = (
+        pairs.filter(pl.col("km") <= km).sort(["row", "km"]).group_by("row", maintain_order=True)
+        .agg(pl.col("id").str.join(", "))
+    )
+    text = pl.DataFrame({"row": np.arange(n)}).join(near, on="row", how="left", maintain_order="left")["id"].fill_null("")
+    return np.where(np.isfinite(nearest), nearest, np.nan), text
 
 
 def _dark_gap_loads(ev: pl.DataFrame, cfg: CasesConfig, term: pl.DataFrame, tankers: pl.DataFrame,
@@ -238,18 +244,18 @@ def _dark_gap_loads(ev: pl.DataFrame, cfg: CasesConfig, term: pl.DataFrame, tank
     end_lat = pl.col("details").str.json_path_match("$.end_position.lat").cast(pl.Float64, strict=False)
     end_lon = pl.col("details").str.json_path_match("$.end_position.lon").cast(pl.Float64, strict=False)
     cand = cand.with_columns(pl.coalesce(end_lat, "lat").alias("_lat1"), pl.coalesce(end_lon, "lon").alias("_lon1"))
-    f64 = pl.Float64
-    id0, km0 = _nearest_terminal(cand["lat"].cast(f64).to_numpy(), cand["lon"].cast(f64).to_numpy(), term)
-    id1, km1 = _nearest_terminal(cand["_lat1"].cast(f64).to_numpy(), cand["_lon1"].cast(f64).to_numpy(), term)
-    near = (np.nan_to_num(km0, nan=np.inf) <= cfg.dark_gap_near_km) & (np.nan_to_num(km1, nan=np.inf) <= cfg.dark_gap_near_km)
-    cand = cand.with_columns(pl.Series("_near", near), pl.Series("_near_id", list(id0), dtype=pl.Utf8))
+    f64, r = pl.Float64, cfg.dark_gap_near_km
+    km0, near0 = _terminals_near(cand["lat"].cast(f64).to_numpy(), cand["lon"].cast(f64).to_numpy(), term, r)
+    km1, _ = _terminals_near(cand["_lat1"].cast(f64).to_numpy(), cand["_lon1"].cast(f64).to_numpy(), term, r)
+    near = (np.nan_to_num(km0, nan=np.inf) <= r) & (np.nan_to_num(km1, nan=np.inf) <= r)
+    cand = cand.with_columns(pl.Series("_near", near), near0.alias("_near_ids"))
 
     reach = pl.col("details").str.json_path_match("$.reachable_places").fill_null("")
     found = [reach.str.contains(f'"{t}"', literal=True) for t in terminals]
     reachable = pl.concat_list([pl.when(f).then(pl.lit(t)) for f, t in zip(found, terminals)]).list.drop_nulls()
     cand = cand.with_columns(
-        pl.when(pl.col("type") == "loitering").then(pl.concat_list(pl.col("_near_id")).list.drop_nulls())
-        .otherwise(reachable).list.join(", ").alias("_reachable"))
+        pl.when(pl.col("type") == "loitering").then(pl.col("_near_ids"))
+        .otherwise(reachable.list.join(", ")).alias("_reachable"))
     cand = cand.filter(pl.col("_reachable") != "")
 
     rises = ev.filter((pl.col("type") == "draught_change") & (pl.col("delta_m") >= cfg.draught_rise_min_m)).select(
