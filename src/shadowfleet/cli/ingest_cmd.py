@@ -27,7 +27,7 @@ def ingest_cmd(
         None, "--columns", help="Generic CSV mapping, e.g. mmsi=MMSI,ts=time,lat=y,lon=x,sog=speed."
     ),
     batch_lines: Optional[int] = typer.Option(None, "--batch-lines", help="Lines per batch (default 500000)."),
-    config: Optional[Path] = typer.Option(None, "--config", help="TOML file; its [ingest] section overrides defaults."),
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML file; its \\[ingest] section overrides defaults."),
     quiet: bool = QuietOpt,
 ) -> None:
     """Decode AIS files (NMEA, CSV, JSON lines) into the store; already ingested files are skipped."""
