@@ -13,10 +13,15 @@ Decisions a user should know:
   ``Store.read``. ``accepted`` counts reports before merging, ``stored`` rows after.
 * **Idempotence and interruption** — a file is identified by the sha256 of its bytes; its batches are written as
   ``<sha256[:16]>-<n>`` (atomic renames), and the file is logged as ingested only after its last batch. Running
-  the same file again is a no-op; re-running an interrupted file rewrites the same batch files.
+  the same file again is a no-op; re-running an interrupted file first removes the batches it left, then writes
+  them again (so a different ``batch_lines`` cannot double anything).
 * **No time at all** (plain sentences): ``time_from`` is required — an ISO time assigned to every message of
   such a file, or ``"mtime"`` for the file's modification time. The relative order of messages is then lost; it is
-  meant for small samples, not for track analysis. Without it the file is refused with a one-line error.
+  meant for small samples, not for track analysis. Without it the file is refused with a one-line error. In a
+  file that has times, a sentence before the first known time is rejected as ``missing_timestamp``.
+* **Skipped, not rejected** (counted in ``skipped``): blank and comment lines, other NMEA sentences of a receiver
+  log (GNSS fixes give the clock, the rest is ignored), and CSV/JSON static rows that repeat the vessel's
+  previous static data.
 """
 
 from __future__ import annotations
