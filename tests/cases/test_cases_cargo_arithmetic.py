@@ -18,15 +18,15 @@ def test_tpc_is_waterplane_area_times_sea_water_density_over_100():
 
 def test_dwt_from_dimensions_is_displacement_less_lightship():
     df = hull_estimates(pl.DataFrame({"length": [100.0], "beam": [15.0], "max_draught": [6.0]}))
-    disp = 95.0 * 15.0 * 6.0 * 0.80 * 1.025  # Lpp × B × T × Cb × ρ = 7,011 t
-    assert df["hull_dwt_central"][0] == pytest.approx(disp * 0.70)
-    assert df["hull_dwt_low"][0] == pytest.approx(95.0 * 15.0 * 6.0 * 0.75 * 1.025 * 0.62)
-    assert df["hull_dwt_high"][0] == pytest.approx(95.0 * 15.0 * 6.0 * 0.85 * 1.025 * 0.78)
+    disp = 95.0 * 15.0 * 6.0 * 0.76 * 1.025  # Lpp × B × T × Cb × ρ = 6,660 t
+    assert df["hull_dwt_central"][0] == pytest.approx(disp * 0.68)
+    assert df["hull_dwt_low"][0] == pytest.approx(95.0 * 15.0 * 6.0 * 0.70 * 1.025 * 0.62)
+    assert df["hull_dwt_high"][0] == pytest.approx(95.0 * 15.0 * 6.0 * 0.82 * 1.025 * 0.78)
 
 
 def test_design_draught_falls_back_to_beam_ratio_and_bad_dimensions_give_null():
     df = hull_estimates(pl.DataFrame({"length": [100.0, 0.0, None], "beam": [15.0, 10.0, 12.0], "max_draught": [None, 5.0, 5.0]}))
-    assert df["hull_dwt_central"][0] == pytest.approx(95.0 * 15.0 * (15.0 / 2.5) * 0.80 * 1.025 * 0.70)
+    assert df["hull_dwt_central"][0] == pytest.approx(95.0 * 15.0 * (15.0 / 2.5) * 0.76 * 1.025 * 0.68)
     assert df["hull_dwt_central"][1] is None and df["hull_dwt_central"][2] is None
     assert df["tpc_central"][1] is None
 
@@ -61,5 +61,5 @@ def test_unknown_product_name_is_a_user_error():
 
 def test_stale_shallow_draught_does_not_shrink_the_hull_below_typical_beam_ratio():
     df = hull_estimates(pl.DataFrame({"length": [100.0, 100.0], "beam": [15.0, 15.0], "max_draught": [3.0, 7.0]}))
-    assert df["hull_dwt_central"][0] == pytest.approx(95.0 * 15.0 * 6.0 * 0.80 * 1.025 * 0.70)
-    assert df["hull_dwt_central"][1] == pytest.approx(95.0 * 15.0 * 7.0 * 0.80 * 1.025 * 0.70)
+    assert df["hull_dwt_central"][0] == pytest.approx(95.0 * 15.0 * 6.0 * 0.76 * 1.025 * 0.68)
+    assert df["hull_dwt_central"][1] == pytest.approx(95.0 * 15.0 * 7.0 * 0.76 * 1.025 * 0.68)

@@ -37,7 +37,7 @@ def test_capacity_source_priority(make_store, tmp_path):
     assert p["dwt_low"][1] == pytest.approx(3003 * 0.9)
     assert p["dwt_central"][2] == pytest.approx(962 * 1.6)
     assert p["dwt_low"][2] == pytest.approx(962 * 1.5) and p["dwt_high"][2] == pytest.approx(962 * 1.7)
-    assert p["dwt_central"][3] == pytest.approx(95 * 15 * 6 * 0.8 * 1.025 * 0.70)
+    assert p["dwt_central"][3] == pytest.approx(95 * 15 * 6 * 0.76 * 1.025 * 0.68)
     assert p["dwt_central"][4] is None
     # TPC comes from the dimensions whatever the capacity source
     assert p["tpc_central"][0] == pytest.approx(95 * 15 * 0.86 * 1.025 / 100)

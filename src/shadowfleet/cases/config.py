@@ -74,11 +74,11 @@ class CasesConfig:
     draught_resolution_m: float = 0.1
 
     # --- hull form (capacity and tonnes per centimetre from AIS dimensions) --------------------------------
-    # Block coefficient of small product tankers; ours: the usual naval-architecture range 0.75–0.85 for
-    # full-form tankers.
-    block_coeff_low: float = 0.75
-    block_coeff_central: float = 0.80
-    block_coeff_high: float = 0.85
+    # Block coefficient; ours: full-form large tankers reach 0.80–0.85, small coastal product tankers (the DPRK
+    # fleet: 1–9 kt dwt, mostly the lower end, REFERENCE.md) are finer: 0.70–0.82, central 0.76.
+    block_coeff_low: float = 0.70
+    block_coeff_central: float = 0.76
+    block_coeff_high: float = 0.82
     # Water-plane area coefficient; ours: usual range 0.82–0.90 for full-form tankers.
     waterplane_coeff_low: float = 0.82
     waterplane_coeff_central: float = 0.86
@@ -88,9 +88,10 @@ class CasesConfig:
     lbp_over_loa: float = 0.95
     # Deadweight as a share of full-load displacement (deadweight coefficient); ours: large tankers reach 0.8+,
     # but the DPRK fleet is small (1–9 kt dwt, mostly the lower end) and 20+ years old (REFERENCE.md), and small,
-    # old hulls carry a relatively heavy lightship (~30 % of displacement): 0.62–0.78, central 0.70.
+    # old hulls carry a relatively heavy lightship (~30 % of displacement): 0.62–0.78, central 0.68.
+    # Check: an 85 m × 13.5 m × 5.5 m coastal tanker (~3,000 dwt) gives 0.76 × 0.68 × 6,164 t ≈ 3,190 t.
     dwt_over_displacement_low: float = 0.62
-    dwt_over_displacement_central: float = 0.70
+    dwt_over_displacement_central: float = 0.68
     dwt_over_displacement_high: float = 0.78
     # Design draught when none was broadcast: beam / this ratio; ours: B/T ≈ 2.2–2.8 for small tankers.
     beam_over_draught: float = 2.5
