@@ -85,6 +85,10 @@ class SpoofingConfig:
     min_jump_km: float = 5.0
     # ours: implied speeds use at least this interval, so seconds of receive-time jitter do not make a jump
     min_jump_interval_s: float = 60.0
+    # the edges of a false stretch of track: faster than GFW gpsdio-segment's 25 kn max implied speed, and
+    # farther than 2 km (ours: above the 1.4 km GPS switching seen on the real DMA drift track)
+    track_jump_kn: float = 25.0
+    track_jump_km: float = 2.0
     coast_margin_km: float = 1.0  # global-land-mask resolution is 1 km: ignore points that close to the coast
     two_places_km: float = 100.0  # ours: concurrent segments this far apart cannot be one ship
     two_places_min_points: int = 10  # ours: only "long" segments (this many positions) count as a second ship

@@ -9,8 +9,8 @@ Four kinds (details.kind):
 - impossible_jump: reports the segmenter discarded as noise (segment null) that lie more than 50 kn (implied,
   over at least 1 min) and more than 5 km from the vessel's own track on both sides; consecutive ones form one
   event.
-- false_track: a whole segment reached by an impossible jump and left by another (a false position broadcast
-  for a while, e.g. "at anchor" 30 km away while loading dark).
+- false_track: a stretch of track reached and left by jumps faster than 25 kn (GFW's segmenter limit) and
+  longer than 2 km (a false position broadcast for a while, e.g. "at anchor" 30 km away while loading dark).
 - two_places: one MMSI with two long segments overlapping in time, far apart (two ships, one MMSI).
 """
 
@@ -126,7 +126,7 @@ def on_land(p: pl.DataFrame, cfg: SpoofingConfig, places: PlaceIndex | None) -> 
     )
 
     def jump(t0, la0, lo0, t1, la1, lo1) -> pl.Expr:
-        return _jump(t0, la0, lo0, t1, la1, lo1, cfg)
+        return _jump(t0, la0, lo0, t1, la1, lo1, cfg, edge=True)
 
     runs = (
         ends.filter(pl.col("_land") & pl.col("_kept"))
@@ -138,7 +138,7 @@ def on_land(p: pl.DataFrame, cfg: SpoofingConfig, places: PlaceIndex | None) -> 
         .with_columns(
             pl.lit("on_land").alias("kind"),
             pl.lit(f"positions on land (more than {cfg.coast_margin_km:g} km from the coast) reached or left at "
-                   f"more than {cfg.max_jump_kn:g} kn").alias("explanation"),
+                   f"more than {cfg.track_jump_kn:g} kn").alias("explanation"),
         )
     )
     return to_events(runs, "spoofing", _DETAILS + ["entered", "left"])
@@ -182,17 +182,20 @@ def impossible_jumps(p: pl.DataFrame, cfg: SpoofingConfig) -> pl.DataFrame:
     return to_events(runs, "spoofing", _DETAILS + ["jump_km"])
 
 
-def _jump(t0: str, la0: str, lo0: str, t1: str, la1: str, lo1: str, cfg: SpoofingConfig) -> pl.Expr:
-    """Consecutive reports further apart than min_jump_km at more than max_jump_kn (over >= 1 min)."""
+def _jump(t0: str, la0: str, lo0: str, t1: str, la1: str, lo1: str, cfg: SpoofingConfig,
+          edge: bool = False) -> pl.Expr:
+    """Consecutive reports further apart than min_jump_km at more than max_jump_kn (over >= 1 min); ``edge``:
+    the looser track_jump_km / track_jump_kn used at the edges of a false stretch of track."""
+    km_min, kn_max = (cfg.track_jump_km, cfg.track_jump_kn) if edge else (cfg.min_jump_km, cfg.max_jump_kn)
     km = haversine_km(pl.col(la0), pl.col(lo0), pl.col(la1), pl.col(lo1))
     h = hours((pl.col(t1) - pl.col(t0)).abs()).clip(lower_bound=cfg.min_jump_interval_s / 3600.0)
-    return ((km > cfg.min_jump_km) & (km / KM_PER_NM / h > cfg.max_jump_kn)).fill_null(False)
+    return ((km > km_min) & (km / KM_PER_NM / h > kn_max)).fill_null(False)
 
 
 def false_tracks(p: pl.DataFrame, cfg: SpoofingConfig) -> pl.DataFrame:
     """A stretch of track reached by an impossible jump and left by another: the MMSI broadcast a false position
     for a while (e.g. "waiting at anchor" 10-40 km away while loading dark). The track is cut at every jump
-    (> max_jump_kn and > min_jump_km between consecutive kept reports) and at segment changes; a piece with a
+    (> track_jump_kn and > track_jump_km between consecutive kept reports) and at segment changes; a piece with a
     jump on both sides is the false one. MMSIs with segments overlapping in time (two ships on one MMSI, whose
     reports alternate) are left to two_places."""
     t = p.filter(pl.col("segment").is_not_null()).select("mmsi", "ts", "lat", "lon", "segment")
@@ -207,7 +210,7 @@ def false_tracks(p: pl.DataFrame, cfg: SpoofingConfig) -> pl.DataFrame:
     t = t.join(shared, on="mmsi", how="anti").sort(["mmsi", "ts"])
     prev = {c: pl.col(c).shift(1).over("mmsi").alias(f"_p{c}") for c in ("ts", "lat", "lon")}
     t = t.with_columns(*prev.values()).with_columns(
-        _jump("_pts", "_plat", "_plon", "ts", "lat", "lon", cfg).alias("_jump_in")
+        _jump("_pts", "_plat", "_plon", "ts", "lat", "lon", cfg, edge=True).alias("_jump_in")
     )
     runs = (
         with_run_id(t, changed("segment") | pl.col("_jump_in"))
@@ -224,7 +227,7 @@ def false_tracks(p: pl.DataFrame, cfg: SpoofingConfig) -> pl.DataFrame:
         .filter(pl.col("_in") & pl.col("_out"))
         .with_columns(
             pl.lit("false_track").alias("kind"),
-            pl.lit(f"a stretch of track reached and left by jumps faster than {cfg.max_jump_kn:g} kn").alias("explanation"),
+            pl.lit(f"a stretch of track reached and left by jumps faster than {cfg.track_jump_kn:g} kn").alias("explanation"),
         )
     )
     return to_events(runs, "spoofing", _DETAILS + ["jump_km"])
