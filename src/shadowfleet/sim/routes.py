@@ -274,16 +274,22 @@ class Itinerary:
                 continue
             self._knot(t[i], poly[i + 1, 0], poly[i + 1, 1], status, v[i])
 
-    def call(self, place: str, hours: float, status: int, purpose: str, speed_kn: float, **kw) -> Stop:
-        """Sail to a free spot of ``place`` and stay ``hours``; if every spot is taken on arrival, wait at the
-        current position until one frees."""
+    def call(self, place: str, hours: float, status: int, purpose: str, speed_kn: float,
+             wait_at: str | None = None, **kw) -> Stop:
+        """Sail to a free spot of ``place`` and stay ``hours``. If every spot is taken on arrival the ship waits:
+        at the anchorage ``wait_at`` when given (up to two days), else where it is (up to six hours); after that
+        it shares the least-used spot."""
         pts = self.geo.pool(place)
         probe = Itinerary(self.vessel, self.geo, self.cfg, self.rng, self.now, *self.pos, place=self.place,
                           node=self.node)
         probe.sail(place, tuple(pts[0]), speed_kn)
         eta = probe.now
-        k, delay = self.geo.book(place, eta, eta + hours * 3600.0)
-        if delay > 0 and self.status:
+        k, delay = self.geo.book(place, eta, eta + hours * 3600.0,
+                                 max_delay_s=(48 if wait_at else 6) * 3600.0)
+        if delay > 1800 and wait_at is not None:
+            self.call(wait_at, delay / 3600.0, ANCHORED, "wait", speed_kn)
+            speed_kn = self.cfg.approach_speed_kn + 2
+        elif delay > 0 and self.status:
             self.idle_until(self.now + delay, self.status[-1], "wait")
         self.sail(place, (float(pts[k][0]), float(pts[k][1])), speed_kn)
         return self.stop(hours, status, purpose, **kw)

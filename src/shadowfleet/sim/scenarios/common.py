@@ -147,7 +147,8 @@ def _rotation(ctx: Context, v: Vessel, vi: int, ports: list[str]) -> None:
         if anch and rng.random() < 0.35:  # ours: about a third of calls wait at anchorage for a berth
             it.call(anch, float(rng.uniform(*cfg.anchor_wait_hours)), ANCHORED, "wait", speed)
             speed = cfg.approach_speed_kn + 2
-        it.call(here, float(rng.uniform(*cfg.cargo_port_hours)), status_for(geo, here), "call", speed)
+        it.call(here, float(rng.uniform(*cfg.cargo_port_hours)), status_for(geo, here), "call", speed,
+                wait_at=anch)
     v.track, v.stops = it.track(), it.stops
     v.destination = dest
     v.draught = [(ctx.t0 - 86400, v.ballast_draught)]
