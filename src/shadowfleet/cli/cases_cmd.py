@@ -85,13 +85,14 @@ def cap_cmd(
     if fmt == "json":
         sys.stdout.write(json.dumps(led.to_dicts(), default=str, indent=1) + "\n")
         return
+    from rich.console import Console
     from rich.table import Table
 
-    from shadowfleet.cli.common import out as stdout
+    stdout = Console(width=140)  # wide enough that no figure is cut, on a terminal or in a pipe
 
     t = Table(title=f"Refined petroleum to {country.upper()} in {year} vs the {led['cap'][0]:,.0f} bbl cap (UNSCR 2397 OP5)")
     for c in ("month", "cases", "estimated (low–high)", "central", "reported", "cumulative central", "% of cap"):
-        t.add_column(c, justify="left" if c == "month" else "right")
+        t.add_column(c, justify="left" if c == "month" else "right", no_wrap=True)
     for r in led.iter_rows(named=True):
         t.add_row(r["month"], str(r["cases"]), f"{r['est_low']:,.0f}–{r['est_high']:,.0f}", f"{r['est_central']:,.0f}",
                   "—" if r["reported"] is None else f"{r['reported']:,.0f}", f"{r['cum_central']:,.0f}",

@@ -17,7 +17,7 @@ import polars as pl
 
 from shadowfleet.cases.config import DEFAULTS, CasesConfig
 from shadowfleet.cases.ledger import cap_ledger, reported_deliveries
-from shadowfleet.cases.placeinfo import place_info
+from shadowfleet.cases.placeinfo import place_info, ports_holding, resolve_places
 from shadowfleet.cases.products import product_table
 from shadowfleet.cases.voyages import CASES_SCHEMA, read_cases
 from shadowfleet.errors import ShadowfleetError
@@ -259,6 +259,8 @@ def report_html(store, period: str | None = None, places=None, cfg: CasesConfig 
     sentences = []
     if voy.height:
         sited = voy.filter(pl.coalesce("load_site", "load_place").is_not_null())
+        if sited.filter(pl.col("flag") == dest).height:
+            sited = sited.filter(pl.col("flag") == dest)  # the story is the destination's own tankers
         if sited.height:
             top = sited.group_by(pl.coalesce("load_site", "load_place").alias("site")).agg(pl.len().alias("loads")).sort(
                 ["loads", "site"], descending=[True, False])["site"][0]
@@ -272,12 +274,20 @@ def report_html(store, period: str | None = None, places=None, cfg: CasesConfig 
                 notes.append("dark calls at the port that holds it")
             if hidden.height:
                 notes.append(f"{hidden.height} load(s) hidden in AIS gaps or offshore loitering near it")
-            sentences.append(f"{n_dest} {dest}-flagged tanker(s) ({both['mmsi'].n_unique()} vessel(s) in all) loaded at "
-                             f"{_place_label(top, names)} in {label}" + (f" (counting {' and '.join(notes)})" if notes else ""))
+            others = both.filter(pl.col("flag").fill_null("") != dest)["mmsi"].n_unique()
+            sentences.append(f"{n_dest} {dest}-flagged tanker(s) loaded at {_place_label(top, names)} in {label}"
+                             + (f" (counting {' and '.join(notes)})" if notes else "")
+                             + (f", and {others} vessel(s) under other flags" if others else ""))
         else:
             sentences.append(f"{voy['mmsi'].n_unique()} vessel(s) loaded, unseen, during AIS gaps near supplier terminals in {label}")
         ports = delivered.filter(pl.col("discharge_kind") == "port_call")
         if ports.height:
+            # a berth counts with the port that holds it (KPCHO-OIL with KPCHO)
+            places_obj = resolve_places(places) if not isinstance(places, pl.DataFrame) else None
+            held = ports_holding(ports["discharge_place"].unique().to_list(), info, places_obj)
+            held = held.filter(pl.col("port") != pl.col("berth")).unique("berth")
+            ports = ports.join(held, left_on="discharge_place", right_on="berth", how="left").with_columns(
+                pl.coalesce("port", "discharge_place").alias("discharge_place"))
             per = ports.group_by("discharge_place").agg(pl.col("mmsi").n_unique().alias("n")).sort(
                 ["n", "discharge_place"], descending=[True, False])
             sentences.append(", ".join(
