@@ -91,14 +91,26 @@ def test_imo_change_is_found():
     assert json.loads(find_identity_changes(s)["details"][0])["changed"] == ["imo"]
 
 
-def test_one_imo_on_two_mmsis_at_once_flags_both():
+def test_one_imo_on_two_mmsis_from_the_start_flags_both():
     s = static([(1, 0, "YU SON", 8691702, None, None), (1, 5, "YU SON", 8691702, None, None),
-                (2, 2, "OTHER", 8691702, None, None), (2, 8, "OTHER", 8691702, None, None)])
+                (2, 0.5, "OTHER", 8691702, None, None), (2, 8, "OTHER", 8691702, None, None)])
     ev = find_identity_changes(s).sort("mmsi")
     assert ev["mmsi"].to_list() == [1, 2]
     d = [json.loads(x) for x in ev["details"]]
     assert d[0]["reason"] == "shared_imo" and d[0]["shared_with_mmsi"] == 2 and d[1]["shared_with_mmsi"] == 1
-    assert ev["start"][0] == T0 + dt.timedelta(hours=2) and ev["end"][0] == T0 + dt.timedelta(hours=5)
+    assert ev["start"][0] == T0 + dt.timedelta(hours=0.5) and ev["end"][0] == T0 + dt.timedelta(hours=5)
+
+
+def test_taking_another_ships_imo_is_one_event_on_the_taker_naming_the_donor():
+    # MMSI 1 broadcasts as "SEA STAR" with its own IMO, then takes the name and IMO of MMSI 2 (still on air)
+    s = static([(2, 0, "YU SON", 8691702, None, None), (2, 9, "YU SON", 8691702, None, None),
+                (1, 0, "SEA STAR", 9231937, None, None), (1, 3, "YU SON", 8691702, None, None),
+                (1, 6, "YU SON", 8691702, None, None)])
+    ev = find_identity_changes(s)
+    assert ev["mmsi"].to_list() == [1]
+    d = json.loads(ev["details"][0])
+    assert d["changed"] == ["name", "imo"] and d["shared_with_mmsi"] == 2
+    assert ev["end"][0] == T0 + dt.timedelta(hours=3)
 
 
 def test_imo_moving_to_a_new_mmsi_is_one_change_on_the_old_mmsi():

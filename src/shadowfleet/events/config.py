@@ -75,6 +75,9 @@ class DraughtConfig:
 class IdentityConfig:
     # ours: two MMSIs must broadcast one IMO with overlapping report spans of at least this long to count
     shared_imo_min_overlap_h: float = 0.0
+    # ours: the MMSI that started broadcasting a shared IMO this much later than the other took it (the other's
+    # identity did not change); closer starts cannot tell, and both MMSIs get the event
+    taker_margin_h: float = 1.0
 
 
 @dataclass(frozen=True)

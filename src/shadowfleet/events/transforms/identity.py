@@ -52,10 +52,34 @@ def find_identity_changes(
     s = _type5(static)
     if s.height == 0:
         return empty_events()
-    return pl.concat([_consecutive(s, positions), _shared_imo(s, positions, cfg), _imo_moved(s, positions)])
+    changes = _consecutive(s)
+    shared = _shared_imo(s, cfg)
+    # a shared IMO that began with this MMSI's own change of IMO is that change: one event, naming the other MMSI
+    if shared.height and changes.height:
+        folded = changes.join(
+            shared.select("mmsi", pl.col("first").alias("end"), "imo", "shared_with_mmsi"),
+            left_on=["mmsi", "end", "imo_after"], right_on=["mmsi", "end", "imo"], how="left",
+        )
+        changes = folded.unique(["mmsi", "end"], keep="first", maintain_order=True)
+        shared = shared.join(
+            changes.filter(pl.col("shared_with_mmsi").is_not_null()).select("mmsi", pl.col("end").alias("first")),
+            on=["mmsi", "first"], how="anti",
+        )
+    elif changes.height:
+        changes = changes.with_columns(pl.lit(None, pl.Int64).alias("shared_with_mmsi"))
+    parts = []
+    if changes.height:
+        changes = position_at(changes, positions, "end")
+        parts.append(to_events(changes, "identity_change", ["reason", "changed"] + [
+            f"{c}_{w}" for c in FIELDS for w in ("before", "after")] + ["shared_with_mmsi"]))
+    if shared.height:
+        shared = position_at(shared, positions, "start")
+        parts.append(to_events(shared, "identity_change", ["reason", "imo", "shared_with_mmsi"]))
+    parts.append(_imo_moved(s, positions))
+    return pl.concat(parts)
 
 
-def _consecutive(s: pl.DataFrame, positions) -> pl.DataFrame:
+def _consecutive(s: pl.DataFrame) -> pl.DataFrame:
     """A field changes when its new value differs from the last value broadcast before (a missing value is no
     change: transponders often leave IMO or call sign empty)."""
     prev = {c: pl.col(c).forward_fill().shift(1).over("mmsi").alias(f"_{c}_prev") for c in FIELDS}
@@ -66,20 +90,19 @@ def _consecutive(s: pl.DataFrame, positions) -> pl.DataFrame:
     s = s.with_columns([d.alias(f"_{c}_changed") for c, d in diff.items()]).filter(
         pl.any_horizontal([pl.col(f"_{c}_changed") for c in FIELDS])
     )
-    if s.height == 0:
-        return empty_events()
-    s = s.with_columns(
+    return s.with_columns(
         pl.concat_list([pl.when(pl.col(f"_{c}_changed")).then(pl.lit(c)) for c in FIELDS]).list.drop_nulls()
         .alias("changed"),
         pl.lit("consecutive_reports").alias("reason"),
         pl.col("ts").alias("end"),
         *[pl.col(f"{c}_shown").alias(f"{c}_after") for c in FIELDS],
     )
-    s = position_at(s, positions, "end")
-    return to_events(s, "identity_change", ["reason", "changed"] + [f"{c}_{w}" for c in FIELDS for w in ("before", "after")])
 
 
-def _shared_imo(s: pl.DataFrame, positions, cfg: IdentityConfig) -> pl.DataFrame:
+def _shared_imo(s: pl.DataFrame, cfg: IdentityConfig) -> pl.DataFrame:
+    """MMSIs broadcasting one IMO at overlapping times. The event goes to the MMSI that took the IMO while the
+    other already broadcast it (the donor's identity did not change); to both when they began within
+    ``taker_margin_h`` of each other (no telling who took it)."""
     spans = (
         s.filter(pl.col("imo").is_not_null())
         .group_by(["imo", "mmsi"])
@@ -88,12 +111,11 @@ def _shared_imo(s: pl.DataFrame, positions, cfg: IdentityConfig) -> pl.DataFrame
     pairs = spans.join(spans, on="imo", suffix="_o").filter(pl.col("mmsi") != pl.col("mmsi_o"))
     pairs = pairs.with_columns(
         pl.max_horizontal("first", "first_o").alias("start"), pl.min_horizontal("last", "last_o").alias("end")
-    ).filter((pl.col("end") - pl.col("start")) >= dt.timedelta(hours=cfg.shared_imo_min_overlap_h))
-    if pairs.height == 0:
-        return empty_events()
-    pairs = pairs.with_columns(pl.lit("shared_imo").alias("reason"), pl.col("mmsi_o").alias("shared_with_mmsi"))
-    pairs = position_at(pairs, positions, "start")
-    return to_events(pairs, "identity_change", ["reason", "imo", "shared_with_mmsi"])
+    ).filter(
+        ((pl.col("end") - pl.col("start")) >= dt.timedelta(hours=cfg.shared_imo_min_overlap_h))
+        & (pl.col("first") >= pl.col("first_o") - dt.timedelta(hours=cfg.taker_margin_h))
+    )
+    return pairs.with_columns(pl.lit("shared_imo").alias("reason"), pl.col("mmsi_o").alias("shared_with_mmsi"))
 
 
 def _imo_moved(s: pl.DataFrame, positions) -> pl.DataFrame:
