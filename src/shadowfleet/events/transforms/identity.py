@@ -71,7 +71,7 @@ def find_identity_changes(
     if changes.height:
         changes = position_at(changes, positions, "end")
         parts.append(to_events(changes, "identity_change", ["reason", "changed"] + [
-            f"{c}_{w}" for c in FIELDS for w in ("before", "after")] + ["shared_with_mmsi"]))
+            f"{c}_{w}" for c in FIELDS for w in ("before", "after")] + ["previous_report", "shared_with_mmsi"]))
     if shared.height:
         shared = position_at(shared, positions, "start")
         parts.append(to_events(shared, "identity_change", ["reason", "imo", "shared_with_mmsi"]))
@@ -90,11 +90,15 @@ def _consecutive(s: pl.DataFrame) -> pl.DataFrame:
     s = s.with_columns([d.alias(f"_{c}_changed") for c, d in diff.items()]).filter(
         pl.any_horizontal([pl.col(f"_{c}_changed") for c in FIELDS])
     )
+    # the change is observed at the first report with the new identity: start = end = that report (the true
+    # moment lies after the previous report, named in details)
     return s.with_columns(
         pl.concat_list([pl.when(pl.col(f"_{c}_changed")).then(pl.lit(c)) for c in FIELDS]).list.drop_nulls()
         .alias("changed"),
         pl.lit("consecutive_reports").alias("reason"),
+        pl.col("start").dt.strftime("%Y-%m-%dT%H:%M:%SZ").alias("previous_report"),
         pl.col("ts").alias("end"),
+        pl.col("ts").alias("start"),
         *[pl.col(f"{c}_shown").alias(f"{c}_after") for c in FIELDS],
     )
 
@@ -120,8 +124,8 @@ def _shared_imo(s: pl.DataFrame, cfg: IdentityConfig) -> pl.DataFrame:
 
 def _imo_moved(s: pl.DataFrame, positions) -> pl.DataFrame:
     """An IMO last broadcast by one MMSI and afterwards by another (never both at once): the ship changed its
-    MMSI (re-flagging, or an identity swap). One event on the old MMSI, from its last report with that IMO to the
-    new MMSI's first; details name the new MMSI. An IMO moving on to several MMSIs gives one event per move."""
+    MMSI (re-flagging, or an identity swap). One event on the old MMSI at the new MMSI's first report; details
+    name the new MMSI and the old one's last report. An IMO moving on to several MMSIs gives one event per move."""
     spans = (
         s.filter(pl.col("imo").is_not_null())
         .group_by(["imo", "mmsi"])
@@ -136,9 +140,11 @@ def _imo_moved(s: pl.DataFrame, positions) -> pl.DataFrame:
     ).filter(pl.col("new_mmsi").is_not_null() & (pl.col("end") > pl.col("_seen_until")))
     if moved.height == 0:
         return empty_events()
+    # observed when the new MMSI first broadcasts the IMO; the old MMSI's last report is in details
     moved = moved.with_columns(
-        pl.col("last").alias("start"), pl.lit("imo_moved_to_new_mmsi").alias("reason"),
+        pl.col("end").alias("start"), pl.lit("imo_moved_to_new_mmsi").alias("reason"),
         pl.lit(["mmsi"]).alias("changed"),
+        pl.col("last").dt.strftime("%Y-%m-%dT%H:%M:%SZ").alias("previous_report"),
     )
     moved = position_at(moved, positions, "start")
-    return to_events(moved, "identity_change", ["reason", "changed", "imo", "new_mmsi"])
+    return to_events(moved, "identity_change", ["reason", "changed", "imo", "new_mmsi", "previous_report"])
