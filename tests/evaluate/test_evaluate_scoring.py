@@ -373,3 +373,16 @@ def test_a_discharge_seen_only_after_ais_returns_is_still_the_same_trip(tmp_path
     other_trip = _case("C1", TANKER, 0, 130, 1, 2, 3)
     c = evaluate(_voyage_truth(), make_store(tmp_path / "b", [], cases=[other_trip])).cases
     assert (c.tp, c.fp) == (0, 1)
+
+
+def test_an_instant_inside_the_detected_interval_matches_however_far_the_start(tmp_path):
+    # a name change at 10:50; the detector brackets it between the last old and first new type-5 report
+    truth = make_truth([truth_event("t1", "identity_change", TANKER, 10 + 50 / 60, 10 + 50 / 60)])
+    bracket = make_store(tmp_path / "in", [stored_event("identity_change", TANKER, 10, 11)])
+    assert evaluate(truth, bracket).types["identity_change"].tp == 1  # starts 50 min before, but contains it
+    before = make_store(tmp_path / "out", [stored_event("identity_change", TANKER, 9, 10)])
+    assert evaluate(truth, before).types["identity_change"].tp == 0  # ended 50 min before the change
+    # two brackets: the one starting closer to the change is the match, the other a second detection
+    two = make_store(tmp_path / "two", [stored_event("identity_change", TANKER, 10, 11), stored_event("identity_change", TANKER, 10.75, 12)])
+    s = evaluate(truth, two).types["identity_change"]
+    assert (s.tp, s.fp) == (1, 1) and s.matches[0]["event_id"].endswith(str(int(_h(10.75).timestamp())))

@@ -256,18 +256,21 @@ def _match_events(t: pl.DataFrame, d: pl.DataFrame, nest, cfg: EvalConfig) -> pl
     union = _seconds(pl.max_horizontal("end", "t_end") - pl.min_horizontal("start", "t_start"))
     dstart = _seconds(pl.col("start") - pl.col("t_start")).abs()
     tol = pl.max_horizontal(pl.lit(cfg.min_time_tolerance_s), cfg.time_tolerance_frac * _seconds(pl.col("t_end") - pl.col("t_start")))
+    instant = (pl.col("end") == pl.col("start")) | (pl.col("t_end") == pl.col("t_start"))
     cand = cand.with_columns(
         overlap.alias("_ov"),
+        # an instant (an identity change, a draught change) inside the other's interval is a meeting: overlap 0
+        ((overlap > 0) | (instant & (overlap >= 0))).alias("_meet"),
         pl.when(union > 0).then(overlap.clip(lower_bound=0) / union).otherwise(1.0).alias("_iou"),
         dstart.alias("start_error_s"),
         tol.alias("_tol"),
         (pl.col("place") == pl.col("t_place")).fill_null(pl.col("place").is_null() & pl.col("t_place").is_null()).alias("place_exact"),
         (~pl.col("type").is_in(list(cfg.place_types)) | _place_ok("place", "t_place", nest)).alias("_place_ok"),
     )
-    cand = cand.filter(((pl.col("_ov") > 0) | (pl.col("start_error_s") <= pl.col("_tol"))) & pl.col("_place_ok"))
+    cand = cand.filter((pl.col("_meet") | (pl.col("start_error_s") <= pl.col("_tol"))) & pl.col("_place_ok"))
     cand = cand.sort(
-        ["visible", "_iou", "place_exact", "start_error_s", "event_id", "id"],
-        descending=[True, True, True, False, False, False],
+        ["visible", "_iou", "_meet", "place_exact", "start_error_s", "event_id", "id"],
+        descending=[True, True, True, True, False, False, False],
     )
     return _greedy(cand, "event_id", "id")
 
@@ -300,6 +303,8 @@ def _why(rows: pl.DataFrame, rid: str, other: pl.DataFrame, oid: str, taken: set
                      pl.col("k2").alias("_ok2"), pl.col("start").alias("_os"), pl.col("end").alias("_oe"))
     c = rows.select(rid, "type", "k1", "k2", "start", "end").join(o, left_on="k1", right_on="_k1", how="inner")
     ov = _seconds(pl.min_horizontal("end", "_oe") - pl.max_horizontal("start", "_os"))
+    instant = (pl.col("end") == pl.col("start")) | (pl.col("_oe") == pl.col("_os"))
+    ov = pl.when(instant & (ov >= 0)).then(pl.lit(1.0)).otherwise(ov)  # an instant inside the other's interval
     gap = _seconds(pl.col("start") - pl.col("_os")).abs()
     same = (pl.col("type") == pl.col("_otype")) & (pl.col("k2") == pl.col("_ok2"))
     c = c.with_columns(
