@@ -84,8 +84,8 @@ def _types(reports: list[dict]) -> list[str]:
 def table(reports: list[dict]) -> str:
     """All runs pooled: counts summed over runs, then the ratios; the target and whether every scenario meets it."""
     lines = [
-        "| event type | truth | unseen | tp | fp | fn | precision % | recall % | F1 % | F1 range over runs % | dark found | target F1 | met in every scenario |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| event type | truth | unseen | tp | fp | fn | precision % | recall % | F1 % | F1 range over runs % | dark found | exact place | target F1 | met in every scenario |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     scenarios = sorted({r["scenario"] for r in reports})
     for t in _types(reports) + ["all"]:
@@ -94,6 +94,8 @@ def table(reports: list[dict]) -> str:
         f1s = [x["f1"] for x in rows if x.get("f1") is not None]
         rng = f"{100 * min(f1s):.0f}–{100 * max(f1s):.0f}" if f1s else "–"
         dark = f"{s['inferred_tp']}/{s['inferred_visible']}" if s["inferred_visible"] else "–"
+        exact = [x["place_exact"] for x in rows if x.get("place_exact") is not None]
+        exact = f"{sum(exact)}/{s['tp']}" if exact else "–"
         target, met = "–", "–"
         if t in F1_TARGETS:
             target = f"{F1_TARGETS[t]:.1f}"
@@ -102,7 +104,7 @@ def table(reports: list[dict]) -> str:
             met = "no events" if not scored else ("yes" if all(f >= F1_TARGETS[t] for f in scored) else "NO")
         lines.append(
             f"| {t} | {s['truth']} | {s['invisible']} | {s['tp']} | {s['fp']} | {s['fn']} | {_f(s['p'])} | {_f(s['r'])} "
-            f"| {_f(s['f1'])} | {rng} | {dark} | {target} | {met} |"
+            f"| {_f(s['f1'])} | {rng} | {dark} | {exact} | {target} | {met} |"
         )
     return "\n".join(lines)
 
