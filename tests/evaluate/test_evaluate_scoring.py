@@ -386,3 +386,16 @@ def test_an_instant_inside_the_detected_interval_matches_however_far_the_start(t
     two = make_store(tmp_path / "two", [stored_event("identity_change", TANKER, 10, 11), stored_event("identity_change", TANKER, 10.75, 12)])
     s = evaluate(truth, two).types["identity_change"]
     assert (s.tp, s.fp) == (1, 1) and s.matches[0]["event_id"].endswith(str(int(_h(10.75).timestamp())))
+
+
+def test_two_true_calls_merged_into_one_detection_give_one_miss_marked_merged(tmp_path):
+    # a dark call at the oil berth, then a stay at the port: the detector reports one port-level call over both
+    truth = make_truth([
+        truth_event("berth", "port_call", TANKER, 0, 40, place="KPCHO-OIL", inferred=True),
+        truth_event("port", "port_call", TANKER, 42, 180, place="KPCHO"),
+    ])
+    store = make_store(tmp_path, [stored_event("port_call", TANKER, 0, 180, place="KPCHO")])
+    s = evaluate(truth, store).types["port_call"]
+    assert (s.tp, s.fp, s.fn) == (1, 0, 1) and s.matches[0]["id"] == "port"  # the larger overlap wins
+    assert s.missed[0]["id"] == "berth" and s.missed_reasons == {"its detection matched another true event (merged)": 1}
+    assert (s.inferred_visible, s.inferred_tp) == (1, 0)
