@@ -68,13 +68,23 @@ def xor_digits(n: np.ndarray) -> np.ndarray:
 
 def hex2(x: np.ndarray) -> pl.Series:
     x = np.asarray(x, dtype=np.int64)
-    chars = np.column_stack([_HEX[x >> 4], _HEX[x & 15]])
-    return pl.Series(np.frombuffer(chars.tobytes(), dtype="S2").astype("U2"))
+    chars = np.column_stack([_HEX[x >> 4], _HEX[x & 15]]).astype(np.uint8)
+    return pl.Series(np.frombuffer(chars.tobytes(), dtype="S2")).cast(pl.String)
+
+
+def payload_bytes(chars: np.ndarray) -> np.ndarray:
+    """N x w armoured characters -> fixed-width byte strings (numpy 'S<w>')."""
+    n, w = chars.shape
+    return np.frombuffer(np.ascontiguousarray(chars).tobytes(), dtype=f"S{w}")
 
 
 def payload_strings(chars: np.ndarray) -> np.ndarray:
-    n, w = chars.shape
-    return np.frombuffer(np.ascontiguousarray(chars).tobytes(), dtype=f"S{w}").astype(f"U{w}")
+    return payload_bytes(chars).astype(f"U{chars.shape[1]}")
+
+
+def to_polars(byte_strings: np.ndarray) -> pl.Series:
+    """numpy 'S' array -> polars String series (ASCII), without a Python-level pass."""
+    return pl.Series(byte_strings).cast(pl.String)
 
 
 def position_bits(msgtype, mmsi, status, rot, sog, accuracy, lon, lat, cog, heading, second, radio,

@@ -12,7 +12,7 @@ from shadowfleet.sim import nmea
 
 def _encode_positions(pos: dict, ix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Payload strings and their XOR for position messages ``ix``."""
-    out_p = np.empty(len(ix), dtype="U28")
+    out_p = np.empty(len(ix), dtype="S28")
     out_x = np.zeros(len(ix), dtype=np.int64)
     cls_b = pos["msgtype"][ix] == 18
     for is_b in (False, True):
@@ -24,7 +24,7 @@ def _encode_positions(pos: dict, ix: np.ndarray) -> tuple[np.ndarray, np.ndarray
                                pos["accuracy"][j], pos["lon"][j], pos["lat"][j], pos["cog"][j],
                                pos["heading"][j], pos["second"][j], pos["radio"][j], class_b=is_b)
         ch, _ = nmea.armour(b)
-        out_p[sel] = nmea.payload_strings(ch)
+        out_p[sel] = nmea.payload_bytes(ch)
         out_x[sel] = nmea.xor_bytes(ch)
     return out_p, out_x
 
@@ -32,9 +32,9 @@ def _encode_positions(pos: dict, ix: np.ndarray) -> tuple[np.ndarray, np.ndarray
 def _encode_statics(st: dict, ix: np.ndarray):
     """(part-1 payload, xor, part-2 payload or '', xor, is type 5) for static messages ``ix``."""
     n = len(ix)
-    p1 = np.empty(n, dtype="U60")
+    p1 = np.empty(n, dtype="S60")
     x1 = np.zeros(n, np.int64)
-    p2 = np.full(n, "", dtype="U11")
+    p2 = np.full(n, b"", dtype="S11")
     x2 = np.zeros(n, np.int64)
     t5 = st["msgtype"][ix] == 5
     sel = np.nonzero(t5)[0]
@@ -45,9 +45,9 @@ def _encode_statics(st: dict, ix: np.ndarray):
                              st["day"][j], st["hour"][j], st["minute"][j], st["draught"][j],
                              st["destination"][j])
         ch, _ = nmea.armour(b)  # 71 symbols, 2 fill bits
-        p1[sel] = nmea.payload_strings(ch[:, :60])
+        p1[sel] = nmea.payload_bytes(ch[:, :60])
         x1[sel] = nmea.xor_bytes(ch[:, :60])
-        p2[sel] = nmea.payload_strings(ch[:, 60:])
+        p2[sel] = nmea.payload_bytes(ch[:, 60:])
         x2[sel] = nmea.xor_bytes(ch[:, 60:])
     for part in (0, 1):
         sel = np.nonzero(~t5 & (st["part"][ix] == part))[0]
@@ -61,7 +61,7 @@ def _encode_statics(st: dict, ix: np.ndarray):
                                    bow=st["bow"][j], stern=st["stern"][j], port=st["port"][j],
                                    starboard=st["starboard"][j])
         ch, _ = nmea.armour(b)
-        p1[sel] = nmea.payload_strings(ch)
+        p1[sel] = nmea.payload_bytes(ch)
         x1[sel] = nmea.xor_bytes(ch)
     return p1, x1, p2, x2, t5
 
@@ -76,16 +76,13 @@ def _corrupt(payload: pl.Series, which: np.ndarray, rng: np.random.Generator) ->
     pos = (rng.random(len(idx)) * lens).astype(np.int64)
     old = payload.gather(idx).to_list()  # ~0.2% of lines: a Python pass over them is cheap
     new = [s[:p] + ("1" if s[p] == "0" else "0") + s[p + 1:] for s, p in zip(old, pos)]
-    out = payload.to_numpy().astype(object)
-    out[idx] = new
-    return pl.Series(out.astype(str))
+    return payload.clone().scatter(idx, pl.Series(new, dtype=pl.String))
 
 
 def nmea_lines(pos: dict, st: dict, msg: np.ndarray, rcv: np.ndarray, rxt: np.ndarray, receiver_ids: list[str],
                corrupt_share: float, rng: np.random.Generator) -> tuple[pl.Series, dict]:
     """The lines of ais.nmea in receive order and counts (lines, corrupt)."""
     npos = len(pos["t"]) if pos else 0
-    rid = np.asarray(receiver_ids, dtype=object)
     rid_x = np.array([nmea.xor_str(r) for r in receiver_ids], dtype=np.int64)
     channel = np.where(rng.random(npos + (len(st["t"]) if st else 0)) < 0.5, "A", "B")
 
@@ -100,7 +97,7 @@ def nmea_lines(pos: dict, st: dict, msg: np.ndarray, rcv: np.ndarray, rxt: np.nd
         frames.append(pl.DataFrame({
             "c": rxt[pm], "r": rcv[pm], "t": pos["t"][m], "part": np.zeros(len(m), np.int64),
             "g": np.zeros(len(m), np.int64), "n": np.ones(len(m), np.int64), "ch": ch,
-            "payload": pay[inv], "pxor": px[inv], "fill": np.zeros(len(m), np.int64),
+            "payload": nmea.to_polars(pay[inv]), "pxor": px[inv], "fill": np.zeros(len(m), np.int64),
         }))
     sm = ~pm
     if sm.any():
@@ -112,16 +109,16 @@ def nmea_lines(pos: dict, st: dict, msg: np.ndarray, rcv: np.ndarray, rxt: np.nd
         base = pl.DataFrame({"c": rxt[sm], "r": rcv[sm], "t": st["t"][m], "ch": ch})
         one = base.filter(pl.Series(~is5)).with_columns(
             part=pl.lit(0, pl.Int64), g=pl.lit(0, pl.Int64), n=pl.lit(1, pl.Int64),
-            payload=pl.Series(p1[inv][~is5]), pxor=pl.Series(x1[inv][~is5]), fill=pl.lit(0, pl.Int64))
+            payload=nmea.to_polars(p1[inv][~is5]), pxor=pl.Series(x1[inv][~is5]), fill=pl.lit(0, pl.Int64))
         frames.append(one.select(frames[0].columns if frames else one.columns))
         two = base.filter(pl.Series(is5))
         if two.height:
             gid = np.arange(1, two.height + 1, dtype=np.int64)  # group id per received type-5 copy
             first = two.with_columns(part=pl.lit(1, pl.Int64), g=pl.Series(gid), n=pl.lit(2, pl.Int64),
-                                     payload=pl.Series(p1[inv][is5]), pxor=pl.Series(x1[inv][is5]),
+                                     payload=nmea.to_polars(p1[inv][is5]), pxor=pl.Series(x1[inv][is5]),
                                      fill=pl.lit(0, pl.Int64))
             second = two.with_columns(part=pl.lit(2, pl.Int64), g=pl.Series(gid), n=pl.lit(2, pl.Int64),
-                                      payload=pl.Series(p2[inv][is5]), pxor=pl.Series(x2[inv][is5]),
+                                      payload=nmea.to_polars(p2[inv][is5]), pxor=pl.Series(x2[inv][is5]),
                                       fill=pl.lit(2, pl.Int64))
             frames += [first.select(frames[0].columns), second.select(frames[0].columns)]
     df = pl.concat(frames, how="vertical")
@@ -152,7 +149,7 @@ def nmea_lines(pos: dict, st: dict, msg: np.ndarray, rcv: np.ndarray, rxt: np.nd
                   np.where(part == 1, nmea.xor_str("g:1-2-") ^ nmea.xor_digits(g) ^ nmea.xor_str(",") ^ tag_sc,
                            nmea.xor_str("g:2-2-") ^ nmea.xor_digits(g)))
     out = pl.DataFrame({
-        "part": part, "g": g, "rid": rid[r].astype(str), "c": c, "tx": nmea.hex2(tx), "n": n, "seq": seq,
+        "part": part, "g": g, "rid": pl.Series(receiver_ids).gather(r), "c": c, "tx": nmea.hex2(tx), "n": n, "seq": seq,
         "ch": ch, "payload": payload, "fill": fill, "sx": nmea.hex2(sx),
     }).with_columns(
         pre=pl.when(pl.col("part") == 0).then(pl.lit("\\"))
