@@ -238,3 +238,18 @@ def test_switch_off_near_the_terminal_or_loitering_offshore_is_a_hidden_load(mak
     assert c["load_place"].null_count() == 2 and c["tonnes_method"].to_list() == ["fleet_prior", "fleet_prior"]
     assert "RUVYP-OIL" in c["load_reachable"][0] and "RUVYP-OIL" in c["load_reachable"][1]
     assert c["confidence"][0] == pytest.approx(0.10 + 0.30 + 0.15)
+
+
+def test_discharge_reached_with_ais_off_starts_when_the_transponder_went_off(make_store):
+    st = make_store([
+        event("port_call", KP1, 0, 20, place="RUVYP-OIL"),
+        event("ais_gap", KP1, 30, 78, reachable_places=["KPCHO", "KPRJN"]),  # ends 2 h before the port call
+        event("port_call", KP1, 80, 100, place="KPCHO"),
+        event("port_call", KP2, 0, 20, place="RUVYP-OIL"),
+        event("ais_gap", KP2, 30, 60, reachable_places=["KPCHO"]),  # ends 20 h before: not the arrival
+        event("port_call", KP2, 80, 100, place="KPCHO"),
+    ])
+    c = build_cases(st, places=PLACES).sort("mmsi")
+    t0 = c["load_start"][0]
+    assert [(d - t0).total_seconds() / 3600 for d in c["discharge_start"]] == [30.0, 80.0]
+    assert any("arrived dark" in r for r in json.loads(c["reasons"][0]))

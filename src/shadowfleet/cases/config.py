@@ -56,6 +56,9 @@ class CasesConfig:
     listed_min_score: float = 90.0
     # Draught drop that marks a discharge at sea; DESIGN.md draught_change (≥ 0.5 m between type-5 reports).
     draught_drop_m: float = 0.5
+    # A discharge port call reached with AIS off: a gap ending this close before it, from which the port was
+    # reachable, marks where the discharge may really have begun; ours (a few hours of approach/pilotage).
+    dark_arrival_h: float = 6.0
     # Longest load → discharge chain; ours: Vostochny→Chongjin is ~160 nm (a day at 7 kn), and DPRK tankers
     # wait at anchor for days; 20 days covers a Vostochny→Nampo run round Korea (~1,000 nm) with waits.
     max_voyage_days: float = 20.0

@@ -337,6 +337,25 @@ def _discharges(ev: pl.DataFrame, listed: pl.DataFrame, cfg: CasesConfig, places
     )
 
 
+def _dark_arrivals(v: pl.DataFrame, ev: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
+    """A discharge port call that the ship reached with its transponder off: when an AIS gap after the load ends
+    at most ``dark_arrival_h`` before the port call and the port was reachable in it, the discharge may have
+    begun in the dark, so its start moves back to the gap's start (``discharge_dark_from`` keeps the gap)."""
+    reach = pl.col("details").str.json_path_match("$.reachable_places").fill_null("")
+    gaps = ev.filter(pl.col("type") == "ais_gap").select(
+        "mmsi", pl.col("start").alias("_gs"), pl.col("end").alias("_ge"), reach.alias("_reach"))
+    cand = (
+        v.filter(pl.col("discharge_kind") == "port_call").select("_v", "mmsi", "load_end", "discharge_start", "discharge_place")
+        .join(gaps, on="mmsi")
+        .filter((pl.col("_gs") >= pl.col("load_end")) & (pl.col("_ge") <= pl.col("discharge_start"))
+                & (pl.col("_ge") >= pl.col("discharge_start") - _H * cfg.dark_arrival_h)
+                & pl.col("_reach").str.contains(pl.concat_str(pl.lit('"'), pl.col("discharge_place"), pl.lit('"'))))
+        .sort("_gs").group_by("_v").first().select("_v", pl.col("_gs").alias("discharge_dark_from"))
+    )
+    v = v.join(cand, on="_v", how="left")
+    return v.with_columns(pl.coalesce("discharge_dark_from", "discharge_start").alias("discharge_start"))
+
+
 def voyages(store, vessels=None, cfg: CasesConfig = DEFAULTS, places=None) -> pl.DataFrame:
     """Every load with its discharge (null columns when none was found), with tonnes, barrels and confidence.
 
@@ -373,6 +392,7 @@ def voyages(store, vessels=None, cfg: CasesConfig = DEFAULTS, places=None) -> pl
     dis_cols = [c for c in dis.columns if c != "mmsi"]
     v = v.with_columns([pl.when(too_late).then(None).otherwise(pl.col(c)).alias(c) for c in dis_cols])
     v = v.sort(["mmsi", "load_start"]).with_row_index("_v")
+    v = _dark_arrivals(v, ev, cfg)
 
     # Draught evidence: the largest rise near the load, and the largest drop near the discharge.
     # A draught_change spans the last report of the old draught to the first of the new one (which, with the
@@ -466,6 +486,8 @@ def _cargo_and_confidence(v: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
                    "resolvable from AIS", pl.col("load_place"), pl.col("load_site"))),
         (pl.col("discharge_kind") == "port_call", cfg.w_discharge_port,
          pl.format("port call at {} in {}", pl.col("discharge_place"), pl.col("discharge_country"))),
+        (pl.col("discharge_dark_from").is_not_null(), 0.0,
+         pl.format("arrived dark: AIS off from {} until the port call", pl.col("discharge_dark_from").dt.strftime("%Y-%m-%d %H:%M"))),
         (pl.col("discharge_kind") == "sts", cfg.w_discharge_sts,
          pl.format("ship-to-ship encounter with MMSI {} ({}-flagged or listed)", pl.col("discharge_other_mmsi"),
                    pl.col("discharge_country").fill_null("?"))),
