@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("SHADOWFLEET_SHARED_DATA", ROOT.parent / "shared" / "data"))
+from shared_data import ROOT, SHARED_DATA, shared_file  # noqa: F401  (re-exported for older imports)
 
 
 @pytest.fixture(scope="session")
@@ -16,11 +14,3 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared reference data not found at {SHARED_DATA}")
     return SHARED_DATA
-
-
-def shared_file(rel: str) -> Path:
-    """Path of a reference file, skipping the test when it is absent."""
-    p = SHARED_DATA / rel
-    if not p.exists():
-        pytest.skip(f"shared reference file not found: {p}")
-    return p

@@ -4,7 +4,7 @@ import json
 
 import polars as pl
 
-from conftest import shared_file
+from shared_data import shared_file
 from helpers import SEA, places, sail, still, track
 from shadowfleet.events.transforms.spoofing import find_spoofing
 
