@@ -148,7 +148,7 @@ def test_python_api_time_window(store_dir):
 
 def test_real_dma_sample_runs_through_detect(tmp_path):
     """Real Danish AIS (26,077 messages, 1,508 MMSIs, 5 minutes): no error, no on-land or jump false alarms."""
-    from conftest import shared_file
+    from shared_data import shared_file
     from shadowfleet.ingest import ingest
 
     st = Store(tmp_path / "dma")

@@ -133,3 +133,15 @@ def test_stop_just_outside_a_patchy_anchorage_belongs_to_it():
     assert find_port_calls(track(1, still(0, 120, *spot)), P)["place"].to_list() == ["PORT-ANCH"]
     far = offset_km((42.66, 133.05), 2.0, 0)  # 2 km off: between anchorage and port, in neither
     assert find_port_calls(track(1, still(0, 120, *far)), P).height == 0
+
+
+def test_ship_on_a_terminal_edge_does_not_flicker_between_terminal_and_port():
+    # a terminal half outside its port (so not "nested"); the ship stops inside it, drifts to 50 m outside its
+    # southern edge (inside the port), goes dark 5 h there and is seen stopped in the terminal again
+    p = PlaceIndex(FEATURES + [box("PORT-T", "terminal", 42.795, 133.02, 42.805, 133.03)])
+    inside, edge = (42.797, 133.025), offset_km((42.795, 133.025), -0.05, 0)
+    pts = (still(0, 90, *inside, every=5) + [(95, *edge, 0.0), (400, *edge, 0.0)]
+           + still(405, 500, *inside, every=5))
+    ev = find_port_calls(track(1, pts), p)
+    assert ev["place"].to_list() == ["PORT-T"]
+    assert minutes(ev["start"][0]) == 0 and minutes(ev["end"][0]) == 500

@@ -28,6 +28,10 @@ class PortCallConfig:
     # this distance: an anchored ship swings ~0.3 km round its anchor, and anchorage polygons built from GFW's
     # S2 level-14 cells (~0.5 km) are patchy
     stop_tolerance_km: float = 0.5
+    # ours: a report this close outside a place is in it (GPS scatter of a moored ship, hand-drawn polygon edges):
+    # the smallest place within it wins, for stops and gap ends alike, so a ship on a berth's edge never
+    # flickers between the berth and its port
+    edge_tolerance_km: float = 0.1
     merge_gap_h: float = 4.0  # GFW pipe-anchorages in-port gap >= 4 h (REFERENCE.md): shorter breaks are one visit
     # ours: a visit counts as inferred when less than this much of it was seen stationary in AIS
     inferred_max_seen_h: float = 1.0

@@ -61,7 +61,7 @@ def stop_parts(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig) -> 
     )
 
 
-def gap_parts(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig) -> pl.DataFrame:
+def gap_parts(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig, candidates: list | None = None) -> pl.DataFrame:
     """AIS gaps >= inferred_min_gap_h with both ends inside/within inferred_max_km of one place (smallest wins)."""
     g = (
         track.with_columns(
@@ -84,6 +84,9 @@ def gap_parts(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig) -> p
     # Which place: (1) the smallest containing both ends; else (2) the nearest port holding the area (ends near
     # several berths/terminals but inside none cannot pinpoint one, and a port-level call is still right);
     # else (3) the nearest place (by the farther end), then the smallest.
+    if candidates is not None:
+        candidates.append(both.join(g.select("gap", "mmsi", "start", pl.col("ts").alias("end")), on="gap")
+                          .select("mmsi", "start", "end", "place_idx", pl.max_horizontal("d0", "d1").alias("dmax")))
     pidx = both["place_idx"].to_numpy()
     both = both.with_columns(
         pl.Series("area", places.area_km2[pidx]),
@@ -92,7 +95,9 @@ def gap_parts(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig) -> p
     ).with_columns(
         pl.when(pl.col("dmax") <= 0).then(0).when(pl.col("is_port")).then(1).otherwise(2).alias("rank")
     )
-    both = both.sort(["gap", "rank", "dmax", "area"]).unique("gap", keep="first")
+    # among places holding both ends the smallest wins; otherwise the nearest
+    both = both.with_columns(pl.when(pl.col("rank") == 0).then(pl.col("area")).otherwise(pl.col("dmax")).alias("_k"))
+    both = both.sort(["gap", "rank", "_k", "area"]).unique("gap", keep="first")
     return (
         g.join(both.select("gap", "place_idx"), on="gap")
         .select(
@@ -106,12 +111,36 @@ def gap_parts(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig) -> p
     )
 
 
+def _snap_to_adjacent_stop(gaps: pl.DataFrame, stops: pl.DataFrame, cand: pl.DataFrame,
+                           cfg: PortCallConfig) -> pl.DataFrame:
+    """A gap touching a stop takes the stop's place when both gap ends lie within edge_tolerance_km of it: a ship
+    moored on a berth's edge reports from just outside it, and must not flicker between berth and port."""
+    cand = cand.filter(pl.col("dmax") <= cfg.edge_tolerance_km).select("mmsi", "start", "end", "place_idx")
+    prev = stops.select("mmsi", pl.col("end").alias("start"), pl.col("place_idx").alias("_p"))
+    nxt = stops.select("mmsi", pl.col("start").alias("end"), pl.col("place_idx").alias("_n"))
+    g = gaps.join(prev, on=["mmsi", "start"], how="left").join(nxt, on=["mmsi", "end"], how="left")
+    for side in ("_p", "_n"):
+        ok = cand.rename({"place_idx": side}).with_columns(pl.lit(True).alias(f"{side}_ok"))
+        g = g.join(ok, on=["mmsi", "start", "end", side], how="left")
+    snapped = (
+        pl.when(pl.col("_p_ok").fill_null(False)).then(pl.col("_p"))
+        .when(pl.col("_n_ok").fill_null(False)).then(pl.col("_n"))
+        .otherwise(pl.col("place_idx"))
+    )
+    return g.with_columns(snapped.alias("place_idx")).select(gaps.columns).unique(maintain_order=True)
+
+
 def find_port_calls(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig = PortCallConfig()) -> pl.DataFrame:
     """Port-call events of one vessel's (or several vessels') sorted, de-noised track."""
     if track.height == 0 or len(places) == 0:
         return empty_events()
     t = ensure_sorted(track)
-    parts = pl.concat([stop_parts(t, places, cfg).cast(_PART), gap_parts(t, places, cfg).cast(_PART)])
+    stops = stop_parts(t, places, cfg).cast(_PART)
+    cand: list[pl.DataFrame] = []
+    gaps = gap_parts(t, places, cfg, cand).cast(_PART)
+    if gaps.height and stops.height and cand:
+        gaps = _snap_to_adjacent_stop(gaps, stops, cand[0], cfg)
+    parts = pl.concat([stops, gaps])
     if parts.height == 0:
         return empty_events()
     # nesting that may join two parts: a berth/terminal/anchorage inside a *port* (an anchorage polygon made of
