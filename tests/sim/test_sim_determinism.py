@@ -22,3 +22,18 @@ def test_same_seed_is_byte_identical_and_other_seed_differs(tmp_path):
     assert len(a["ais.nmea"]) > 10_000
     assert a["ais.nmea"] != c["ais.nmea"]
     assert a["truth.json"] != c["truth.json"]
+
+
+def test_output_does_not_depend_on_python_hash_seed(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    simulate("nampo-sts", tmp_path / "in", seed=5, days=2, vessels=5)
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    r = subprocess.run([sys.executable, "-m", "shadowfleet", "simulate", "--scenario", "nampo-sts", "--out",
+                        str(tmp_path / "sub"), "--seed", "5", "--days", "2", "--vessels", "5", "-q"],
+                       env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    for f in FILES:
+        assert (tmp_path / "in" / f).read_bytes() == (tmp_path / "sub" / f).read_bytes(), f

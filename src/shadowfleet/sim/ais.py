@@ -75,7 +75,8 @@ def positions(v: Vessel, vi: int, cfg: SimConfig, rng: np.random.Generator, t0: 
             lat[m] = fla + rng.normal(0, 20, m.sum()) / _M_PER_DEG
             lon[m] = flo + rng.normal(0, 20, m.sum()) / (_M_PER_DEG * np.cos(np.radians(fla)))
             sog[m] = np.abs(rng.normal(0.1, 0.05, m.sum()))
-    status = s.status[ix]
+    status = s.status[ix].copy()
+    status[spoofed] = 1  # the false position pretends to lie at anchor
     n = len(ix)
     ident = identity_columns(v, t)
     if v.cls == "A":
