@@ -125,15 +125,15 @@ class CasesConfig:
     unknown_tonnes_high: float = 8000.0
 
     # --- confidence (weights sum to 1.0); ours, ordered by how directly each shows a transfer --------------
-    w_load_seen: float = 0.25
-    w_load_inferred: float = 0.15
-    w_load_dark_gap: float = 0.10  # loaded somewhere during a gap (draught rose), place not known
-    w_discharge_port: float = 0.30
-    w_discharge_sts: float = 0.25
-    w_discharge_draught: float = 0.15
-    w_flag_dprk: float = 0.15
-    w_listed: float = 0.15
-    w_draught_evidence: float = 0.15
+    w_load_seen: float = 0.25  # ours: the ship was seen stationary at the terminal
+    w_load_inferred: float = 0.15  # ours: dark call, arrival and departure seen at the place
+    w_load_dark_gap: float = 0.10  # ours: loaded somewhere during a gap (draught rose / switched off nearby)
+    w_discharge_port: float = 0.30  # ours: a DPRK port call is the delivery itself
+    w_discharge_sts: float = 0.25  # ours: transfer to a DPRK-flagged or listed ship (UNSCR 2375 OP11)
+    w_discharge_draught: float = 0.15  # ours: cargo left the ship, recipient unseen
+    w_flag_dprk: float = 0.15  # ours: MMSI MID 445 (flags can be false)
+    w_listed: float = 0.15  # ours: a strong sanctions-list hit
+    w_draught_evidence: float = 0.15  # ours: draught rose after the load (cargo really taken on)
 
     # --- the cap --------------------------------------------------------------------------------------------
     annual_cap_bbl: float = 500_000.0  # UNSCR 2397 (2017) OP5: refined petroleum to the DPRK per 12 months
