@@ -69,3 +69,15 @@ def test_capacity_from_the_real_ofac_sdn_snapshot_tonnage(make_store, shared_dat
     p = vessel_particulars(st)
     r = p.row(0, named=True)
     assert r["capacity_source"] == "list_tonnage" and r["dwt_central"] == 10030.0
+
+
+def test_published_particulars_of_named_vessels_are_used_before_dimensions(make_store):
+    """RYE SONG GANG 1 (IMO 7389704) is 3,003 dwt and SAM MA 2 (IMO 8106496) 962 GT in reporting (REFERENCE.md)."""
+    from shadowfleet.cases.particulars import reference_vessels
+
+    assert reference_vessels()["source"].null_count() == 0
+    st = make_store([], [static(445000001, "RYE SONG GANG 1", 7389704, 87, 13, None),
+                         static(445000002, "SAM MA 2", 8106496, 68, 10, None)])
+    p = vessel_particulars(st).sort("mmsi")
+    assert p["capacity_source"].to_list() == ["reference_dwt", "reference_gt"]
+    assert p["dwt_central"][0] == 3003.0 and p["dwt_central"][1] == pytest.approx(962 * 1.6)

@@ -1,7 +1,8 @@
 """Vessel particulars for the cargo model: capacity (dwt low/central/high) and tonnes per centimetre immersion.
 
-Capacity comes from, in order: a user vessel table (``--vessels CSV``), list data (``list_entries`` tonnage,
-else GRT × a GRT→dwt ratio), or an estimate from the AIS dimensions (block-coefficient model). Each vessel says
+Capacity comes from, in order: a user vessel table (``--vessels CSV``), list data (``list_entries`` tonnage;
+then the shipped table of particulars published for vessels named in reporting; then GRT × a GRT→dwt ratio), or an
+estimate from the AIS dimensions (block-coefficient model). Each vessel says
 which source was used, and every estimate carries its range.
 """
 
@@ -26,7 +27,7 @@ PARTICULARS_SCHEMA = {
     "dwt_low": pl.Float64,
     "dwt_central": pl.Float64,
     "dwt_high": pl.Float64,
-    "capacity_source": pl.Utf8,  # user, list_tonnage, list_grt, ais_dimensions, or null (nothing known)
+    "capacity_source": pl.Utf8,  # user, list_tonnage, reference_dwt, list_grt, reference_gt, ais_dimensions, or null
     "tpc_low": pl.Float64,  # tonnes per centimetre immersion
     "tpc_central": pl.Float64,
     "tpc_high": pl.Float64,
@@ -147,6 +148,15 @@ def _list_capacity(store) -> tuple[pl.DataFrame, pl.DataFrame]:
     return out[0], out[1]
 
 
+def reference_vessels() -> pl.DataFrame:
+    """Particulars published for vessels named in reporting (shipped with the package; every row cites its
+    source): imo, name, dwt, gt, source."""
+    from importlib import resources
+
+    raw = resources.files("shadowfleet.cases").joinpath("data", "reference_vessels.csv").read_bytes()
+    return pl.read_csv(raw, schema_overrides={"imo": pl.Int64, "dwt": pl.Float64, "gt": pl.Float64})
+
+
 def vessel_particulars(store, vessels: str | Path | pl.DataFrame | None = None, cfg: CasesConfig = DEFAULTS,
                        mmsis: list[int] | None = None) -> pl.DataFrame:
     """Capacity and TPC per MMSI (schema PARTICULARS_SCHEMA), choosing user → list → AIS dimensions."""
@@ -181,13 +191,18 @@ def vessel_particulars(store, vessels: str | Path | pl.DataFrame | None = None, 
     df = df.join(by_imo.rename({"key": "imo", "list_tonnage": "lt_i", "list_grt": "lg_i"}), on="imo", how="left")
     df = df.join(by_mmsi.rename({"key": "mmsi", "list_tonnage": "lt_m", "list_grt": "lg_m"}), on="mmsi", how="left")
     df = df.with_columns(pl.coalesce("lt_i", "lt_m").alias("list_tonnage"), pl.coalesce("lg_i", "lg_m").alias("list_grt"))
+    ref = reference_vessels().select("imo", pl.col("dwt").alias("ref_dwt"), pl.col("gt").alias("ref_gt")).unique("imo")
+    df = df.join(ref, on="imo", how="left")
     df = hull_estimates(df, cfg)
 
     u, t, g = pl.col("user_dwt"), pl.col("list_tonnage"), pl.col("list_grt")
+    rd, rg = pl.col("ref_dwt"), pl.col("ref_gt")
     source = (
         pl.when(u.is_not_null()).then(pl.lit("user"))
         .when(t.is_not_null()).then(pl.lit("list_tonnage"))
+        .when(rd.is_not_null()).then(pl.lit("reference_dwt"))
         .when(g.is_not_null()).then(pl.lit("list_grt"))
+        .when(rg.is_not_null()).then(pl.lit("reference_gt"))
         .when(pl.col("hull_dwt_central").is_not_null()).then(pl.lit("ais_dimensions"))
         .otherwise(None)
     )
@@ -196,7 +211,9 @@ def vessel_particulars(store, vessels: str | Path | pl.DataFrame | None = None, 
         return (
             pl.when(u.is_not_null()).then(u * user_f)
             .when(t.is_not_null()).then(t * ton_f)
+            .when(rd.is_not_null()).then(rd * user_f)  # a published dwt: as exact as a user's
             .when(g.is_not_null()).then(g * grt_f)
+            .when(rg.is_not_null()).then(rg * grt_f)
             .otherwise(pl.col(f"hull_dwt_{end}"))
             .alias(f"dwt_{end}")
         )
