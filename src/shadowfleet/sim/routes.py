@@ -14,6 +14,8 @@ from shadowfleet.places import KM_PER_NM, PORT_KINDS, Places, bearing_deg, haver
 from shadowfleet.sim.config import SimConfig
 from shadowfleet.sim.lanes import NODES, PLACE_INNER, approach_node, lane_path
 
+_POOL_CACHE: dict[tuple, np.ndarray] = {}
+
 # AIS navigational status (ITU-R M.1371 Table 45)
 UNDERWAY, ANCHORED, MOORED, FISHING = 0, 1, 5, 7
 
@@ -102,8 +104,14 @@ class Geo:
             return self._pool[pid]
         if pid not in self.places:
             raise ShadowfleetError(f"simulate: the scenario needs place {pid!r}, missing from the places file")
-        rng = np.random.default_rng([self.seed, zlib.crc32(pid.encode())])
         g = self.places.geometry(pid)
+        # berths do not move with the seed: the spots depend only on the place (and are cached per process)
+        key = (pid, g.wkb, tuple(PLACE_INNER.get(pid, [])), self.entry(pid)[0][0])
+        if key in _POOL_CACHE:
+            self._pool[pid] = _POOL_CACHE[key]
+            self._next[pid] = 0
+            return self._pool[pid]
+        rng = np.random.default_rng(zlib.crc32(pid.encode()))
         x0, y0, x1, y1 = g.bounds
         lo = rng.uniform(x0, x1, 20000)
         la = rng.uniform(y0, y1, 20000)
@@ -113,7 +121,7 @@ class Geo:
         kinds = PORT_KINDS if self.kind(pid) in PORT_KINDS else (self.kind(pid),)
         own = self.places.locate(la, lo, kinds=kinds) == pid
         sel = water & own
-        la, lo = la[sel][:3000], lo[sel][:3000]
+        la, lo = la[sel][:1500], lo[sel][:1500]
         (ela, elo) = self.entry(pid)[0][-1]
         clean = self.clean_leg(ela, elo, la, lo)
         la, lo = la[clean], lo[clean]
@@ -128,6 +136,7 @@ class Geo:
             if np.all(haversine_km(la[i], lo[i], la[keep], lo[keep]) >= 0.6):
                 keep.append(i)
         pts = np.column_stack([la[keep], lo[keep]])
+        _POOL_CACHE[key] = pts
         self._pool[pid] = pts
         self._next[pid] = 0
         return pts
