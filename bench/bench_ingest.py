@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> None:
             for k, label, mem in rows)
         body = (
             f"File: the real DMA sample replicated to {n_sent:,} AIS sentences ({path.stat().st_size / 1e6:.0f} MB; "
-            f"`\\si:` tag line + `$PGHP` time line + sentence per message, times and MMSIs shifted per copy). "
+            f"DMA `si:` tag-block line + `$PGHP` time line + sentence per message, times and MMSIs shifted per copy). "
             f"Best of {args.rounds} alternating rounds; load average {load:.1f} when the run started (the machine "
             f"is shared by several engineers, so wall times vary by ±30 % between rounds; CPU time is steadier).\n\n"
             f"| run | messages | wall s | msg/s (wall) | CPU s | peak RSS |\n|---|---|---|---|---|---|\n"
@@ -195,6 +195,9 @@ def main(argv: list[str] | None = None) -> None:
         )
         sys.path.insert(0, str(HERE))
         from machine import write_section  # bench/machine.py: dated section with the machine's description
+
+        # write_section substitutes with re.sub, which reads backslashes in the text as escapes
+        assert "\\" not in body, "no backslashes in the results text"
 
         write_section("ingest", body)
         print("recorded in bench/results.md (section: ingest)")
