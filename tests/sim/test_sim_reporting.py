@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from shadowfleet.sim import SimConfig, ais
-from shadowfleet.sim.config import SimConfig as _C  # noqa: F401
 from tests.sim.test_sim_geography import _fleet
 
 

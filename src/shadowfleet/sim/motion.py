@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from shadowfleet.places import bearing_deg
-from shadowfleet.sim.routes import ANCHORED, FISHING, Track
+from shadowfleet.sim.routes import Track
 
 _M_PER_DEG = 111_195.0
 _KN = 1852.0 / 3600.0  # m/s per knot

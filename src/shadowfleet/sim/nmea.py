@@ -37,7 +37,7 @@ def armour(bitmat: np.ndarray) -> tuple[np.ndarray, int]:
     fill = (-nb) % 6
     if fill:
         bitmat = np.hstack([bitmat, np.zeros((n, fill), np.uint8)])
-    sym = bitmat.reshape(n, -1, 6).astype(np.int64) @ np.array([32, 16, 8, 4, 2, 1])
+    sym = bitmat.reshape(n, -1, 6) @ np.array([32, 16, 8, 4, 2, 1], dtype=np.uint8)  # fits in a byte
     return _ARMOUR[sym], fill
 
 

@@ -4,13 +4,13 @@ along the sea lanes, with slow approach and departure legs. Builds the knots tha
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
 
 from shadowfleet.errors import ShadowfleetError
-from shadowfleet.places import KM_PER_NM, PORT_KINDS, Places, bearing_deg, haversine_km, on_land
+from shadowfleet.places import KM_PER_NM, PORT_KINDS, Places, haversine_km, on_land
 from shadowfleet.sim.config import SimConfig
 from shadowfleet.sim.lanes import NODES, PLACE_INNER, approach_node, lane_path
 
@@ -312,7 +312,3 @@ class Itinerary:
         return Track(np.asarray(self.t), np.asarray(self.lat), np.asarray(self.lon),
                      np.asarray(self.status, dtype=np.int8), np.asarray(self.speed),
                      np.asarray(self.stop_ix, dtype=np.int64))
-
-
-def bearing(la1, lo1, la2, lo2):
-    return bearing_deg(la1, lo1, la2, lo2)

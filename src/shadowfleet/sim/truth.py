@@ -10,6 +10,7 @@ import numpy as np
 
 from shadowfleet.places import PORT_KINDS, Places, haversine_km
 from shadowfleet.sim.config import SimConfig
+from shadowfleet.sim.motion import sample
 from shadowfleet.sim.routes import Stop
 from shadowfleet.sim.vessels import Vessel
 
@@ -215,8 +216,6 @@ class TruthBuilder:
                 if i_before >= 0 and i_after < len(rec.st_t):
                     vis = abs(rec.st_draught[i_after] - rec.st_draught[i_before]) >= lim - 1e-9
                 v = self.v[vi]
-                from shadowfleet.sim.motion import sample
-
                 s = sample(v.track, v.stops, np.array([b]))
                 self._add("draught_change", vi, a, b, s.lat[0], s.lon[0], visible=vis,
                           details={"from_m": float(d[k]), "to_m": float(d[k + 1])})
@@ -230,8 +229,6 @@ class TruthBuilder:
                 t = new["from_ts"]
                 seen_old = np.any((rec.st_identity == k - 1) & (rec.st_t < t))
                 seen_new = np.any((rec.st_identity == k) & (rec.st_t >= t))
-                from shadowfleet.sim.motion import sample
-
                 s = sample(v.track, v.stops, np.array([t]))
                 ev = self._add("identity_change", vi, t, t, s.lat[0], s.lon[0], visible=bool(seen_old and seen_new),
                                details={"changed": changed,
@@ -251,8 +248,6 @@ class TruthBuilder:
                         d = haversine_km(rec.lat[k - 1], rec.lon[k - 1], rec.lat[k], rec.lon[k])
                         h = max(rec.t[k] - rec.t[k - 1], 1.0) / 3600
                         vis |= bool(d / h / KN_KM_H > lim)
-                from shadowfleet.sim.motion import sample
-
                 s = sample(v.track, v.stops, np.array([a]))
                 self._add("spoofing", vi, a, b, fla, flo, visible=vis,
                           details={"true_lat": round(float(s.lat[0]), 5), "true_lon": round(float(s.lon[0]), 5),

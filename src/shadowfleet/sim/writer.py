@@ -10,8 +10,14 @@ from shadowfleet.sim import nmea
 
 
 
+_CHUNK = 200_000  # messages encoded at a time: bounds the bit matrices' memory (~200 MB)
+
+
 def _encode_positions(pos: dict, ix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Payload strings and their XOR for position messages ``ix``."""
+    """Payload strings and their XOR for position messages ``ix`` (in chunks)."""
+    if len(ix) > _CHUNK:
+        parts = [_encode_positions(pos, ix[i:i + _CHUNK]) for i in range(0, len(ix), _CHUNK)]
+        return np.concatenate([p for p, _ in parts]), np.concatenate([x for _, x in parts])
     out_p = np.empty(len(ix), dtype="S28")
     out_x = np.zeros(len(ix), dtype=np.int64)
     cls_b = pos["msgtype"][ix] == 18
@@ -30,7 +36,10 @@ def _encode_positions(pos: dict, ix: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 def _encode_statics(st: dict, ix: np.ndarray):
-    """(part-1 payload, xor, part-2 payload or '', xor, is type 5) for static messages ``ix``."""
+    """(part-1 payload, xor, part-2 payload or '', xor, is type 5) for static messages ``ix`` (in chunks)."""
+    if len(ix) > _CHUNK:
+        parts = [_encode_statics(st, ix[i:i + _CHUNK]) for i in range(0, len(ix), _CHUNK)]
+        return tuple(np.concatenate([p[k] for p in parts]) for k in range(5))
     n = len(ix)
     p1 = np.empty(n, dtype="S60")
     x1 = np.zeros(n, np.int64)
