@@ -121,3 +121,27 @@ def test_places_file_holds_every_place_the_truth_names(small_run):
         assert shapely.is_valid(shape(f["geometry"]))
     named = {e["place"] for e in truth["events"] if e["type"] == "port_call"}
     assert named <= ids
+
+
+def test_broadcast_draught_rises_by_the_loaded_amount_only_where_it_is_broadcast(small_run):
+    _, _, truth = small_run
+    events = {e["id"]: e for e in truth["events"]}
+    tankers = {v["mmsi"]: v for v in truth["vessels"] if v["role"] == "dprk_tanker"}
+    changes = [e for e in truth["events"] if e["type"] == "draught_change" and e["mmsi"] in tankers]
+    for e in changes:
+        assert tankers[e["mmsi"]]["draught_mode"] == "updated"
+    checked = 0
+    for voy in truth["voyages"]:
+        v = tankers.get(voy["mmsi"])
+        if not v or v["draught_mode"] != "updated":
+            continue
+        load, dis = events[voy["load_event"]], events[voy["discharge_event"]]
+        rise = [e for e in changes if e["mmsi"] == v["mmsi"] and load["end"] <= e["end"] <= dis["start"]]
+        assert len(rise) == 1
+        tpc = v["length"] * v["beam"] * 0.82 * 1.025 / 100  # tonnes per cm immersion
+        expected = min(9.0, rise[0]["details"]["from_m"] + voy["tonnes"] / tpc / 100) - rise[0]["details"]["from_m"]
+        assert rise[0]["details"]["to_m"] - rise[0]["details"]["from_m"] == pytest.approx(expected, abs=0.11)
+        checked += 1
+    modes = {v["draught_mode"] for v in tankers.values()}
+    assert "never" in modes or "stale" in modes
+    assert checked >= 1 or "updated" not in modes
