@@ -145,3 +145,12 @@ def test_ship_on_a_terminal_edge_does_not_flicker_between_terminal_and_port():
     ev = find_port_calls(track(1, pts), p)
     assert ev["place"].to_list() == ["PORT-T"]
     assert minutes(ev["start"][0]) == 0 and minutes(ev["end"][0]) == 500
+
+
+def test_shifting_to_another_spot_in_the_anchorage_is_a_new_call():
+    a, b = ANCH, offset_km(ANCH, -2.0, 1.0)  # 2.2 km apart, both in the anchorage
+    pts = still(0, 180, *a) + sail(185, 215, a, b, every=5, sog=4.0) + still(220, 400, *b)
+    assert find_port_calls(track(1, pts), P)["place"].to_list() == ["PORT-ANCH", "PORT-ANCH"]
+    near = offset_km(ANCH, 0.3, 0)  # re-anchoring 300 m away is the same call
+    pts = still(0, 180, *a) + sail(185, 195, a, near, every=5, sog=1.0) + still(200, 400, *near)
+    assert find_port_calls(track(1, pts), P).height == 1

@@ -32,7 +32,10 @@ class PortCallConfig:
     # the smallest place within it wins, for stops and gap ends alike, so a ship on a berth's edge never
     # flickers between the berth and its port
     edge_tolerance_km: float = 0.1
-    merge_gap_h: float = 4.0  # GFW pipe-anchorages in-port gap >= 4 h (REFERENCE.md): shorter breaks are one visit
+    merge_gap_h: float = 4.0
+    # ours: two stops at one place more than this far apart are two calls (the ship shifted to another berth or
+    # anchoring spot); a ship swinging at anchor or drifting at a quay stays well within it
+    same_spot_km: float = 1.0  # GFW pipe-anchorages in-port gap >= 4 h (REFERENCE.md): shorter breaks are one visit
     # ours: a visit counts as inferred when less than this much of it was seen stationary in AIS
     inferred_max_seen_h: float = 1.0
 

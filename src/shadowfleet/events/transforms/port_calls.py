@@ -17,7 +17,15 @@ import polars as pl
 
 from shadowfleet.events.config import PORT_KINDS, PortCallConfig
 from shadowfleet.events.placeindex import PlaceIndex
-from shadowfleet.events.transforms.common import changed, ensure_sorted, hours, to_events, with_run_id, empty_events
+from shadowfleet.events.transforms.common import (
+    changed,
+    empty_events,
+    ensure_sorted,
+    haversine_km,
+    hours,
+    to_events,
+    with_run_id,
+)
 from shadowfleet.events.transforms.stops import find_stops
 
 _PART = {
@@ -155,6 +163,8 @@ def find_port_calls(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig
         .with_columns(
             pl.col("place_idx").shift(1).alias("prev_place"),
             pl.col("end").cum_max().over("mmsi").shift(1).alias("prev_end"),
+            haversine_km(pl.col("lat").shift(1), pl.col("lon").shift(1), pl.col("lat"), pl.col("lon")).alias("moved_km"),
+            ((pl.col("n") > 0) & (pl.col("n").shift(1) > 0)).alias("both_stops"),
         )
         .join(nested.with_columns(pl.lit(True).alias("nested")), left_on=["prev_place", "place_idx"],
               right_on=["a", "b"], how="left", maintain_order="left")
@@ -163,7 +173,9 @@ def find_port_calls(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig
     same = pl.col("place_idx") == pl.col("prev_place")
     # same place: one visit across short breaks (GFW in-port gap); port and a place inside it: only when the
     # parts touch (a dark arrival ending where the stop begins), not when the ship was seen moving in between
-    joined = (same & (apart <= dt.timedelta(hours=cfg.merge_gap_h))) | (
+    # two stops (not a stop and a gap) far apart at one place: the ship moved to another spot, a new call
+    shifted = pl.col("both_stops") & (pl.col("moved_km") > cfg.same_spot_km)
+    joined = (same & (apart <= dt.timedelta(hours=cfg.merge_gap_h)) & ~shifted) | (
         pl.col("nested").fill_null(False) & (apart <= dt.timedelta(minutes=1))
     )
     brk = changed("mmsi") | ~joined.fill_null(False)
