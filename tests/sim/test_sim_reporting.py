@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from shadowfleet.sim import SimConfig, ais
 from tests.sim.test_sim_geography import _fleet
@@ -46,3 +47,20 @@ def test_itu_rates_when_thinning_is_off():
     v = ctx.vessels[0]
     p = ais.positions(v, 0, cfg, np.random.default_rng(0), ctx.t0, ctx.t1)
     assert (p["sog"][np.isin(p["status"], (1, 5))] <= 0.5).all()
+
+
+def test_underway_never_faster_than_itu_allows_for_the_speed():
+    # asking for 2 s reports: ships under 14 kn still report every 10 s (ITU-R M.1371 Table 1)
+    cfg = SimConfig(underway_interval_s=2.0, moored_interval_s=180.0)
+    gaz, ctx = _fleet("vostochny-2024-03", 9, 3, 1)
+    for vi, v in enumerate(ctx.vessels):
+        if v.cls != "A":
+            continue
+        p = ais.positions(v, vi, cfg, np.random.default_rng(vi), ctx.t0, ctx.t1)
+        moving = np.isin(p["status"], (0, 7))[1:] & np.isin(p["status"], (0, 7))[:-1]
+        slow = (p["sog"][1:] < 13.5) & (p["sog"][:-1] < 13.5)
+        dt = np.diff(p["t"])[moving & slow & (np.diff(p["t"]) < 600)]
+        if len(dt) > 20:
+            assert abs(np.median(dt) - 10) <= 2.5
+            return
+    pytest.fail("no Class A vessel under way")

@@ -57,8 +57,11 @@ def positions(v: Vessel, vi: int, cfg: SimConfig, rng: np.random.Generator, t0: 
     s = sample(track, v.stops, g, rng)
     moving = s.stop < 0
     keep = moving | (k % every == 0)
-    if fast > step:
-        keep &= ~moving | (k % int(round(fast / step)) == 0)
+    # underway: the configured interval, never faster than ITU-R M.1371 Table 1 allows for the speed
+    # (Class A: 10 s at 0-14 kn, 6 s at 14-23 kn, 2 s above; Class B "CS": 30 s)
+    itu = np.where(s.sog > 23, 2.0, np.where(s.sog > 14, 6.0, 10.0)) if v.cls == "A" else np.full(len(g), 30.0)
+    stride = np.maximum(1, np.round(np.maximum(fast, itu) / step)).astype(np.int64)
+    keep &= ~moving | (k % stride == 0)
     # SOTDMA slot timing: transmissions land within a second or two of the nominal report time
     t = g + rng.uniform(-1.0, 1.0, len(g))
     keep &= ~in_intervals(t, v.off) & (t >= t0) & (t < t1)
