@@ -133,10 +133,9 @@ def simulate(scenario: str = "vostochny-2024-03", out: str | Path = "sim-out", s
     paths = {k: str(outdir / f) for k, f in (("ais", "ais.nmea"), ("places", "places.geojson"),
                                               ("truth", "truth.json"), ("imagery", "imagery.json"))}
     if len(msg):
-        lines, counts = writer.nmea_lines(pos, st, msg, rcv, rxt, rx.ids, cfg.corrupt_share,
-                                          np.random.default_rng([seed, 3]))
         tmp = Path(paths["ais"] + ".tmp")
-        lines.to_frame().write_csv(tmp, include_header=False, quote_style="never")
+        counts = writer.write_nmea(tmp, pos, st, msg, rcv, rxt, rx.ids, cfg.corrupt_share,
+                                   np.random.default_rng([seed, 3]))
         tmp.replace(paths["ais"])
     else:
         Path(paths["ais"]).write_text("")

@@ -88,9 +88,9 @@ def _corrupt(payload: pl.Series, which: np.ndarray, rng: np.random.Generator) ->
     return payload.clone().scatter(idx, pl.Series(new, dtype=pl.String))
 
 
-def nmea_lines(pos: dict, st: dict, msg: np.ndarray, rcv: np.ndarray, rxt: np.ndarray, receiver_ids: list[str],
-               corrupt_share: float, rng: np.random.Generator) -> tuple[pl.Series, dict]:
-    """The lines of ais.nmea in receive order and counts (lines, corrupt)."""
+def write_nmea(path, pos: dict, st: dict, msg: np.ndarray, rcv: np.ndarray, rxt: np.ndarray,
+               receiver_ids: list[str], corrupt_share: float, rng: np.random.Generator) -> dict:
+    """Write the lines of ais.nmea in receive order to ``path``; returns counts (lines, corrupt)."""
     npos = len(pos["t"]) if pos else 0
     rid_x = np.array([nmea.xor_str(r) for r in receiver_ids], dtype=np.int64)
     channel = np.where(rng.random(npos + (len(st["t"]) if st else 0)) < 0.5, "A", "B")
@@ -157,10 +157,24 @@ def nmea_lines(pos: dict, st: dict, msg: np.ndarray, rcv: np.ndarray, rxt: np.nd
     tx = np.where(part == 0, tag_sc,
                   np.where(part == 1, nmea.xor_str("g:1-2-") ^ nmea.xor_digits(g) ^ nmea.xor_str(",") ^ tag_sc,
                            nmea.xor_str("g:2-2-") ^ nmea.xor_digits(g)))
-    out = pl.DataFrame({
-        "part": part, "g": g, "rid": pl.Series(receiver_ids).gather(r), "c": c, "tx": nmea.hex2(tx), "n": n, "seq": seq,
-        "ch": ch, "payload": payload, "fill": fill, "sx": nmea.hex2(sx),
-    }).with_columns(
+    frame = pl.DataFrame({
+        "part": part, "g": g, "rid": pl.Series(receiver_ids).gather(r), "c": c, "tx": nmea.hex2(tx), "n": n,
+        "seq": seq, "ch": ch, "payload": payload, "fill": fill, "sx": nmea.hex2(sx),
+    })
+    del df, payload
+    # build and write the text in slices so that only one slice of lines is in memory at a time
+    with open(path, "wb") as fh:
+        for i in range(0, frame.height, _WRITE_CHUNK):
+            _line_text(frame.slice(i, _WRITE_CHUNK)).to_frame().write_csv(fh, include_header=False,
+                                                                         quote_style="never")
+    return {"lines": int(frame.height), "corrupt": int(corrupt.sum())}
+
+
+_WRITE_CHUNK = 400_000
+
+
+def _line_text(f: pl.DataFrame) -> pl.Series:
+    return f.with_columns(
         pre=pl.when(pl.col("part") == 0).then(pl.lit("\\"))
         .when(pl.col("part") == 1).then(pl.format("\\g:1-2-{},", pl.col("g")))
         .otherwise(pl.format("\\g:2-2-{}", pl.col("g"))),
@@ -170,7 +184,4 @@ def nmea_lines(pos: dict, st: dict, msg: np.ndarray, rcv: np.ndarray, rxt: np.nd
         .otherwise(pl.format("!AIVDM,2,{},{},", pl.col("part"), pl.col("seq"))),
     ).select(pl.concat_str([pl.col("pre"), pl.col("sc"), pl.lit("*"), pl.col("tx"), pl.lit("\\"), pl.col("sent"),
                             pl.col("ch"), pl.lit(","), pl.col("payload"), pl.lit(","),
-                            pl.col("fill").cast(pl.Utf8), pl.lit("*"), pl.col("sx")]).alias("line"))
-    # lines of the corrupted sentences, by row order after sorting (for the tests and the summary)
-    return out["line"], {"lines": int(out.height), "corrupt": int(corrupt.sum()),
-                         "corrupt_rows": np.nonzero(corrupt)[0]}
+                            pl.col("fill").cast(pl.Utf8), pl.lit("*"), pl.col("sx")]).alias("line"))["line"]
