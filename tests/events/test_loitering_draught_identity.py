@@ -83,9 +83,9 @@ def test_name_and_callsign_change_is_one_event_with_before_and_after():
     d = json.loads(ev["details"][0])
     assert d["changed"] == ["name", "callsign"]
     assert d["name_before"] == "KUM UN SAN 3" and d["name_after"] == "SIN PYONG 5"
-    # observed at the first report with the new identity; the previous report bounds it from below
-    assert ev["start"][0] == ev["end"][0] == T0 + dt.timedelta(hours=3)
-    assert d["previous_report"] == "2024-03-07T00:00:00Z"
+    # spans the last report with the old identity to the first with the new
+    assert ev["start"][0] == T0 and ev["end"][0] == T0 + dt.timedelta(hours=3)
+    assert d["previous_report"] == "2024-03-07T00:00:00Z" and d["first_new_report"] == "2024-03-07T03:00:00Z"
 
 
 def test_imo_change_is_found():
@@ -122,8 +122,8 @@ def test_imo_moving_to_a_new_mmsi_is_one_change_on_the_old_mmsi():
     assert ev["mmsi"].to_list() == [1]
     d = json.loads(ev["details"][0])
     assert d["reason"] == "imo_moved_to_new_mmsi" and d["new_mmsi"] == 2 and d["changed"] == ["mmsi"]
-    assert ev["start"][0] == ev["end"][0] == T0 + dt.timedelta(hours=3)
-    assert d["previous_report"] == "2024-03-07T02:00:00Z"
+    assert ev["start"][0] == T0 + dt.timedelta(hours=2) and ev["end"][0] == T0 + dt.timedelta(hours=3)
+    assert d["previous_report"] == "2024-03-07T02:00:00Z" and d["first_new_report"] == "2024-03-07T03:00:00Z"
 
 
 def test_loitering_spans_a_silence_when_the_ship_stayed_slow():

@@ -56,13 +56,14 @@ def find_identity_changes(
     shared = _shared_imo(s, cfg)
     # a shared IMO that began with this MMSI's own change of IMO is that change: one event, naming the other MMSI
     if shared.height and changes.height:
+        # joined on the first report with the new identity (column ts), where the shared span begins
         folded = changes.join(
-            shared.select("mmsi", pl.col("first").alias("end"), "imo", "shared_with_mmsi"),
-            left_on=["mmsi", "end", "imo_after"], right_on=["mmsi", "end", "imo"], how="left",
+            shared.select("mmsi", pl.col("first").alias("ts"), "imo", "shared_with_mmsi"),
+            left_on=["mmsi", "ts", "imo_after"], right_on=["mmsi", "ts", "imo"], how="left",
         )
-        changes = folded.unique(["mmsi", "end"], keep="first", maintain_order=True)
+        changes = folded.unique(["mmsi", "ts"], keep="first", maintain_order=True)
         shared = shared.join(
-            changes.filter(pl.col("shared_with_mmsi").is_not_null()).select("mmsi", pl.col("end").alias("first")),
+            changes.filter(pl.col("shared_with_mmsi").is_not_null()).select("mmsi", pl.col("ts").alias("first")),
             on=["mmsi", "first"], how="anti",
         )
     elif changes.height:
@@ -71,7 +72,8 @@ def find_identity_changes(
     if changes.height:
         changes = position_at(changes, positions, "end")
         parts.append(to_events(changes, "identity_change", ["reason", "changed"] + [
-            f"{c}_{w}" for c in FIELDS for w in ("before", "after")] + ["previous_report", "shared_with_mmsi"]))
+            f"{c}_{w}" for c in FIELDS for w in ("before", "after")]
+            + ["previous_report", "first_new_report", "shared_with_mmsi"]))
     if shared.height:
         shared = position_at(shared, positions, "start")
         parts.append(to_events(shared, "identity_change", ["reason", "imo", "shared_with_mmsi"]))
@@ -90,15 +92,15 @@ def _consecutive(s: pl.DataFrame) -> pl.DataFrame:
     s = s.with_columns([d.alias(f"_{c}_changed") for c, d in diff.items()]).filter(
         pl.any_horizontal([pl.col(f"_{c}_changed") for c in FIELDS])
     )
-    # the change is observed at the first report with the new identity: start = end = that report (the true
-    # moment lies after the previous report, named in details)
+    # the moment of change lies between the last report with the old identity and the first with the new: the
+    # event spans them (start = previous report, end = first new report), like a draught change
     return s.with_columns(
         pl.concat_list([pl.when(pl.col(f"_{c}_changed")).then(pl.lit(c)) for c in FIELDS]).list.drop_nulls()
         .alias("changed"),
         pl.lit("consecutive_reports").alias("reason"),
         pl.col("start").dt.strftime("%Y-%m-%dT%H:%M:%SZ").alias("previous_report"),
+        pl.col("ts").dt.strftime("%Y-%m-%dT%H:%M:%SZ").alias("first_new_report"),
         pl.col("ts").alias("end"),
-        pl.col("ts").alias("start"),
         *[pl.col(f"{c}_shown").alias(f"{c}_after") for c in FIELDS],
     )
 
@@ -124,8 +126,8 @@ def _shared_imo(s: pl.DataFrame, cfg: IdentityConfig) -> pl.DataFrame:
 
 def _imo_moved(s: pl.DataFrame, positions) -> pl.DataFrame:
     """An IMO last broadcast by one MMSI and afterwards by another (never both at once): the ship changed its
-    MMSI (re-flagging, or an identity swap). One event on the old MMSI at the new MMSI's first report; details
-    name the new MMSI and the old one's last report. An IMO moving on to several MMSIs gives one event per move."""
+    MMSI (re-flagging, or an identity swap). One event on the old MMSI, from its last report to the new MMSI's
+    first; details name the new MMSI. An IMO moving on to several MMSIs gives one event per move."""
     spans = (
         s.filter(pl.col("imo").is_not_null())
         .group_by(["imo", "mmsi"])
@@ -140,11 +142,14 @@ def _imo_moved(s: pl.DataFrame, positions) -> pl.DataFrame:
     ).filter(pl.col("new_mmsi").is_not_null() & (pl.col("end") > pl.col("_seen_until")))
     if moved.height == 0:
         return empty_events()
-    # observed when the new MMSI first broadcasts the IMO; the old MMSI's last report is in details
+    # spans the old MMSI's last report to the new MMSI's first
     moved = moved.with_columns(
-        pl.col("end").alias("start"), pl.lit("imo_moved_to_new_mmsi").alias("reason"),
+        pl.lit("imo_moved_to_new_mmsi").alias("reason"),
         pl.lit(["mmsi"]).alias("changed"),
         pl.col("last").dt.strftime("%Y-%m-%dT%H:%M:%SZ").alias("previous_report"),
+        pl.col("end").dt.strftime("%Y-%m-%dT%H:%M:%SZ").alias("first_new_report"),
+        pl.col("last").alias("start"),
     )
     moved = position_at(moved, positions, "start")
-    return to_events(moved, "identity_change", ["reason", "changed", "imo", "new_mmsi", "previous_report"])
+    return to_events(moved, "identity_change",
+                     ["reason", "changed", "imo", "new_mmsi", "previous_report", "first_new_report"])
