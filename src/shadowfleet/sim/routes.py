@@ -62,6 +62,7 @@ class Geo:
         self._next: dict[str, int] = {}
         self._start: dict[str, int] = {}
         self._occ: dict[str, list[list[tuple[float, float]]]] = {}
+        self.last_booking: tuple[str, int, int] | None = None
         self._kind = dict(zip(places.table["id"].to_list(), places.table["kind"].to_list()))
         self._name = dict(zip(places.table["id"].to_list(), places.table["name"].to_list()))
         self.used: set[str] = set()
@@ -154,9 +155,11 @@ class Geo:
         return float(la), float(lo)
 
     def book(self, pid: str, start: float, end: float, margin: float = 1800.0,
-             max_delay_s: float = 6 * 3600.0) -> tuple[int, float]:
+             max_delay_s: float = 6 * 3600.0, share: bool = True) -> tuple[int, float]:
         """A spot of the place free over [start, end] (plus a margin), or the one that frees first: (spot index,
-        delay in s). The stay is registered so later visitors avoid it (ours: ships queue for berths)."""
+        delay in s). The stay is registered so later visitors avoid it (ours: ships queue for berths). When the
+        queue would be longer than ``max_delay_s``: share the least-used spot, or with ``share=False`` give up
+        and return (-1, inf)."""
         pts = self.pool(pid)
         occ = self._occ.setdefault(pid, [[] for _ in range(len(pts))])
         n = len(pts)
@@ -179,14 +182,25 @@ class Geo:
                 break
         k, d = best
         # ours: at a one- or two-berth terminal ships queue (at anchor) up to a day and a half
-        if d > (max_delay_s if n >= 10 else max(max_delay_s, 36 * 3600.0)):
-            # a crowded port: no queue longer than max_delay; share the least-used spot (ships moored closer
-            # than 0.5 km then make incidental encounters, as in real ports)
+        if d > (max_delay_s if n >= 10 or max_delay_s == 0 else max(max_delay_s, 36 * 3600.0)):
+            if not share:
+                return -1, float("inf")
+            # a crowded port: share the least-used spot (ships moored closer than 0.5 km then make incidental
+            # encounters, as in real ports)
             overlap = [sum(max(0.0, min(b, end) - max(a, start)) for a, b in occ[j]) for j in range(n)]
             k, d = int(np.argmin(overlap)), 0.0
         occ[k].append((start + d, end + d))
         self.used.add(pid)
+        self.last_booking = (pid, k, len(occ[k]) - 1)
         return k, d
+
+    def extend(self, booking: tuple[str, int, int] | None, end: float) -> None:
+        """Lengthen a registered stay (the ship stays on at its spot)."""
+        if booking is None:
+            return
+        pid, k, i = booking
+        a, b = self._occ[pid][k][i]
+        self._occ[pid][k][i] = (a, max(b, end))
 
     def passage(self, a: tuple[float, float], a_place: str | None, a_node: str | None,
                 b: tuple[float, float], b_place: str | None, b_node: str | None) -> np.ndarray:
@@ -224,6 +238,7 @@ class Itinerary:
         self.stops: list[Stop] = []
         self.place = place
         self.node = node
+        self.booking: tuple[str, int, int] | None = None  # the spot the ship holds (Geo.book)
 
     @property
     def now(self) -> float:
@@ -284,24 +299,37 @@ class Itinerary:
             self._knot(t[i], poly[i + 1, 0], poly[i + 1, 1], status, v[i])
 
     def call(self, place: str, hours: float, status: int, purpose: str, speed_kn: float,
-             wait_at: str | None = None, **kw) -> Stop:
+             wait_at: str | None = None, pre_wait_h: float = 0.0, share: bool = True, **kw) -> Stop | None:
         """Sail to a free spot of ``place`` and stay ``hours``. If every spot is taken on arrival the ship waits:
-        at the anchorage ``wait_at`` when given (up to two days), else where it is (up to six hours); after that
-        it shares the least-used spot."""
+        at the anchorage ``wait_at`` when given (up to two days; at least ``pre_wait_h``), else where it is (up
+        to six hours). Past that it shares the least-used spot, or with ``share=False`` returns None and leaves
+        the itinerary unchanged."""
         pts = self.geo.pool(place)
         probe = Itinerary(self.vessel, self.geo, self.cfg, self.rng, self.now, *self.pos, place=self.place,
                           node=self.node)
         probe.sail(place, tuple(pts[0]), speed_kn)
-        eta = probe.now
+        extra = pre_wait_h * 3600.0 if wait_at else 0.0
+        eta = probe.now + extra
         k, delay = self.geo.book(place, eta, eta + hours * 3600.0,
-                                 max_delay_s=(48 if wait_at else 6) * 3600.0)
-        if delay > 1800 and wait_at is not None:
-            self.call(wait_at, delay / 3600.0, ANCHORED, "wait", speed_kn)
+                                 max_delay_s=(48 if wait_at else 6) * 3600.0, share=share)
+        if k < 0:
+            return None
+        booking = self.geo.last_booking
+        wait = extra + delay
+        if wait > 1800 and wait_at is not None:
+            self.call(wait_at, wait / 3600.0, ANCHORED, "wait", speed_kn)
             speed_kn = self.cfg.approach_speed_kn + 2
-        elif delay > 0 and self.status:
-            self.idle_until(self.now + delay, self.status[-1], "wait")
+        elif wait > 0 and self.status:
+            self.geo.extend(self.booking, self.now + wait)
+            self.idle_until(self.now + wait, self.status[-1], "wait")
         self.sail(place, (float(pts[k][0]), float(pts[k][1])), speed_kn)
+        self.booking = booking
         return self.stop(hours, status, purpose, **kw)
+
+    def stay_on(self, t_end: float, purpose: str = "wait") -> Stop | None:
+        """Stay where the ship is until t_end (its spot stays taken)."""
+        self.geo.extend(self.booking, t_end)
+        return self.idle_until(t_end, self.status[-1] if self.status else MOORED, purpose)
 
     def idle_until(self, t_end: float, status: int, purpose: str, **kw) -> Stop | None:
         if t_end - self.now < 60:

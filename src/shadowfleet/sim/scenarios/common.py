@@ -127,36 +127,55 @@ def background(ctx: Context, n: int, regions: list[str]) -> None:
 def _rotation(ctx: Context, v: Vessel, vi: int, ports: list[str]) -> None:
     cfg, rng, geo = ctx.cfg, ctx.rng, ctx.geo
     first = float(rng.uniform(0.5, cfg.cargo_port_hours[1]))  # start part-way through a port stay
-    for _ in range(len(ports)):
-        here = ports[int(rng.integers(len(ports)))]
-        k, d = geo.book(here, ctx.t0 - 86400, ctx.t0 + first * 3600)
-        if d == 0:
-            break
+    here, k = _first_spot(ctx, list(ports) + [ANCHORAGE_OF[p] for p in ports if p in ANCHORAGE_OF], first)
+    booking = geo.last_booking
     pts = geo.pool(here)
     it = Itinerary(vi, geo, cfg, rng, ctx.t0, float(pts[k][0]), float(pts[k][1]), place=here)
+    it.booking = booking
     it.stop(first, status_for(geo, here), "call")
     dest = [(ctx.t0 - 86400, dest_text(geo, here))]
     while it.now < ctx.t1:
         nxt = [p for p in ports if p != here]
         # ours: calls spread in proportion to a place's berths (spots), so one-berth terminals are not swamped
         w = np.array([min(len(geo.pool(p)), 20) for p in nxt], dtype=float) ** 1.5
-        here = nxt[int(rng.choice(len(nxt), p=w / w.sum()))]
-        dest.append((it.now, dest_text(geo, here)))
-        anch = ANCHORAGE_OF.get(here)
+        order = rng.choice(len(nxt), size=len(nxt), replace=False, p=w / w.sum())
         speed = v.speed_kn * float(rng.uniform(0.93, 1.03))
-        if anch and rng.random() < 0.35:  # ours: about a third of calls wait at anchorage for a berth
-            it.call(anch, float(rng.uniform(*cfg.anchor_wait_hours)), ANCHORED, "wait", speed)
-            speed = cfg.approach_speed_kn + 2
-        it.call(here, float(rng.uniform(*cfg.cargo_port_hours)), status_for(geo, here), "call", speed,
-                wait_at=anch)
+        hours = float(rng.uniform(*cfg.cargo_port_hours))
+        # ours: about a third of calls wait at the anchorage first (berth not ready, papers, pilots)
+        pre = float(rng.uniform(*cfg.anchor_wait_hours)) if rng.random() < 0.35 else 0.0
+        t_leave = it.now
+        stop = None
+        for j in order:
+            cand = nxt[int(j)]
+            stop = it.call(cand, hours, status_for(geo, cand), "call", speed, wait_at=ANCHORAGE_OF.get(cand),
+                           pre_wait_h=pre, share=False)
+            if stop is not None:
+                here = cand
+                break
+        if stop is None:  # every port on the rotation full: stay another half day and try again
+            it.stay_on(it.now + 12 * 3600, "wait")
+            continue
+        dest.append((t_leave, dest_text(geo, here)))
     v.track, v.stops = it.track(), it.stops
     v.destination = dest
     v.draught = [(ctx.t0 - 86400, v.ballast_draught)]
     # ours: laden ships broadcast a deeper draught after half of their calls (they alternate load / discharge)
     deep = round(min(v.ballast_draught * 1.6, 20.0), 1)
-    for k, s in enumerate(it.stops[1:]):
-        if s.purpose == "call" and s.end < ctx.t1:
+    for k, s in enumerate(s for s in it.stops[1:] if s.purpose == "call"):
+        if s.end < ctx.t1:
             v.draught.append((s.end + 600, deep if k % 2 == 0 else v.ballast_draught))
+
+
+def _first_spot(ctx: Context, places: list[str], hours: float) -> tuple[str, int]:
+    """Where a ship lies when the run starts: a free spot in the first of ``places`` (in random order) that has
+    one, else a shared spot in the first."""
+    order = [places[int(i)] for i in ctx.rng.permutation(len(places))]
+    for pid in order:
+        k, _ = ctx.geo.book(pid, ctx.t0 - 86400, ctx.t0 + hours * 3600, max_delay_s=0, share=False)
+        if k >= 0:
+            return pid, k
+    k, _ = ctx.geo.book(order[0], ctx.t0 - 86400, ctx.t0 + hours * 3600, max_delay_s=0)
+    return order[0], k
 
 
 def _sea_point(ctx: Context, node: str, radius_km: float, near: tuple[float, float] | None = None):
@@ -191,9 +210,10 @@ def _fishing(ctx: Context, v: Vessel, vi: int, region: str) -> None:
     grounds = ROTATIONS[region]["fishing_grounds"]
     home = homes[int(rng.integers(len(homes)))]
     first = float(rng.uniform(1, 30))
-    k, _ = geo.book(home, ctx.t0 - 86400, ctx.t0 + first * 3600)
+    home, k = _first_spot(ctx, [home] + [h for h in dict.fromkeys(homes) if h != home], first)
     pts = geo.pool(home)
     it = Itinerary(vi, geo, cfg, rng, ctx.t0, float(pts[k][0]), float(pts[k][1]), place=home)
+    it.booking = geo.last_booking
     it.stop(first, MOORED, "home")
     while it.now < ctx.t1:
         ground = grounds[int(rng.integers(len(grounds)))]
@@ -214,7 +234,13 @@ def _fishing(ctx: Context, v: Vessel, vi: int, region: str) -> None:
             if it.now > ctx.t1:
                 break
         it.node = ground
-        it.call(home, float(rng.uniform(12, 48)), MOORED, "home", v.speed_kn)
+        hrs = float(rng.uniform(12, 48))
+        for h in [home] + [x for x in dict.fromkeys(homes) if x != home]:
+            if it.call(h, hrs, MOORED, "home", v.speed_kn, share=False) is not None:
+                home = h
+                break
+        else:  # all full: wait at the anchorage, then moor alongside another boat
+            it.call(home, hrs, MOORED, "home", v.speed_kn, wait_at=ANCHORAGE_OF.get(home))
     v.track, v.stops = it.track(), it.stops
     v.destination = [(ctx.t0 - 86400, "")]
     v.draught = [(ctx.t0 - 86400, v.ballast_draught if v.cls == "A" else 0.0)]

@@ -151,7 +151,10 @@ def _run(ctx: Context, f: dict, d: dict, vid: str) -> bool:
 def _identity_tricks(ctx: Context, foreign: list[dict]) -> None:
     """Identity laundering (another ship's name and IMO), flag hopping with a new MMSI, a rename."""
     rng = ctx.rng
-    donors = [v for v in ctx.vessels if v.role == "background" and v.type == "tanker" and v.imo]
+    # the identity taken is a real (simulated) ship's: a background tanker when there is one, else any ship
+    # with an IMO number
+    donors = [v for v in ctx.vessels if v.role == "background" and v.type == "tanker" and v.imo] or \
+        [v for v in ctx.vessels if v.role == "background" and v.imo]
     if foreign and donors and foreign[0]["runs"]:
         f = foreign[0]
         donor = donors[int(rng.integers(len(donors)))]
