@@ -6,6 +6,8 @@ data is escaped with ``html.escape``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import datetime as dt
 import json
 from html import escape
@@ -216,8 +218,30 @@ def _tracks(store, cases: pl.DataFrame, max_points: int = 400) -> pl.DataFrame:
     return tr.filter(pl.col("_i") % step == 0).select(list(schema))
 
 
-def report_html(store, period: str | None = None, places=None, cfg: CasesConfig = DEFAULTS,
-                reported=None) -> str:
+@dataclass(frozen=True)
+class Summary:
+    """What the report's headline says, and the tables the rest of the report is built from."""
+
+    headline: str
+    label: str
+    dest: str
+    year: int
+    cases: pl.DataFrame
+    voy: pl.DataFrame
+    delivered: pl.DataFrame
+    ledger: pl.DataFrame
+    rep: pl.DataFrame
+    info: pl.DataFrame
+    names: dict
+
+
+def headline(store, period: str | None = None, places=None, cfg: CasesConfig = DEFAULTS, reported=None) -> str:
+    """The report's headline sentence (also printed by `shadowfleet demo`)."""
+    return summarise(store, period, places, cfg, reported).headline
+
+
+def summarise(store, period: str | None = None, places=None, cfg: CasesConfig = DEFAULTS,
+              reported=None) -> Summary:
     start, end = _period_bounds(period)
     cases = read_cases(store)
     voy = _voyages_table(store)
@@ -308,7 +332,14 @@ def report_html(store, period: str | None = None, places=None, cfg: CasesConfig 
     if around.height:
         sentences.append("reports covering longer periods: " + "; ".join(
             f"{r['supplier']} {_fmt_bbl(r['barrels'])} bbl for {r['period']}" for r in around.iter_rows(named=True)))
-    headline = "; ".join(sentences) + "."
+    return Summary("; ".join(sentences) + ".", label, dest, year, cases, voy, delivered, ledger, rep, info, names)
+
+
+def report_html(store, period: str | None = None, places=None, cfg: CasesConfig = DEFAULTS,
+                reported=None) -> str:
+    sm = summarise(store, period, places, cfg, reported)
+    headline, label, dest, year = sm.headline, sm.label, sm.dest, sm.year
+    cases, voy, delivered, ledger, rep, info, names = sm.cases, sm.voy, sm.delivered, sm.ledger, sm.rep, sm.info, sm.names
 
     h = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>shadowfleet report — {escape(label)}</title>"
          f"<style>{_CSS}</style></head><body>",
