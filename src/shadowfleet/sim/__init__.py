@@ -11,7 +11,7 @@ import calendar
 import datetime as dt
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
 
@@ -57,7 +57,30 @@ def load_config(config: SimConfig | str | Path | dict | None) -> SimConfig:
         return config
     values = config if isinstance(config, dict) else _config.section(_config.load_overrides(config), "sim")
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
-    return _config.apply(SimConfig(), values, "sim")
+    cfg = _config.apply(SimConfig(), values, "sim")
+    _validate(cfg)
+    return cfg
+
+
+def _validate(cfg: SimConfig) -> None:
+    """Every setting the type of its default, non-negative; ranges ordered; shares and probabilities in [0, 1];
+    intervals and periods positive."""
+    def num(x):
+        return isinstance(x, (int, float)) and not isinstance(x, bool) and np.isfinite(x)
+
+    for f in fields(SimConfig):
+        v, d = getattr(cfg, f.name), getattr(SimConfig(), f.name)
+        if isinstance(d, tuple):
+            if not (isinstance(v, tuple) and len(v) == 2 and all(num(x) and x >= 0 for x in v) and v[0] <= v[1]):
+                raise ShadowfleetError(f"[sim] {f.name}: expected [low, high] with 0 <= low <= high, got {v!r}")
+            continue
+        if not num(v) or v < 0:
+            raise ShadowfleetError(f"[sim] {f.name}: expected a number >= 0, got {v!r}")
+        if ("share" in f.name or "prob" in f.name) and v > 1:
+            raise ShadowfleetError(f"[sim] {f.name}: expected a share between 0 and 1, got {v!r}")
+        if (f.name.endswith("_interval_s") or f.name.endswith("period_s") or f.name.endswith("_days")
+                or f.name.endswith("step_s")) and v <= 0:
+            raise ShadowfleetError(f"[sim] {f.name}: must be positive, got {v!r}")
 
 
 def _parse_start(start: str | dt.date | dt.datetime | None, default: str) -> float:
