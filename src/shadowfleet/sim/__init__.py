@@ -162,10 +162,11 @@ def simulate(scenario: str = "vostochny-2024-03", out: str | Path = "sim-out", s
         tmp.replace(paths["ais"])
     else:
         Path(paths["ais"]).write_text("")
-        counts = {"lines": 0, "corrupt": 0}
+        counts = {"lines": 0, "corrupt": 0, "bad_copy": np.zeros(0, bool)}
 
     say("computing the truth")
-    received = _received(vs, pos, st, msg, npos)
+    # a transmission counts as received when at least one copy arrived undamaged
+    received = _received(vs, pos, st, msg[~counts["bad_copy"]], npos)
     tb = TruthBuilder(vs, received, gaz, cfg, t0, t1)
     tb.stops()
     tb.encounters()

@@ -94,6 +94,8 @@ def write_nmea(path, pos: dict, st: dict, msg: np.ndarray, rcv: np.ndarray, rxt:
     npos = len(pos["t"]) if pos else 0
     rid_x = np.array([nmea.xor_str(r) for r in receiver_ids], dtype=np.int64)
     channel = np.where(rng.random(npos + (len(st["t"]) if st else 0)) < 0.5, "A", "B")
+    # which received copies arrive damaged (for a two-sentence message, its first sentence)
+    bad = rng.random(len(msg)) < corrupt_share
 
     # --- positions ---
     pm = msg < npos
@@ -107,6 +109,7 @@ def write_nmea(path, pos: dict, st: dict, msg: np.ndarray, rcv: np.ndarray, rxt:
             "c": rxt[pm], "r": rcv[pm], "t": pos["t"][m], "part": np.zeros(len(m), np.int64),
             "g": np.zeros(len(m), np.int64), "n": np.ones(len(m), np.int64), "ch": ch,
             "payload": nmea.to_polars(pay[inv]), "pxor": px[inv], "fill": np.zeros(len(m), np.int64),
+            "bad": bad[pm],
         }))
     sm = ~pm
     if sm.any():
@@ -115,7 +118,7 @@ def write_nmea(path, pos: dict, st: dict, msg: np.ndarray, rcv: np.ndarray, rxt:
         p1, x1, p2, x2, t5 = _encode_statics(st, uniq)
         ch = channel[msg[sm]]
         is5 = t5[inv]
-        base = pl.DataFrame({"c": rxt[sm], "r": rcv[sm], "t": st["t"][m], "ch": ch})
+        base = pl.DataFrame({"c": rxt[sm], "r": rcv[sm], "t": st["t"][m], "ch": ch, "bad": bad[sm]})
         one = base.filter(pl.Series(~is5)).with_columns(
             part=pl.lit(0, pl.Int64), g=pl.lit(0, pl.Int64), n=pl.lit(1, pl.Int64),
             payload=nmea.to_polars(p1[inv][~is5]), pxor=pl.Series(x1[inv][~is5]), fill=pl.lit(0, pl.Int64))
@@ -128,13 +131,12 @@ def write_nmea(path, pos: dict, st: dict, msg: np.ndarray, rcv: np.ndarray, rxt:
                                      fill=pl.lit(0, pl.Int64))
             second = two.with_columns(part=pl.lit(2, pl.Int64), g=pl.Series(gid), n=pl.lit(2, pl.Int64),
                                       payload=nmea.to_polars(p2[inv][is5]), pxor=pl.Series(x2[inv][is5]),
-                                      fill=pl.lit(2, pl.Int64))
+                                      fill=pl.lit(2, pl.Int64), bad=pl.lit(False))
             frames += [first.select(frames[0].columns), second.select(frames[0].columns)]
     df = pl.concat(frames, how="vertical")
     df = df.with_row_index("k").sort(["c", "r", "t", "g", "part", "k"])
 
-    # corrupt a small share of sentences
-    corrupt = rng.random(df.height) < corrupt_share
+    corrupt = df["bad"].to_numpy()
     payload = _corrupt(df["payload"], corrupt, rng)
 
     c = df["c"].to_numpy()
@@ -167,7 +169,7 @@ def write_nmea(path, pos: dict, st: dict, msg: np.ndarray, rcv: np.ndarray, rxt:
         for i in range(0, frame.height, _WRITE_CHUNK):
             _line_text(frame.slice(i, _WRITE_CHUNK)).to_frame().write_csv(fh, include_header=False,
                                                                          quote_style="never")
-    return {"lines": int(frame.height), "corrupt": int(corrupt.sum())}
+    return {"lines": int(frame.height), "corrupt": int(corrupt.sum()), "bad_copy": bad}
 
 
 _WRITE_CHUNK = 400_000
