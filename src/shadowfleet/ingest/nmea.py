@@ -62,9 +62,11 @@ class NmeaParser:
         self.pending: dict[tuple, list[_Fragment]] = {}
 
     # ---- per batch ---------------------------------------------------------------------------------------
-    def parse(self, lines: list[str], first_line: int) -> ParsedBatch:
+    def parse(self, lines: list[str] | pl.Series, first_line: int) -> ParsedBatch:
         # trailing whitespace (incl. \r\n) is never part of a sentence; a blank line becomes ""
-        raw = pl.Series("raw", lines, dtype=pl.Utf8).str.strip_chars_end()
+        if not isinstance(lines, pl.Series):
+            lines = pl.Series("raw", lines, dtype=pl.Utf8)
+        raw = lines.alias("raw").str.strip_chars_end()
         n = raw.len()
         df = pl.DataFrame([raw, pl.Series("line", np.arange(first_line, first_line + n, dtype=np.int64))])
         first = pl.col("raw").str.slice(0, 1)

@@ -257,6 +257,75 @@ def _batches(fh: io.TextIOBase, n: int) -> Iterator[list[str]]:
         yield lines
 
 
+_READ_BLOCK = 1 << 23  # bytes per read: large reads, few Python calls
+
+
+def _line_ends(a: np.ndarray) -> np.ndarray:
+    """Index of the last byte of every line terminator in ``a``: '\\n', or a '\\r' not followed by '\\n' (the
+    universal newlines of io.TextIOWrapper(newline=""), which the text path reads with)."""
+    ends = np.flatnonzero(a == 10)
+    cr = np.flatnonzero(a == 13)
+    if cr.size:
+        nxt = np.minimum(cr + 1, a.size - 1)
+        lone = cr[(cr + 1 >= a.size) | (a[nxt] != 10)]
+        if lone.size:
+            ends = np.union1d(ends, lone)
+    return ends
+
+
+def _line_series(seg: bytes, ends: np.ndarray) -> pl.Series:
+    """The lines of ``seg`` (terminators kept, as a text file iterator yields them) as one string column, built
+    from the bytes without a Python string per line."""
+    import pyarrow as pa
+
+    if not seg.isascii():
+        # invalid UTF-8 becomes U+FFFD as in the text path; decoding cannot move a terminator across a line
+        seg = seg.decode("utf-8", errors="replace").encode("utf-8")
+        ends = _line_ends(np.frombuffer(seg, np.uint8))
+    stops = ends + 1
+    if not stops.size or stops[-1] != len(seg):
+        stops = np.append(stops, len(seg))  # last line without a terminator (end of file)
+    offsets = np.concatenate([[0], stops]).astype(np.int64)
+    arr = pa.LargeStringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(seg))
+    return pl.Series("raw", arr)
+
+
+def _nmea_batches(fh: io.BufferedIOBase, n: int) -> Iterator[pl.Series]:
+    """Batches of ``n`` lines read as bytes in large blocks; line breaks found with NumPy, once per byte."""
+    blocks: list[bytes] = []
+    ends_of: list[np.ndarray] = []
+    size = count = 0
+    carry = b""
+    while True:
+        data = fh.read(_READ_BLOCK)
+        eof = not data
+        if carry:
+            data, carry = carry + data, b""
+        if not eof and data.endswith(b"\r"):
+            data, carry = data[:-1], data[-1:]  # maybe the first half of '\r\n': decide with the next block
+        if data:
+            e = _line_ends(np.frombuffer(data, np.uint8)) + size
+            blocks.append(data)
+            ends_of.append(e)
+            size += len(data)
+            count += e.size
+        if count >= n or (eof and size):
+            joined = b"".join(blocks)
+            ends = np.concatenate(ends_of)
+            start = cut = 0
+            while ends.size - start >= n:
+                stop = int(ends[start + n - 1]) + 1
+                yield _line_series(joined[cut:stop], ends[start : start + n] - cut)
+                start, cut = start + n, stop
+            rest = joined[cut:]
+            blocks, ends_of = ([rest], [ends[start:] - cut]) if rest else ([], [])
+            size, count = len(rest), ends.size - start
+            if eof and rest:
+                yield _line_series(rest, ends_of[0])
+        if eof:
+            return
+
+
 def _time_from(value, inp: _Input) -> dt.datetime | None:
     if value is None:
         return None
@@ -325,7 +394,8 @@ def _ingest_one(inp, st, fmt, source, time_from, mapping, n_lines, progress, cfg
         ctx = _Context(inp, st, src, sha, rep, cfg, now, tf, tf is not None)
         try:
             if kind == "nmea":
-                _run_nmea(ctx, lines_iter, n_lines, progress)
+                with inp.opener() as byte_fh:  # read again from the start, as bytes
+                    _run_nmea(ctx, _nmea_batches(byte_fh, n_lines), progress)
             elif kind == "csv":
                 _run_csv(ctx, lines_iter, n_lines, progress, mapping)
             else:
@@ -416,7 +486,7 @@ def _store_cols(df: pl.DataFrame, table: str) -> pl.DataFrame:
     return df.select([c for c in TABLES[table] if c in df.columns])
 
 
-def _run_nmea(ctx: _Context, lines: Iterator[str], n_lines: int, progress) -> None:
+def _run_nmea(ctx: _Context, chunks: Iterator[pl.Series], progress) -> None:
     """Parse/decode batch n+1 while batch n is validated and written (one writer thread, batches written in
     order): polars, NumPy and the Parquet writer release the GIL, so the two overlap on a multi-core machine."""
     parser = NmeaParser(ctx.cfg.unix_ms_threshold, ctx.cfg.max_fragment_gap_lines)
@@ -424,7 +494,7 @@ def _run_nmea(ctx: _Context, lines: Iterator[str], n_lines: int, progress) -> No
     checked_time = False
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as writer:
         pending = None
-        for chunk in _batches(lines, n_lines):
+        for chunk in chunks:
             b = parser.parse(chunk, first)
             first += len(chunk)
             ctx.rep.lines += len(chunk)
