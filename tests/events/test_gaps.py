@@ -4,7 +4,7 @@ import json
 
 import polars as pl
 
-from helpers import ANCH, BERTH, SEA, T0, places, sail, still, track
+from helpers import ANCH, BERTH, SEA, T0, places, still, track
 from shadowfleet.events.config import GapConfig
 from shadowfleet.events.transforms.gaps import find_gaps, reception_cells
 

@@ -13,8 +13,6 @@ Longitude cells do not wrap at the antimeridian (a pair straddling 180 degrees i
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 
 import numpy as np
 import polars as pl

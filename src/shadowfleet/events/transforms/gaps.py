@@ -97,7 +97,6 @@ def find_gaps(
         pl.col("distance_km").round(3),
         pl.col("implied_speed_kn").round(3),
         pl.col("duration_h").round(3),
-        [pl.col(c).alias(c) for c in ()],
         pl.struct(pl.col("lat1").alias("lat"), pl.col("lon1").alias("lon")).alias("end_position"),
     )
     return to_events(

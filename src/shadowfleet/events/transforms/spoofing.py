@@ -16,7 +16,6 @@ Four kinds (details.kind):
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import polars as pl
