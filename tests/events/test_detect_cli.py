@@ -158,3 +158,13 @@ def test_real_dma_sample_runs_through_detect(tmp_path):
     assert ev["event_id"].n_unique() == ev.height
     spoof = [json.loads(d)["kind"] for d in ev.filter(pl.col("type") == "spoofing")["details"]]
     assert set(spoof) <= {"invalid_mid"}  # 5 minutes of real traffic: only malformed MMSIs
+
+
+def test_positions_left_out_are_counted(store_dir):
+    st = Store(store_dir / "store", create=False)
+    bad = st.read("positions").head(3).with_columns(pl.lit(95.0).alias("lat"), pl.arange(10**6, 10**6 + 3)
+                                                     .cast(pl.UInt64).alias("dup_key"))
+    st.append("positions", bad, "bad")
+    counts: dict = {}
+    detect(st, places=store_dir / "places.geojson", counts=counts)
+    assert counts["invalid_position"] == 3

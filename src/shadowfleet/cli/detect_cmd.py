@@ -27,9 +27,13 @@ def detect(
     from shadowfleet.events import EVENT_TYPES, detect as run_detect
 
     st = existing_store(store)
+    dropped: dict[str, int] = {}
     events = run_detect(st, places=places, start=parse_time(start, "start"), end=parse_time(end, "end"),
-                        config=config)
+                        config=config, counts=dropped)
     if not quiet:
+        skipped = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in dropped.items() if v)
+        if skipped:
+            console.print(f"positions left out before detection: {skipped}")
         counts = dict(events.group_by("type").len().iter_rows()) if events.height else {}
         summary = ", ".join(f"{t} {counts.get(t, 0)}" for t in EVENT_TYPES)
         inferred = int(events.filter(events["type"] == "port_call")["inferred"].sum()) if events.height else 0

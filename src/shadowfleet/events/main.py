@@ -80,21 +80,14 @@ def with_event_ids(events: pl.DataFrame) -> pl.DataFrame:
     return events.select(["event_id"] + EVENT_COLUMNS)
 
 
-def _valid_positions(positions: pl.DataFrame) -> pl.DataFrame:
-    # ingest already rejects impossible coordinates; this guards stores written by other tools
-    return positions.filter(
-        pl.col("lat").is_between(-90, 90) & pl.col("lon").is_between(-180, 180) & pl.col("ts").is_not_null()
-        & pl.col("mmsi").is_not_null()
-    )
-
-
-def segment(positions: pl.DataFrame, tracks_cfg=None) -> pl.DataFrame:
-    """Positions with the tracks stage's `segment` column (null = discarded as noise)."""
+def segment(positions: pl.DataFrame, tracks_cfg=None, counts: dict | None = None) -> pl.DataFrame:
+    """Positions with the tracks stage's `segment` column (null = discarded as noise). Rows without MMSI, time
+    or a valid position, and exact repeats, are dropped by `tracks.prepare` and counted into ``counts``."""
     from shadowfleet.tracks import TracksConfig, prepare, segment_all
 
     if positions.height == 0:
         return positions.with_columns(pl.lit(None, pl.Utf8).alias("segment"))
-    return segment_all(prepare(positions), tracks_cfg or TracksConfig())
+    return segment_all(prepare(positions, counts), tracks_cfg or TracksConfig())
 
 
 def detect(
@@ -103,8 +96,11 @@ def detect(
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
     config: EventsConfig | str | Path | None = None,
+    counts: dict | None = None,
 ) -> pl.DataFrame:
-    """Compute all events from the store (optionally a time window) and write `events` and `segments`."""
+    """Compute all events from the store (optionally a time window) and write `events` and `segments`.
+    ``counts``, if given, receives the positions dropped before detection, by reason (nothing vanishes
+    uncounted; ingest has already rejected what it could not read)."""
     cfg = config if isinstance(config, EventsConfig) else load_config(config)
     tracks_cfg = None
     if isinstance(config, (str, Path)):
@@ -116,9 +112,9 @@ def detect(
         raise ShadowfleetError("--end is before --start")
     pidx = place_index(places)
     positions = store.read("positions", start, end)
-    positions = _valid_positions(positions.select([c for c in _POSITION_COLUMNS if c in positions.columns]))
+    positions = positions.select([c for c in _POSITION_COLUMNS if c in positions.columns])
     static = store.read("static", start, end)
-    segmented = segment(positions, tracks_cfg)
+    segmented = segment(positions, tracks_cfg, counts)
     if "segment" not in segmented.columns:
         raise ShadowfleetError("track segmentation returned no segment column")
     events = detect_events(segmented, static, pidx, cfg) if segmented.height or static.height else with_event_ids(
