@@ -68,6 +68,7 @@ def positions(v: Vessel, vi: int, cfg: SimConfig, rng: np.random.Generator, t0: 
     ix = np.nonzero(keep)[0]
     t = t[ix]
     lat, lon, sog, cog, hdg = s.lat[ix], s.lon[ix], s.sog[ix], s.cog[ix], s.heading[ix]
+    sog = np.where(moving[ix], sog, np.minimum(sog, cfg.stop_drift_kn))
     true_lat, true_lon = lat.copy(), lon.copy()
     spoofed = np.zeros(len(ix), dtype=bool)
     for (sa, sb, fla, flo) in v.spoof:

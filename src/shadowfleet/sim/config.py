@@ -23,8 +23,6 @@ class SimConfig:
     class_b_static_interval_s: float = 3600.0
     # ours: share of Class A position reports sent as message 3 (assigned/interrogated) rather than 1.
     msg3_share: float = 0.05
-    # ours: step of the true trajectory used for imagery and truth checks.
-    truth_step_s: float = 60.0
 
     # --- reception -----------------------------------------------------------------------------------------
     # REFERENCE.md / brief: VHF shore stations receive ships to about 40 nm (antenna height dependent).
@@ -53,7 +51,8 @@ class SimConfig:
     # ours: ships slow for the last few nm into a port (pilotage) and manoeuvre at 3-6 kn.
     approach_speed_kn: float = 5.0
     approach_nm: float = 3.0
-    # ours: drift of a moored/anchored ship (swinging at anchor): SOG 0-0.3 kn, well under the 0.5 kn stop rule.
+    # ours: reported SOG of a moored/anchored ship (swinging at anchor, GNSS noise) stays under this, well below the
+    # 0.5 kn stop rule.
     stop_drift_kn: float = 0.3
 
     # --- stop durations (hours) -----------------------------------------------------------------------------
@@ -91,10 +90,15 @@ class SimConfig:
     # --- evasion (REFERENCE.md: US maritime advisory May 2020; Panel of Experts) -------------------------------
     # Brief: transponders off near and at the berth on most visits.
     dark_at_berth_share: float = 0.8
-    # ours: the transponder goes off this far (nm) from the loading berth and comes back on this far out.
-    dark_radius_nm: tuple[float, float] = (8.0, 30.0)
-    # ours: share of the transit with AIS on (brief: "on for parts of the transit").
-    dark_transit_share: float = 0.4
+    # ours: of the dark visits, this share switch off at the anchorage or within dark_near_nm of the berth (an
+    # inferred port call stays possible), the rest dark_far_nm out; of the far ones, spoof_share broadcast a false
+    # position instead of going silent.
+    dark_near_share: float = 0.6
+    dark_near_nm: tuple[float, float] = (0.5, 2.5)
+    dark_far_nm: tuple[float, float] = (8.0, 30.0)
+    spoof_share: float = 0.3
+    # ours: share of laden transits with AIS off for a part (brief: "on for parts of the transit").
+    dark_transit_share: float = 0.5
     # REFERENCE.md "DPRK tankers rarely broadcast draught": share that never do / that leave it stale.
     never_draught_share: float = 0.4
     stale_draught_share: float = 0.25

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from shadowfleet.errors import ShadowfleetError
 from shadowfleet.places import PORT_KINDS, Places, haversine_km
 from shadowfleet.sim.config import SimConfig
 from shadowfleet.sim.motion import sample
@@ -48,6 +49,15 @@ class TruthBuilder:
     def __init__(self, vessels: list[Vessel], received: list[Received], places: Places, cfg: SimConfig,
                  t0: float, t1: float):
         self.v, self.rec, self.places, self.cfg, self.t0, self.t1 = vessels, received, places, cfg, t0, t1
+        # the truth treats the stops as the only slow periods: every passage must be faster than the slow-speed
+        # thresholds and every stop slower than the stop threshold (settings could break this)
+        moving = [v.track.seg_speed[v.track.seg_stop < 0] for v in vessels if v.track is not None]
+        slowest = min((float(m.min()) for m in moving if len(m)), default=np.inf)
+        if slowest < max(cfg.encounter_sog_kn, cfg.loiter_sog_kn):
+            raise ShadowfleetError(f"[sim] a passage at {slowest:.1f} kn is slower than the encounter/loitering "
+                                   f"speed ({max(cfg.encounter_sog_kn, cfg.loiter_sog_kn)} kn): raise the speeds")
+        if cfg.stop_drift_kn > cfg.stop_sog_kn:
+            raise ShadowfleetError("[sim] stop_drift_kn must not exceed stop_sog_kn")
         self.events: list[dict] = []
         self.stop_event: dict[int, str] = {}  # id(stop) -> event id
 

@@ -183,8 +183,8 @@ def _voyage(ctx: Context, v: Vessel, vi: int, it: Itinerary, t_dep: float, vid: 
     t_dep = it.now
     u = rng.random()
     dark = u < cfg.dark_at_berth_share
-    near = dark and rng.random() < 0.6  # ours: most switch off at the anchorage, inside inference range
-    spoof = dark and not near and rng.random() < 0.3  # ours: some broadcast a false position instead
+    near = dark and rng.random() < cfg.dark_near_share  # most switch off at the anchorage, inside inference range
+    spoof = dark and not near and rng.random() < cfg.spoof_share  # some broadcast a false position instead
     waited = None
     berth = geo.point(LOAD_BERTH, rng)
     probe = Itinerary(vi, geo, cfg, rng, it.now, *it.pos, place=it.place, node=it.node)
@@ -223,12 +223,14 @@ def _voyage(ctx: Context, v: Vessel, vi: int, it: Itinerary, t_dep: float, vid: 
     spoofs: list[tuple[float, float, float, float]] = []
     if dark:
         if near:
-            r_in = float(rng.uniform(0.5, 2.5)) * NM
+            r_in = float(rng.uniform(*cfg.dark_near_nm)) * NM
             a = waited.end if waited is not None else crossing_time(it, t_leg, t_arr, *berth, r_in, inbound=True)
-            b = crossing_time(it, t_leave, t_arr2, *berth, float(rng.uniform(0.5, 2.5)) * NM, inbound=False)
+            b = crossing_time(it, t_leave, t_arr2, *berth, float(rng.uniform(*cfg.dark_near_nm)) * NM,
+                              inbound=False)
         else:
-            a = crossing_time(it, t_dep, t_arr, *berth, float(rng.uniform(8, 30)) * NM, inbound=True)
-            b = crossing_time(it, t_leave, t_arr2, *berth, float(rng.uniform(8, 30)) * NM, inbound=False)
+            a = crossing_time(it, t_dep, t_arr, *berth, float(rng.uniform(*cfg.dark_far_nm)) * NM, inbound=True)
+            b = crossing_time(it, t_leave, t_arr2, *berth, float(rng.uniform(*cfg.dark_far_nm)) * NM,
+                              inbound=False)
         if spoof:
             # a false position at sea 20-45 km off Nakhodka Bay, as if waiting at anchor outside the port
             ang = rng.uniform(180, 260)
@@ -241,7 +243,7 @@ def _voyage(ctx: Context, v: Vessel, vi: int, it: Itinerary, t_dep: float, vid: 
         transit_from = b
     else:
         transit_from = t_leave
-    if rng.random() < 0.5:  # brief: AIS on for parts of the transit only
+    if rng.random() < cfg.dark_transit_share:  # brief: AIS on for parts of the transit only
         span = t_arr2 - transit_from
         s0 = transit_from + span * float(rng.uniform(0.1, 0.4))
         off.append((s0, s0 + span * float(rng.uniform(0.2, 0.5))))
