@@ -86,13 +86,8 @@ class NmeaParser:
             df = df.update(parts.select("line", pl.col("p").alias("pre"), pl.col("b").alias("body")),
                            on="line", include_nulls=True)
             df = df.with_columns(pl.col("pre").str.strip_chars().replace("", None))
-        # Tag block "\...\" then the sentence.
-        df = df.with_columns(pl.col("body").str.extract(r"^\\([^\\]*)\\", 1).alias("tag"))
-        df = df.with_columns(
-            pl.when(pl.col("tag").is_not_null())
-            .then(pl.col("body").str.slice(pl.col("tag").str.len_bytes() + 2))
-            .otherwise(pl.col("body")).alias("sent"),
-        )
+        # Tag block "\...\" then the sentence: split only the lines that start with a backslash.
+        df = df.with_columns(*_tag_and_sentence(df["body"]))
         df = df.with_columns(pl.when(pl.col("sent").str.len_bytes() > 0).then(pl.col("sent")).alias("sent"))
         df = df.with_columns(
             ((pl.col("sent").str.slice(0, 1) == "!") & pl.col("sent").str.slice(3, 3).is_in(["VDM", "VDO"]))
@@ -330,6 +325,27 @@ class NmeaParser:
         else:
             msgs = _empty_messages()
         return msgs, _frag_rejects(orphans)
+
+
+def _tag_and_sentence(body: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """``tag``: the text between a leading backslash and the next one (null if the line has no tag block);
+    ``sent``: the rest of the line after the tag block (the whole line if none)."""
+    n = body.len()
+    idx = np.flatnonzero(body.str.starts_with("\\").fill_null(False).to_numpy())
+    tag = _nulls("tag", n, pl.Utf8)
+    if not idx.size:
+        return tag, body.alias("sent")
+    sub = body.gather(idx)
+    parts = pl.DataFrame({"b": sub}).select(pl.col("b").str.slice(1).str.splitn("\\", 2).alias("t")).unnest("t")
+    closed = parts["field_1"].is_not_null()
+    t = pl.select(pl.when(closed).then(parts["field_0"])).to_series()
+    rest = pl.select(pl.when(closed).then(parts["field_1"]).otherwise(sub)).to_series()
+    wide = (t.str.len_bytes() != t.str.len_chars()).fill_null(False)
+    if wide.any():
+        # a non-ASCII tag: the sentence starts len_bytes(tag) + 2 *characters* in, as it always has
+        w = np.flatnonzero(wide.to_numpy())
+        rest = rest.scatter(w, pl.select(sub.gather(w).str.slice(t.gather(w).str.len_bytes() + 2)).to_series())
+    return tag.scatter(idx, t), body.alias("sent").scatter(idx, rest)
 
 
 def _nulls(name: str, n: int, dtype) -> pl.Series:
