@@ -487,7 +487,7 @@ def _store_cols(df: pl.DataFrame, table: str) -> pl.DataFrame:
 
 
 def _run_nmea(ctx: _Context, chunks: Iterator[pl.Series], progress) -> None:
-    """Parse/decode batch n+1 while batch n is validated and written (one writer thread, batches written in
+    """Parse batch n+1 while batch n is decoded, validated and written (one writer thread, batches written in
     order): polars, NumPy and the Parquet writer release the GIL, so the two overlap on a multi-core machine."""
     parser = NmeaParser(ctx.cfg.unix_ms_threshold, ctx.cfg.max_fragment_gap_lines)
     first = 1
@@ -509,12 +509,9 @@ def _run_nmea(ctx: _Context, chunks: Iterator[pl.Series], progress) -> None:
                     raise ShadowfleetError(
                         f"{ctx.inp.name}: the sentences carry no time (no tag block c:, $PGHP line, RMC fix or "
                         "time prefix); give --time-from ISO-TIME or --time-from mtime")
-            d = decode(b.messages)
-            del b.messages
-            tables = {"positions": d.positions, "static": d.static, "base_stations": d.base_stations, "aids": d.aids}
             if pending is not None:
                 pending.result()  # at most one batch waiting: bounded memory, and errors surface here
-            pending = writer.submit(ctx.write, tables, [b.rejects, d.rejects], b.lines, b.first_line)
+            pending = writer.submit(_decode_and_write, ctx, b)
             if progress:
                 progress(ctx.rep, first - 1)
         if pending is not None:
@@ -522,6 +519,13 @@ def _run_nmea(ctx: _Context, chunks: Iterator[pl.Series], progress) -> None:
     orphans = parser.finish()
     if orphans.height:
         ctx.write({}, [orphans])
+
+
+def _decode_and_write(ctx: _Context, b) -> None:
+    d = decode(b.messages)
+    b.messages = None
+    tables = {"positions": d.positions, "static": d.static, "base_stations": d.base_stations, "aids": d.aids}
+    ctx.write(tables, [b.rejects, d.rejects], b.lines, b.first_line)
 
 
 def _chunked_after_header(lines: Iterator[str], n_lines: int):
