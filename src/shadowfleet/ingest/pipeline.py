@@ -260,12 +260,13 @@ def _batches(fh: io.TextIOBase, n: int) -> Iterator[list[str]]:
 _READ_BLOCK = 1 << 23  # bytes per read: large reads, few Python calls
 
 
-def _line_ends(a: np.ndarray) -> np.ndarray:
-    """Index of the last byte of every line terminator in ``a``: '\\n', or a '\\r' not followed by '\\n' (the
+def _line_ends(buf: bytes) -> np.ndarray:
+    """Index of the last byte of every line terminator in ``buf``: '\\n', or a '\\r' not followed by '\\n' (the
     universal newlines of io.TextIOWrapper(newline=""), which the text path reads with)."""
+    a = np.frombuffer(buf, np.uint8)
     ends = np.flatnonzero(a == 10)
-    cr = np.flatnonzero(a == 13)
-    if cr.size:
+    if b"\r" in buf:  # memchr: most files have no carriage return at all
+        cr = np.flatnonzero(a == 13)
         nxt = np.minimum(cr + 1, a.size - 1)
         lone = cr[(cr + 1 >= a.size) | (a[nxt] != 10)]
         if lone.size:
@@ -281,7 +282,7 @@ def _line_series(seg: bytes, ends: np.ndarray) -> pl.Series:
     if not seg.isascii():
         # invalid UTF-8 becomes U+FFFD as in the text path; decoding cannot move a terminator across a line
         seg = seg.decode("utf-8", errors="replace").encode("utf-8")
-        ends = _line_ends(np.frombuffer(seg, np.uint8))
+        ends = _line_ends(seg)
     stops = ends + 1
     if not stops.size or stops[-1] != len(seg):
         stops = np.append(stops, len(seg))  # last line without a terminator (end of file)
@@ -304,7 +305,7 @@ def _nmea_batches(fh: io.BufferedIOBase, n: int) -> Iterator[pl.Series]:
         if not eof and data.endswith(b"\r"):
             data, carry = data[:-1], data[-1:]  # maybe the first half of '\r\n': decide with the next block
         if data:
-            e = _line_ends(np.frombuffer(data, np.uint8)) + size
+            e = _line_ends(data) + size
             blocks.append(data)
             ends_of.append(e)
             size += len(data)
