@@ -495,7 +495,7 @@ def _run_nmea(ctx: _Context, chunks: Iterator[pl.Series], progress) -> None:
     checked_time = False
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as writer:
         pending = None
-        for chunk in chunks:
+        for chunk in _read_ahead(chunks):
             b = parser.parse(chunk, first)
             first += len(chunk)
             ctx.rep.lines += len(chunk)
@@ -520,6 +520,19 @@ def _run_nmea(ctx: _Context, chunks: Iterator[pl.Series], progress) -> None:
     orphans = parser.finish()
     if orphans.height:
         ctx.write({}, [orphans])
+
+
+def _read_ahead(chunks: Iterator[pl.Series]) -> Iterator[pl.Series]:
+    """The next batch is read (file reads, NumPy line breaks, Arrow column) in a thread while this one is
+    parsed; one batch ahead at most, so memory stays bounded."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-reader") as reader:
+        nxt = reader.submit(next, chunks, None)
+        while True:
+            chunk = nxt.result()
+            if chunk is None:
+                return
+            nxt = reader.submit(next, chunks, None)
+            yield chunk
 
 
 def _decode_and_write(ctx: _Context, b) -> None:
