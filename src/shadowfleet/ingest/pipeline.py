@@ -372,16 +372,47 @@ def ingest(
     return report
 
 
+class _AlreadyIngested(Exception):
+    pass
+
+
 def _ingest_one(inp, st, fmt, source, time_from, mapping, n_lines, progress, cfg) -> FileReport:
     t0 = time.perf_counter()
-    sha = _sha256(inp)
-    rep = FileReport(path=inp.name, sha256=sha)
-    if st.ingested(sha):
-        rep.skipped_already_ingested = True
-        return rep
+    rep = FileReport(path=inp.name, sha256="")
+    # The sha256 (a full read of the file) is taken in a thread while the first NMEA batch is read and parsed;
+    # nothing is written, and no error about the content is raised, before it is known whether the file was
+    # ingested already (then the file is skipped, as before).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-sha256") as hasher:
+        sha_f = hasher.submit(_sha256, inp)
+        checked = []
+
+        def ready() -> None:
+            if checked:
+                return
+            sha = sha_f.result()
+            rep.sha256 = sha
+            if st.ingested(sha):
+                raise _AlreadyIngested
+            _drop_unfinished(st, sha)
+            checked.append(sha)
+
+        try:
+            try:
+                kind = _ingest_content(inp, st, fmt, source, time_from, mapping, n_lines, progress, cfg, rep, ready)
+            except ShadowfleetError:
+                ready()  # an already ingested file is skipped, whatever its content
+                raise
+        except _AlreadyIngested:  # a fresh report: nothing of the partly read content counts
+            return FileReport(path=inp.name, sha256=rep.sha256, skipped_already_ingested=True)
+    rep.seconds = time.perf_counter() - t0
+    src = source or Path(inp.name.split(":")[-1]).name
+    st.log_ingest(rep.sha256, inp.name, src, kind, rep.n_accepted, rep.n_rejected)
+    return rep
+
+
+def _ingest_content(inp, st, fmt, source, time_from, mapping, n_lines, progress, cfg, rep, ready) -> str:
     src = source or Path(inp.name.split(":")[-1]).name
     now = dt.datetime.now(dt.timezone.utc)
-    _drop_unfinished(st, sha)
     with inp.opener() as raw_fh:
         fh = io.TextIOWrapper(raw_fh, encoding="utf-8", errors="replace", newline="")
         try:
@@ -392,20 +423,25 @@ def _ingest_one(inp, st, fmt, source, time_from, mapping, n_lines, progress, cfg
         rep.format = kind
         lines_iter = itertools.chain(head, fh)
         tf = _time_from(time_from, inp) if kind == "nmea" else None
-        ctx = _Context(inp, st, src, sha, rep, cfg, now, tf, tf is not None)
+        ctx = _Context(inp, st, src, "", rep, cfg, now, tf, tf is not None)
+
+        def ready_ctx() -> None:
+            ready()
+            ctx.sha = rep.sha256
+
         try:
             if kind == "nmea":
                 with inp.opener() as byte_fh:  # read again from the start, as bytes
-                    _run_nmea(ctx, _nmea_batches(byte_fh, n_lines), progress)
-            elif kind == "csv":
-                _run_csv(ctx, lines_iter, n_lines, progress, mapping)
+                    _run_nmea(ctx, _nmea_batches(byte_fh, n_lines), progress, ready_ctx)
             else:
-                _run_jsonl(ctx, lines_iter, n_lines, progress)
+                ready_ctx()
+                if kind == "csv":
+                    _run_csv(ctx, lines_iter, n_lines, progress, mapping)
+                else:
+                    _run_jsonl(ctx, lines_iter, n_lines, progress)
         except (OSError, EOFError, zipfile.BadZipFile) as exc:
             raise ShadowfleetError(f"{inp.name}: cannot read ({exc})") from None
-    rep.seconds = time.perf_counter() - t0
-    st.log_ingest(sha, inp.name, src, kind, rep.n_accepted, rep.n_rejected)
-    return rep
+    return kind
 
 
 def _drop_unfinished(st: Store, sha: str) -> None:
@@ -487,7 +523,7 @@ def _store_cols(df: pl.DataFrame, table: str) -> pl.DataFrame:
     return df.select([c for c in TABLES[table] if c in df.columns])
 
 
-def _run_nmea(ctx: _Context, chunks: Iterator[pl.Series], progress) -> None:
+def _run_nmea(ctx: _Context, chunks: Iterator[pl.Series], progress, ready: Callable[[], None] = lambda: None) -> None:
     """Parse batch n+1 while batch n is decoded, validated and written (one writer thread, batches written in
     order): polars, NumPy and the Parquet writer release the GIL, so the two overlap on a multi-core machine."""
     parser = NmeaParser(ctx.cfg.unix_ms_threshold, ctx.cfg.max_fragment_gap_lines)
@@ -502,6 +538,7 @@ def _run_nmea(ctx: _Context, chunks: Iterator[pl.Series], progress) -> None:
             for k, v in b.skipped.items():
                 if v:
                     ctx.rep.skipped[k] = ctx.rep.skipped.get(k, 0) + v
+            ready()  # the sha256 is known and the file new: from here on batches may be written
             if not checked_time and b.messages.height:
                 checked_time = True
                 if b.timed > 0:
@@ -517,6 +554,7 @@ def _run_nmea(ctx: _Context, chunks: Iterator[pl.Series], progress) -> None:
                 progress(ctx.rep, first - 1)
         if pending is not None:
             pending.result()
+    ready()  # a file without a line still gets its sha256 logged
     orphans = parser.finish()
     if orphans.height:
         ctx.write({}, [orphans])
