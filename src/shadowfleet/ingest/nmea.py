@@ -215,6 +215,13 @@ class NmeaParser:
             has_cs = sub["star"].is_not_null().to_numpy()
             cs = sub["cs"].fill_null(-1).to_numpy()
             sub = sub.with_columns(pl.Series("bad", has_cs & (x != cs)))
+            if sub.height == 1:  # one tag line repeated (DMA's "si:AISD*3F"): broadcast it, no join
+                row = sub.row(0, named=True)
+                tag_bad[idx] = row["bad"]
+                for k in out:
+                    if row[k] is not None:
+                        out[k] = out[k].scatter(idx, row[k])
+                return [*out.values(), pl.Series("tag_bad", tag_bad)]
             sub = pl.DataFrame({"tag": t}).join(sub, on="tag", how="left", maintain_order="left")
             tag_bad[idx] = sub["bad"].to_numpy()
             for k in out:
