@@ -60,11 +60,11 @@ class Store:
             return 0
         df = conform(df, table)
         batch = batch or uuid.uuid4().hex
-        day = df["ts"].dt.strftime("%Y-%m-%d").fill_null(UNKNOWN_DAY)
-        df = df.with_columns(day.alias("__day"))
+        # a date per row is an integer cast; formatting it as text happens once per day, not per row
+        df = df.with_columns(pl.col("ts").dt.date().alias("__day"))
         for (d,), part in df.group_by("__day"):
-            target = self.root / table / f"day={d}" / f"part-{batch}.parquet"
-            _atomic_write(part.drop("__day"), target)
+            name = d.isoformat() if d is not None else UNKNOWN_DAY
+            _atomic_write(part.drop("__day"), self.root / table / f"day={name}" / f"part-{batch}.parquet")
         return df.height
 
     def replace(self, table: str, df: pl.DataFrame) -> None:
