@@ -135,18 +135,18 @@ def _month(m: dict) -> str:
 
 def cases_table(reports: list[dict]) -> str:
     lines = [
-        "| run | voyages (unseen) | cases (to KP) | tp | fp | fn | median abs barrels error % | truth in [low, high] | months: estimate vs truth |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| run | voyages (unseen) | cases (to KP) | tp | unseen voyages found too | fp | fn | median abs barrels error % | truth in [low, high] | months: estimate vs truth |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in reports:
         c = r.get("cases")
         if not c:
-            lines.append(f"| {r['scenario']} {r['seed']} | – | no cases table | | | | | | |")
+            lines.append(f"| {r['scenario']} {r['seed']} | – | no cases table | | | | | | | |")
             continue
         months = "; ".join(_month(m) for m in c["per_month"])
         med = "–" if c["median_abs_pct_error"] is None else f"{c['median_abs_pct_error']:.1f}"
         lines.append(
-            f"| {r['scenario']} {r['seed']} | {c['voyages']} ({c['invisible']}) | {c['cases']} ({c['claims']}) | {c['tp']} | {c['fp']} | {c['fn']} "
+            f"| {r['scenario']} {r['seed']} | {c['voyages']} ({c['invisible']}) | {c['cases']} ({c['claims']}) | {c['tp']} | {c['matched_invisible']} | {c['fp']} | {c['fn']} "
             f"| {med} | {_f(c['coverage'])} % | {months} |"
         )
     return "\n".join(lines)
