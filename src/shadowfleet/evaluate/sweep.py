@@ -35,8 +35,7 @@ def run_one(scenario: str, seed: int, out: Path, with_cases: bool = True) -> dic
         steps = [
             ("simulate", ["simulate", "--scenario", scenario, "--seed", str(seed), "--out", str(sim)]),
             ("ingest", ["ingest", str(sim / "ais.nmea"), "--store", str(store), "--quiet"]),
-            # the built-in gazetteer, which the simulator used for the truth: its places.geojson keeps only the
-            # scenario's box, while ships also call at ports outside it (Busan, Niigata)
+            # the built-in gazetteer, which the simulator used for the truth (its places.geojson is a subset of it)
             ("detect", ["detect", "--store", str(store), "--quiet"]),
         ]
         if with_cases:
