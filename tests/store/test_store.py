@@ -68,3 +68,11 @@ def test_replace_derived_table_and_sql_view(tmp_path):
 def test_opening_a_missing_store_is_a_clear_error(tmp_path):
     with pytest.raises(ShadowfleetError, match="store not found"):
         Store(tmp_path / "nope", create=False)
+
+
+def test_replacing_with_an_empty_frame_leaves_an_empty_table(tmp_path):
+    store = Store(tmp_path / "s")
+    store.replace("events", pl.DataFrame())
+    assert store.read("events").height == 0
+    store.replace("anything_derived", pl.DataFrame())
+    assert store.read("anything_derived").height == 0

@@ -120,6 +120,8 @@ def conform(df: pl.DataFrame, table: str) -> pl.DataFrame:
     schema = TABLES.get(table)
     if schema is None:
         return df
+    if df.width == 0:  # selecting literals from a frame with no columns would make one all-null row
+        return empty(table)
     cols = []
     for name, dtype in schema.items():
         if name in df.columns:
