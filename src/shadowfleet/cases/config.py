@@ -45,6 +45,11 @@ class CasesConfig:
     # Berths/terminals whose id or name says they handle dry cargo cannot load petroleum (e.g. RUVYP-COAL,
     # RUVYP-CTN in the built-in gazetteer); ours.
     dry_cargo_tags: tuple[str, ...] = ("COAL", "CTN", "CONTAINER", "GRAIN", "TIMBER", "ORE")
+    # Many supplier ports have no oil berth mapped (the Chinese ports of the gazetteer are port discs only). A
+    # non-DPRK tanker's port call at a supplier-country *port* counts as a possible load only when the next thing
+    # the ship does (before any other port call, within max_voyage_days) is a ship-to-ship transfer with a
+    # DPRK-flagged or listed vessel, seen or dark (issue 5: load → transit → STS); ours.
+    supplier_port_loads: bool = True
 
     # --- where a discharge happens --------------------------------------------------------------------------
     destination_country: str = "KP"  # UNSCR 2397 OP5 caps refined petroleum to the DPRK
@@ -59,6 +64,12 @@ class CasesConfig:
     # A discharge port call reached with AIS off: a gap ending this close before it, from which the port was
     # reachable, marks where the discharge may really have begun; ours (a few hours of approach/pilotage).
     dark_arrival_h: float = 6.0
+    # A ship-to-ship transfer done with AIS off: a non-DPRK ship's AIS gap from which a destination-country STS
+    # area was reachable, overlapping by at least this long the time a DPRK-flagged or listed vessel waited
+    # there (its loitering at the area, or an AIS gap starting or ending next to it). 2 h is the encounter
+    # minimum duration (GFW encounters, DESIGN.md), the least an alongside transfer takes.
+    dark_sts: bool = True
+    dark_sts_min_overlap_h: float = 2.0
     # Longest load → discharge chain; ours: Vostochny→Chongjin is ~160 nm (a day at 7 kn), and DPRK tankers
     # wait at anchor for days; 20 days covers a Vostochny→Nampo run round Korea (~1,000 nm) with waits.
     max_voyage_days: float = 20.0
@@ -128,8 +139,10 @@ class CasesConfig:
     w_load_seen: float = 0.25  # ours: the ship was seen stationary at the terminal
     w_load_inferred: float = 0.15  # ours: dark call, arrival and departure seen at the place
     w_load_dark_gap: float = 0.10  # ours: loaded somewhere during a gap (draught rose / switched off nearby)
+    w_load_supplier_port: float = 0.10  # ours: a call at a supplier port with no oil berth mapped, then an STS
     w_discharge_port: float = 0.30  # ours: a DPRK port call is the delivery itself
     w_discharge_sts: float = 0.25  # ours: transfer to a DPRK-flagged or listed ship (UNSCR 2375 OP11)
+    w_discharge_sts_dark: float = 0.15  # ours: the transfer itself unseen, only both ships' presence at the area
     w_discharge_draught: float = 0.15  # ours: cargo left the ship, recipient unseen
     w_flag_dprk: float = 0.15  # ours: MMSI MID 445 (flags can be false)
     w_listed: float = 0.15  # ours: a strong sanctions-list hit

@@ -62,6 +62,8 @@ CASES_SCHEMA = {
     "draught_change_m": pl.Float64,
     "capacity_source": pl.Utf8,
     "dwt_central": pl.Float64,
+    "load_supplier_port": pl.Boolean,  # possible load at a supplier port without a mapped oil berth (then an STS)
+    "discharge_sts_dark": pl.Boolean,  # STS inferred from an AIS gap while a DPRK/listed vessel waited at the area
 }
 
 _H = dt.timedelta(hours=1)
@@ -287,7 +289,28 @@ def _dark_gap_loads(ev: pl.DataFrame, cfg: CasesConfig, term: pl.DataFrame, tank
     return hit.filter(~pl.col("event_id").is_in(dup.to_list()))
 
 
-def _discharges(ev: pl.DataFrame, listed: pl.DataFrame, cfg: CasesConfig, places_obj) -> pl.DataFrame:
+def _supplier_port_loads(ev: pl.DataFrame, cfg: CasesConfig, tankers: pl.DataFrame) -> pl.DataFrame:
+    """Possible loads at supplier-country ports with no oil berth mapped: every port call (seen or inferred) of a
+    non-DPRK tanker (AIS ship type 80–89, or unknown) at a `port` of a supplier country. ``next_load_start`` is the
+    start of the ship's next port call anywhere, so that the chaining keeps only calls whose next thing is the
+    discharge; the caller keeps them only when that discharge is an STS with a DPRK-flagged/listed vessel."""
+    calls = ev.filter(pl.col("type") == "port_call").sort(["mmsi", "start"]).with_columns(
+        pl.col("start").shift(-1).over("mmsi").alias("next_load_start"))
+    sp = (
+        calls.filter((pl.col("place_kind") == "port") & pl.col("place_country").is_in(list(cfg.supplier_countries))
+                     & (flag_expr(pl.col("mmsi")) != cfg.destination_country).fill_null(True))
+        .join(tankers, on="mmsi", how="left").filter(pl.col("_tanker").fill_null(True))
+    )
+    return sp.select(
+        "mmsi", pl.col("start").alias("load_start"), pl.col("end").alias("load_end"), pl.col("place").alias("load_place"),
+        pl.col("place").alias("load_site"), pl.lit(None, pl.Utf8).alias("load_reachable"),
+        pl.col("place_country").alias("load_country"), pl.col("inferred").fill_null(False).alias("load_inferred"),
+        pl.lit(False).alias("load_port_level"), pl.concat_list(pl.col("event_id")).alias("load_events"),
+        "next_load_start", pl.lit(True).alias("load_supplier_port"),
+    )
+
+
+def _discharges(ev: pl.DataFrame, listed: pl.DataFrame, cfg: CasesConfig, places_obj, info=None) -> pl.DataFrame:
     dest = cfg.destination_country
     listed_ids = listed.filter(pl.col("listed"))["mmsi"].to_list()
     other_flag = flag_expr(pl.col("other_mmsi"))
@@ -323,7 +346,8 @@ def _discharges(ev: pl.DataFrame, listed: pl.DataFrame, cfg: CasesConfig, places
             (pl.col("start") >= pl.col("_cs")) & (pl.col("start") <= pl.col("_ce"))
         ).select("event_id").unique()
         d = d.filter(~pl.col("event_id").is_in(in_port["event_id"].to_list()))
-    return d.select(
+    d = d.with_columns(pl.lit(False).alias("discharge_sts_dark"))
+    out = d.select(
         "mmsi", "discharge_kind",
         pl.col("start").alias("discharge_start"), pl.col("end").alias("discharge_end"),
         pl.when(pl.col("discharge_kind") == "draught_drop").then(None).otherwise(pl.col("place")).alias("discharge_place"),
@@ -334,7 +358,53 @@ def _discharges(ev: pl.DataFrame, listed: pl.DataFrame, cfg: CasesConfig, places
         pl.when(pl.col("discharge_kind") == "port_call").then(pl.col("place_country"))
         .when(pl.col("discharge_kind") == "sts").then(other_flag)
         .when(pl.col("discharge_kind") == "draught_drop").then(pl.lit(dest)).otherwise(None).alias("discharge_country"),
+        "discharge_sts_dark",
     )
+    if cfg.dark_sts and info is not None and info.height:
+        dark = _dark_sts(ev, listed_ids, cfg, info)
+        if dark.height:
+            out = pl.concat([out, dark.select(out.columns)])
+    return out
+
+
+def _dark_sts(ev: pl.DataFrame, listed_ids: list, cfg: CasesConfig, info: pl.DataFrame) -> pl.DataFrame:
+    """Ship-to-ship transfers done with AIS off (nampo-sts: the supplier goes dark 40–90 km before the area).
+    A non-DPRK ship's AIS gap from which a destination-country STS area was reachable, overlapping by at least
+    ``dark_sts_min_overlap_h`` the wait there of a DPRK-flagged or listed vessel (its loitering at the area, or
+    its AIS gap beginning or ending next to it). The partner with the longest overlap is taken."""
+    dest = cfg.destination_country
+    areas = info.filter((pl.col("kind") == "sts_area") & (pl.col("country") == dest))["id"].to_list()
+    if not areas:
+        return pl.DataFrame()
+    js = lambda path: pl.col("details").str.json_path_match(path)  # noqa: E731
+    reach = js("$.reachable_places").fill_null("")
+    gaps = ev.filter((pl.col("type") == "ais_gap") & (flag_expr(pl.col("mmsi")) != dest).fill_null(True)
+                     & ~pl.col("mmsi").is_in(listed_ids))
+    gaps = gaps.with_columns(
+        pl.concat_list([pl.when(reach.str.contains(f'"{a}"', literal=True)).then(pl.lit(a)) for a in areas])
+        .list.drop_nulls().alias("_area")).explode("_area").filter(pl.col("_area").is_not_null())
+    partner = (flag_expr(pl.col("mmsi")) == dest).fill_null(False) | pl.col("mmsi").is_in(listed_ids)
+    at_area = pl.coalesce(js("$.sts_area"), pl.col("place"))
+    waits = pl.concat([
+        ev.filter(partner & (pl.col("type") == "loitering")).select("mmsi", "start", "end", at_area.alias("_area")),
+        ev.filter(partner & (pl.col("type") == "ais_gap")).select("mmsi", "start", "end", js("$.nearest_place_start").alias("_area")),
+        ev.filter(partner & (pl.col("type") == "ais_gap")).select("mmsi", "start", "end", js("$.nearest_place_end").alias("_area")),
+    ]).filter(pl.col("_area").is_in(areas)).select(
+        pl.col("mmsi").alias("_partner"), pl.col("start").alias("_ws"), pl.col("end").alias("_we"), "_area")
+    if gaps.height == 0 or waits.height == 0:
+        return pl.DataFrame()
+    overlap = pl.min_horizontal("end", "_we") - pl.max_horizontal("start", "_ws")
+    hit = (
+        gaps.join(waits, on="_area").filter((pl.col("_partner") != pl.col("mmsi")) & (overlap >= _H * cfg.dark_sts_min_overlap_h))
+        .with_columns(overlap.alias("_ov")).sort("_ov", descending=True).group_by("event_id", maintain_order=True).first()
+    )
+    return hit.select(
+        "mmsi", pl.lit("sts").alias("discharge_kind"),
+        pl.col("start").alias("discharge_start"), pl.col("end").alias("discharge_end"),
+        pl.col("_area").alias("discharge_place"), pl.col("_partner").cast(pl.Int64).alias("discharge_other_mmsi"),
+        pl.col("event_id").alias("discharge_event"), pl.lit(None, pl.Float64).alias("discharge_delta_m"),
+        flag_expr(pl.col("_partner")).alias("discharge_country"), pl.lit(True).alias("discharge_sts_dark"),
+    ).sort(["mmsi", "discharge_start"])
 
 
 def _dark_arrivals(v: pl.DataFrame, ev: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
@@ -374,11 +444,15 @@ def voyages(store, vessels=None, cfg: CasesConfig = DEFAULTS, places=None) -> pl
                           .otherwise(pl.col("ship_type").is_between(lo, hi)).alias("_tanker"))
 
     loads = _loads(ev, cfg, info, places_obj, tankers)
+    loads = loads.sort(["mmsi", "load_start"]).with_columns(
+        pl.col("load_start").shift(-1).over("mmsi").alias("next_load_start"), pl.lit(False).alias("load_supplier_port"))
+    dis = _discharges(ev, listed, cfg, places_obj, info)
+    if cfg.supplier_port_loads:
+        sp = _supplier_port_loads(ev, cfg, tankers)
+        if sp.height:
+            loads = pl.concat([loads, sp.select(loads.columns)])
     if loads.height == 0:
         return pl.DataFrame(schema=CASES_SCHEMA)
-    loads = loads.sort(["mmsi", "load_start"]).with_columns(
-        pl.col("load_start").shift(-1).over("mmsi").alias("next_load_start"))
-    dis = _discharges(ev, listed, cfg, places_obj)
 
     # The first discharge after the load ends (as-of join forward, per vessel).
     v = loads.sort("load_end").join_asof(
@@ -391,6 +465,17 @@ def voyages(store, vessels=None, cfg: CasesConfig = DEFAULTS, places=None) -> pl
     )
     dis_cols = [c for c in dis.columns if c != "mmsi"]
     v = v.with_columns([pl.when(too_late).then(None).otherwise(pl.col(c)).alias(c) for c in dis_cols])
+    # A supplier-port call is a load only when an STS with a DPRK-flagged/listed vessel comes next, and only for a
+    # transfer no load at an oil terminal already leads to (one delivery, one case).
+    claimed = v.filter(~pl.col("load_supplier_port") & pl.col("discharge_event").is_not_null()).select(
+        "mmsi", "discharge_event").unique()
+    v = v.filter(~pl.col("load_supplier_port") | ((pl.col("discharge_kind") == "sts") & (pl.col("discharge_country") == cfg.destination_country)))
+    v = v.join(claimed.with_columns(pl.lit(True).alias("_claimed")), on=["mmsi", "discharge_event"], how="left").filter(
+        ~(pl.col("load_supplier_port") & pl.col("_claimed").fill_null(False))).drop("_claimed")
+    # Several calls before one transfer (only the last passes the next-call test, but be safe): keep the last.
+    v = v.sort("load_start")
+    v = pl.concat([v.filter(~pl.col("load_supplier_port")),
+                   v.filter(pl.col("load_supplier_port")).unique(["mmsi", "discharge_event"], keep="last", maintain_order=True)])
     v = v.sort(["mmsi", "load_start"]).with_row_index("_v")
     v = _dark_arrivals(v, ev, cfg)
 
@@ -431,19 +516,27 @@ def voyages(store, vessels=None, cfg: CasesConfig = DEFAULTS, places=None) -> pl
     v = v.join(transit, on="_v", how="left")
 
     # Who the vessel is and what it can carry.
-    v = v.join(part, on="mmsi", how="left").join(listed, on="mmsi", how="left").with_columns(
+    partner = part.select(pl.col("mmsi").alias("discharge_other_mmsi"),
+                          *[pl.col(f"dwt_{e}").alias(f"partner_dwt_{e}") for e in ("low", "central", "high")])
+    v = v.join(part, on="mmsi", how="left").join(listed, on="mmsi", how="left").join(
+        partner, on="discharge_other_mmsi", how="left").with_columns(
         flag_expr(pl.col("mmsi")).alias("flag"), pl.col("listed").fill_null(False))
     return _cargo_and_confidence(v, cfg)
 
 
 def _cargo_and_confidence(v: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
     res = cfg.draught_resolution_m
-    draught_m = pl.coalesce(pl.col("rise_m"), pl.col("drop_m"))
+    # At a ship-to-ship transfer the supplier may hand over part of its cargo only: what left it (the drop at the
+    # transfer) is the delivery, so the drop comes first there; elsewhere the rise at the load.
+    sts = (pl.col("discharge_kind") == "sts").fill_null(False)
+    draught_m = pl.when(sts).then(pl.coalesce(pl.col("drop_m"), pl.col("rise_m"))).otherwise(
+        pl.coalesce(pl.col("rise_m"), pl.col("drop_m")))
+    drop_first = sts & pl.col("drop_m").is_not_null()
     has_tpc = pl.col("tpc_central").is_not_null()
     use_draught = draught_m.is_not_null() & has_tpc
     use_capacity = ~use_draught & pl.col("dwt_central").is_not_null()
     method = (
-        pl.when(use_draught & pl.col("rise_m").is_not_null()).then(pl.lit("draught_rise"))
+        pl.when(use_draught & pl.col("rise_m").is_not_null() & ~drop_first).then(pl.lit("draught_rise"))
         .when(use_draught).then(pl.lit("draught_drop"))
         .when(use_capacity).then(pl.lit("capacity"))
         .otherwise(pl.lit("fleet_prior"))
@@ -464,6 +557,14 @@ def _cargo_and_confidence(v: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
         tonnes("central", 0.0, cfg.load_factor_central, cfg.unknown_tonnes_central),
         tonnes("high", res, cfg.load_factor_high, cfg.unknown_tonnes_high),
     )
+    # Without a draught, an STS cargo is at most what the receiving ship can carry (its capacity × load factor).
+    cap_by_partner = sts & ~use_draught & pl.col("partner_dwt_central").is_not_null()
+    v = v.with_columns([
+        pl.when(cap_by_partner).then(pl.min_horizontal(pl.col(f"tonnes_{end}"), pl.col(f"partner_dwt_{end}") * lf))
+        .otherwise(pl.col(f"tonnes_{end}")).alias(f"tonnes_{end}")
+        for end, lf in (("low", cfg.load_factor_low), ("central", cfg.load_factor_central), ("high", cfg.load_factor_high))
+    ]).with_columns(pl.when(cap_by_partner & (pl.col("tonnes_central") < pl.col("dwt_central").fill_null(float("inf")) * cfg.load_factor_central))
+                    .then(pl.lit("receiver_capacity")).otherwise(pl.col("tonnes_method")).alias("tonnes_method"))
     # Product: not observable from AIS. A DPRK tanker at a Russian oil berth is taken to load diesel (reporting
     # on the 2024 runs), with the unknown-product range kept as low–high; elsewhere the unknown-product row.
     assumed = (pl.col("flag") == cfg.destination_country) & (pl.col("load_country") == "RU")
@@ -475,7 +576,13 @@ def _cargo_and_confidence(v: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
 
     # Confidence: additive weights, each with the sentence that explains it.
     parts = [
-        (~pl.col("load_inferred"), cfg.w_load_seen, pl.format("load seen in AIS at {}", pl.col("load_place"))),
+        (~pl.col("load_inferred") & ~pl.col("load_supplier_port"), cfg.w_load_seen,
+         pl.format("load seen in AIS at {}", pl.col("load_place"))),
+        (pl.col("load_supplier_port"), cfg.w_load_supplier_port,
+         pl.format("possible load: {}port call at {}, a port in {} with no oil berth mapped, and the next thing the "
+                   "ship did was a ship-to-ship transfer with a DPRK-flagged or listed vessel",
+                   pl.when(pl.col("load_inferred")).then(pl.lit("dark ")).otherwise(pl.lit("")),
+                   pl.col("load_place"), pl.col("load_country"))),
         (pl.col("load_reachable").is_not_null(), cfg.w_load_dark_gap,
          pl.format("load not seen: a long AIS gap or offshore loitering near load terminal(s) {} (draught rise or "
                    "switch-off close to the terminal)", pl.col("load_reachable"))),
@@ -488,9 +595,13 @@ def _cargo_and_confidence(v: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
          pl.format("port call at {} in {}", pl.col("discharge_place"), pl.col("discharge_country"))),
         (pl.col("discharge_dark_from").is_not_null(), 0.0,
          pl.format("arrived dark: AIS off from {} until the port call", pl.col("discharge_dark_from").dt.strftime("%Y-%m-%d %H:%M"))),
-        (pl.col("discharge_kind") == "sts", cfg.w_discharge_sts,
+        ((pl.col("discharge_kind") == "sts") & ~pl.col("discharge_sts_dark").fill_null(False), cfg.w_discharge_sts,
          pl.format("ship-to-ship encounter with MMSI {} ({}-flagged or listed)", pl.col("discharge_other_mmsi"),
                    pl.col("discharge_country").fill_null("?"))),
+        ((pl.col("discharge_kind") == "sts") & pl.col("discharge_sts_dark").fill_null(False), cfg.w_discharge_sts_dark,
+         pl.format("dark ship-to-ship transfer: AIS off from {} while MMSI {} ({}-flagged or listed) waited at {}, "
+                   "reachable in the gap", pl.col("discharge_start").dt.strftime("%Y-%m-%d %H:%M"),
+                   pl.col("discharge_other_mmsi"), pl.col("discharge_country").fill_null("?"), pl.col("discharge_place"))),
         (pl.col("discharge_kind") == "draught_drop", cfg.w_discharge_draught,
          pl.format("draught fell {} m at sea", pl.col("discharge_delta_m").abs().round(1))),
         (pl.col("flag") == cfg.destination_country, cfg.w_flag_dprk,
@@ -504,6 +615,8 @@ def _cargo_and_confidence(v: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
     tonnage_note = (
         pl.when(pl.col("tonnes_method") == "draught_rise").then(pl.lit("tonnes from the draught rise × TPC"))
         .when(pl.col("tonnes_method") == "draught_drop").then(pl.lit("tonnes from the draught drop × TPC"))
+        .when(pl.col("tonnes_method") == "receiver_capacity").then(pl.format(
+            "tonnes capped at what the receiving ship MMSI {} can carry (its capacity × load factor)", pl.col("discharge_other_mmsi")))
         .when(pl.col("tonnes_method") == "capacity").then(pl.format("tonnes from capacity ({}) × load factor", pl.col("capacity_source")))
         .otherwise(pl.lit("tonnes from the DPRK tanker fleet prior (hull unknown)"))
     )
