@@ -371,7 +371,8 @@ def _dark_sts(ev: pl.DataFrame, listed_ids: list, cfg: CasesConfig, info: pl.Dat
     """Ship-to-ship transfers done with AIS off (nampo-sts: the supplier goes dark 40–90 km before the area).
     A non-DPRK ship's AIS gap from which a destination-country STS area was reachable, overlapping by at least
     ``dark_sts_min_overlap_h`` the wait there of a DPRK-flagged or listed vessel (its loitering at the area, or
-    its AIS gap beginning or ending next to it). The partner with the longest overlap is taken."""
+    its own AIS gap beginning or ending next to it or from which the area was reachable). The partner with the
+    longest overlap is taken."""
     dest = cfg.destination_country
     areas = info.filter((pl.col("kind") == "sts_area") & (pl.col("country") == dest))["id"].to_list()
     if not areas:
@@ -389,6 +390,10 @@ def _dark_sts(ev: pl.DataFrame, listed_ids: list, cfg: CasesConfig, info: pl.Dat
         ev.filter(partner & (pl.col("type") == "loitering")).select("mmsi", "start", "end", at_area.alias("_area")),
         ev.filter(partner & (pl.col("type") == "ais_gap")).select("mmsi", "start", "end", js("$.nearest_place_start").alias("_area")),
         ev.filter(partner & (pl.col("type") == "ais_gap")).select("mmsi", "start", "end", js("$.nearest_place_end").alias("_area")),
+        # the partner may go dark too, from its home port (nampo-sts: Nampo is ~30 km from the area)
+        ev.filter(partner & (pl.col("type") == "ais_gap")).with_columns(
+            pl.concat_list([pl.when(reach.str.contains(f'"{a}"', literal=True)).then(pl.lit(a)) for a in areas])
+            .list.drop_nulls().alias("_area")).explode("_area").select("mmsi", "start", "end", "_area"),
     ]).filter(pl.col("_area").is_in(areas)).select(
         pl.col("mmsi").alias("_partner"), pl.col("start").alias("_ws"), pl.col("end").alias("_we"), "_area")
     if gaps.height == 0 or waits.height == 0:
