@@ -106,3 +106,24 @@ def test_period_outside_the_cases_reports_none_and_bad_period_is_a_user_error(st
         write_report(store, tmp_path / "r.html", period="March")
     text = write_report(store, tmp_path / "r.html", period="2024-01", places=PLACES).read_text(encoding="utf-8")
     assert "RU 15,279 bbl for 2024-01" in text
+
+
+def test_headline_tells_supply_by_ship_to_ship_transfer(tmp_path):
+    # nampo-sts: a Sierra Leone tanker loads at Dalian and hands over to a DPRK tanker, once seen, once dark
+    sl = 667000001
+    st = Store(tmp_path / "sts")
+    evs = [
+        event("port_call", sl, 0, 20, place="CNDLC"),
+        event("encounter", sl, 30, 36, place="SOKDO-STS", other=KP1),
+        event("port_call", sl, 60, 80, place="CNDLC"),
+        event("ais_gap", sl, 90, 110, reachable_places=["SOKDO-STS"]),
+        event("loitering", KP2, 95, 105, sts_area="SOKDO-STS"),
+    ]
+    st.replace("events", pl.DataFrame(evs, schema_overrides={"other_mmsi": pl.Int64}))
+    build_cases(st, places=PLACES)
+    p = _Loads()
+    p.feed(write_report(st, tmp_path / "r.html", period="2024-03", places=PLACES).read_text(encoding="utf-8"))
+    text = " ".join(p.text)
+    assert "1 vessel(s) under other flags than KP loaded at Dalian (CNDLC)" in text
+    assert "2 delivery(ies) by ship-to-ship transfer to KP-flagged or listed vessels (1 with AIS off, inferred)" in text
+    assert "0 KP-flagged" not in text

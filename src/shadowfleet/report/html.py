@@ -299,9 +299,13 @@ def summarise(store, period: str | None = None, places=None, cfg: CasesConfig = 
             if hidden.height:
                 notes.append(f"{hidden.height} load(s) hidden in AIS gaps or offshore loitering near it")
             others = both.filter(pl.col("flag").fill_null("") != dest)["mmsi"].n_unique()
-            sentences.append(f"{n_dest} {dest}-flagged tanker(s) loaded at {_place_label(top, names)} in {label}"
-                             + (f" (counting {' and '.join(notes)})" if notes else "")
-                             + (f", and {others} vessel(s) under other flags" if others else ""))
+            if n_dest:
+                sentences.append(f"{n_dest} {dest}-flagged tanker(s) loaded at {_place_label(top, names)} in {label}"
+                                 + (f" (counting {' and '.join(notes)})" if notes else "")
+                                 + (f", and {others} vessel(s) under other flags" if others else ""))
+            else:  # supply by STS: foreign tankers load, DPRK tankers only receive at sea
+                sentences.append(f"{others} vessel(s) under other flags than {dest} loaded at {_place_label(top, names)} "
+                                 f"in {label}" + (f" (counting {' and '.join(notes)})" if notes else ""))
         else:
             sentences.append(f"{voy['mmsi'].n_unique()} vessel(s) loaded, unseen, during AIS gaps near supplier terminals in {label}")
         ports = delivered.filter(pl.col("discharge_kind") == "port_call")
@@ -317,9 +321,14 @@ def summarise(store, period: str | None = None, places=None, cfg: CasesConfig = 
             sentences.append(", ".join(
                 f"{r['n']} {'discharged ' if i == 0 else ''}at {_place_label(r['discharge_place'], names)}"
                 for i, r in enumerate(per.iter_rows(named=True))))
-        other = delivered.filter(pl.col("discharge_kind") != "port_call").height
-        if other:
-            sentences.append(f"{other} other delivery(ies) by ship-to-ship transfer or draught drop at sea")
+        sts = delivered.filter(pl.col("discharge_kind") == "sts")
+        if sts.height:
+            n_dark = int(sts["discharge_sts_dark"].fill_null(False).sum()) if "discharge_sts_dark" in sts.columns else 0
+            sentences.append(f"{sts.height} delivery(ies) by ship-to-ship transfer to {dest}-flagged or listed vessels"
+                             + (f" ({n_dark} with AIS off, inferred)" if n_dark else ""))
+        drops = delivered.filter(pl.col("discharge_kind") == "draught_drop").height
+        if drops:
+            sentences.append(f"{drops} by a draught drop at sea")
     else:
         sentences.append(f"No loads at supplier terminals were found in {label}")
     sentences.append(f"estimated {central:,.0f} bbl ({low:,.0f}–{high:,.0f}) delivered to {dest}, "
