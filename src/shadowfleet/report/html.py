@@ -282,11 +282,15 @@ def summarise(store, period: str | None = None, places=None, cfg: CasesConfig = 
     pct = central / cfg.annual_cap_bbl * 100.0
     sentences = []
     if voy.height:
-        sited = voy.filter(pl.coalesce("load_site", "load_place").is_not_null())
+        # a load hidden in a gap counts for the first terminal it lists (nearest first for loitering), so that
+        # one seen call at a neighbouring terminal does not outweigh several dark loads at the main one
+        site = pl.coalesce("load_site", "load_place",
+                           pl.col("load_reachable").str.split(", ").list.first().replace("", None))
+        sited = voy.filter(site.is_not_null())
         if sited.filter(pl.col("flag") == dest).height:
             sited = sited.filter(pl.col("flag") == dest)  # the story is the destination's own tankers
-        if sited.height:
-            top = sited.group_by(pl.coalesce("load_site", "load_place").alias("site")).agg(pl.len().alias("loads")).sort(
+        if sited.filter(pl.coalesce("load_site", "load_place").is_not_null()).height:
+            top = sited.group_by(site.alias("site")).agg(pl.len().alias("loads")).sort(
                 ["loads", "site"], descending=[True, False])["site"][0]
             at_top = voy.filter(pl.coalesce("load_site", "load_place") == top)
             hidden = voy.filter(pl.col("load_site").is_null() & pl.col("load_place").is_null()
