@@ -14,7 +14,7 @@ from shadowfleet.cli import app
 from shadowfleet.cli.common import QuietOpt, StoreOpt, console, existing_store
 from shadowfleet.errors import ShadowfleetError
 
-ConfigOpt = typer.Option(None, "--config", help="TOML file overriding the [cases] defaults.")
+ConfigOpt = typer.Option(None, "--config", help="TOML file overriding the \\[cases] defaults.")
 
 
 def _write(text: str, out: Optional[Path]) -> None:

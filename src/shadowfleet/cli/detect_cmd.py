@@ -19,7 +19,7 @@ def detect(
     places: Optional[Path] = typer.Option(None, "--places", help="Gazetteer GeoJSON (default: the built-in one)."),
     start: Optional[str] = typer.Option(None, "--start", help="Only positions from this UTC time (ISO 8601)."),
     end: Optional[str] = typer.Option(None, "--end", help="Only positions up to this UTC time (ISO 8601)."),
-    config: Optional[Path] = typer.Option(None, "--config", help="TOML with [events.<event>] threshold overrides."),
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML with \\[events.<event>] threshold overrides (and \\[tracks] for the segmenter)."),
     quiet: bool = QuietOpt,
 ) -> None:
     """Detect port calls (dark ones inferred), AIS gaps, encounters, loitering, draught and identity changes and

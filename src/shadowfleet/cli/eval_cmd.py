@@ -32,7 +32,7 @@ def evaluate_cmd(
     places: Optional[Path] = typer.Option(
         None, "--places", help="Places GeoJSON for berth-in-port matching (default: places.geojson beside truth.json)."
     ),
-    config: Optional[Path] = typer.Option(None, "--config", help="TOML file; section [evaluate] overrides tolerances."),
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML file; section \\[evaluate] overrides tolerances."),
     quiet: bool = QuietOpt,
 ) -> None:
     """Precision, recall and F1 per event type (events AIS could not see reported apart), barrels error per voyage and month."""

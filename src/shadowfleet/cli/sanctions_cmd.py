@@ -58,7 +58,7 @@ def lists_show(store: Path = StoreOpt) -> None:
 @app.command("screen")
 def screen_cmd(
     store: Path = StoreOpt,
-    config: Path = typer.Option(None, "--config", help="TOML file overriding [sanctions.screening] defaults."),
+    config: Path = typer.Option(None, "--config", help="TOML file overriding \\[sanctions.screening] defaults."),
     min_score: float = typer.Option(None, "--min-score", help="Only print hits scoring at least this (all are stored)."),
     quiet: bool = QuietOpt,
 ) -> None:

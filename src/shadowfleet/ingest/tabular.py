@@ -154,6 +154,7 @@ def canonical_csv(df: pl.DataFrame, flavour: str, mapping: dict[str, str] | None
         if missing:
             raise ShadowfleetError(f"--columns: no such column(s) in the file: {', '.join(missing)}")
         ren = {h: k for k, h in mapping.items()}
+        flavour = "mapped"  # the user's mapping replaces the flavour's own columns and unit conversions
     elif flavour == "noaa":
         ren = NOAA
     elif flavour == "dma":
@@ -170,7 +171,7 @@ def canonical_csv(df: pl.DataFrame, flavour: str, mapping: dict[str, str] | None
                     break
     ren = {k: v for k, v in ren.items() if k in df.columns}
     found = set(ren.values())
-    need = {"mmsi", "ts", "lat", "lon"} if flavour in ("generic",) else {"mmsi", "ts"}
+    need = {"mmsi", "ts", "lat", "lon"} if flavour in ("generic", "mapped") else {"mmsi", "ts"}
     if not need <= found:
         raise ShadowfleetError(
             f"CSV columns not recognised (need {', '.join(sorted(need - found))}); "
