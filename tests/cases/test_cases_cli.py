@@ -32,6 +32,9 @@ def test_cases_prints_jsonl_and_csv_and_uses_the_vessel_table(store_dir, tmp_pat
     assert rc == 0 and err == ""
     rows = [json.loads(x) for x in out.splitlines()]
     assert len(rows) == 1 and rows[0]["discharge_place"] == "KPCHO" and rows[0]["capacity_source"] == "ais_dimensions"
+    # evidence and reasons are JSON values, times ISO 8601 UTC with Z, as in `events --format jsonl`
+    assert isinstance(rows[0]["evidence"], list) and isinstance(rows[0]["reasons"], list)
+    assert rows[0]["load_start"].endswith("Z") and "T" in rows[0]["load_start"]
     v = tmp_path / "vessels.csv"
     v.write_text("imo,dwt\n8691702,4000\n,12\n")
     rc, out, err = run(["cases", "--store", store_dir, "--format", "csv", "--vessels", str(v)], capsys)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -27,9 +28,25 @@ def _write(text: str, out: Optional[Path]) -> None:
             raise ShadowfleetError(f"cannot write {out}: {exc.strerror}") from None
 
 
+# columns the store keeps as JSON text: written as real JSON values in jsonl, not as strings inside strings
+JSON_COLUMNS = ("reasons", "evidence", "list_hits")
+
+
+def _json_value(value):
+    if isinstance(value, dt.datetime):  # ISO 8601 UTC ending in Z, as `events --format jsonl` writes times
+        return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(value)
+
+
 def _as_text(df: pl.DataFrame, fmt: str) -> str:
     if fmt == "jsonl":
-        return "".join(json.dumps(r, default=str, ensure_ascii=False) + "\n" for r in df.iter_rows(named=True))
+        lines = []
+        for row in df.iter_rows(named=True):
+            for col in JSON_COLUMNS:
+                if isinstance(row.get(col), str):
+                    row[col] = json.loads(row[col])
+            lines.append(json.dumps(row, default=_json_value, ensure_ascii=False) + "\n")
+        return "".join(lines)
     if fmt == "csv":
         return df.write_csv()
     raise ShadowfleetError(f"--format must be jsonl or csv, got {fmt!r}")
