@@ -361,13 +361,14 @@ def ingest(
         raise ShadowfleetError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    st = store if isinstance(store, Store) else Store(store)
     mapping = tabular.parse_columns(columns)
     n_lines = batch_lines or config.batch_lines
     if n_lines < 1:
         raise ShadowfleetError("batch_lines must be at least 1")
+    inputs = _expand(paths)  # a missing file is an error before any store is created
+    st = store if isinstance(store, Store) else Store(store)
     report = IngestReport()
-    for inp in _expand(paths):
+    for inp in inputs:
         report.files.append(_ingest_one(inp, st, fmt, source, time_from, mapping, n_lines, progress, config))
     return report
 
