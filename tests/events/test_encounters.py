@@ -90,3 +90,42 @@ def test_interpolated_speed_decides_slowness():
     b = [(t, *offset_km(MEET, 0.1, 0), max(0.0, 6.0 - t / 10.0)) for t in range(0, 301, 10)]
     ev = find_encounters(pair(a, b))
     assert ev.height == 2 and (ev["start"][0] - T0).total_seconds() / 60 == 50  # first grid time with SOG < 2
+
+
+def swinging(a_spans, every=10, sog=0.2):
+    """Ship b beside a (at MEET), at 0.45 km in the spans given as (minute from, to, km apart)."""
+    pts = []
+    for t0, t1, km in a_spans:
+        pts += still(t0, t1, *offset_km(MEET, km, 0), every=every, sog=sog)
+    return pts
+
+
+def test_anchored_pair_swinging_across_the_limit_is_one_encounter():
+    # 0.45 km apart, swinging out to 0.55 km for 40 min twice: one 9 h encounter, not three pieces
+    b = swinging([(0, 180, 0.45), (190, 230, 0.55), (240, 360, 0.45), (370, 410, 0.55), (420, 540, 0.45)])
+    ev = find_encounters(pair(still(0, 540, *MEET, every=10), b))
+    assert ev.filter(pl.col("mmsi") == 1).height == 1
+    row = ev.row(0, named=True)
+    assert row["start"] == T0 and (row["end"] - row["start"]).total_seconds() == 540 * 60
+    d = json.loads(row["details"])
+    # 45 of the 55 grid times within 0.5 km, and the distances are those of the close times only
+    assert d["n_grid_points"] == 45 and d["within_share"] == round(45 / 55, 3) and d["max_distance_km"] <= 0.5
+
+
+def test_break_longer_than_the_join_gap_is_two_encounters():
+    b = swinging([(0, 180, 0.45), (190, 280, 0.55), (290, 470, 0.45)])  # 100 min beyond 0.5 km
+    ev = find_encounters(pair(still(0, 470, *MEET, every=10), b))
+    assert ev.filter(pl.col("mmsi") == 1).height == 2
+    # the join gap is a named threshold: 2 h bridges it
+    ev = find_encounters(pair(still(0, 470, *MEET, every=10), b), EncounterConfig(join_gap_min=120))
+    assert ev.filter(pl.col("mmsi") == 1).height == 1
+
+
+def test_break_in_which_a_ship_got_under_way_is_not_joined():
+    # b leaves at 5 kn for 40 min and comes back: the two meetings stay apart even though the break is short
+    near, away = offset_km(MEET, 0.3, 0), offset_km(MEET, 1.5, 0)
+    b = (still(0, 180, *near, every=10) + sail(190, 200, near, away, sog=5.0)
+         + sail(210, 220, away, near, sog=5.0) + still(230, 410, *near, every=10))
+    ev = find_encounters(pair(still(0, 410, *MEET, every=10), b))
+    assert ev.filter(pl.col("mmsi") == 1).height == 2
+    assert all(json.loads(d)["within_share"] == 1.0 for d in ev["details"])

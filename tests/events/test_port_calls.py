@@ -154,3 +154,51 @@ def test_shifting_to_another_spot_in_the_anchorage_is_a_new_call():
     near = offset_km(ANCH, 0.3, 0)  # re-anchoring 300 m away is the same call
     pts = still(0, 180, *a) + sail(185, 195, a, near, every=5, sog=1.0) + still(200, 400, *near)
     assert find_port_calls(track(1, pts), P).height == 1
+
+
+def test_dark_call_at_the_berth_then_a_stay_elsewhere_in_the_port_is_two_calls():
+    # seen stopped in the port 1.5 km north of the oil berth, dark 10 h, seen stopped 1.5 km south of it:
+    # the ship moved while dark, and the one berth within 5 km of both ends is where it called (DESIGN.md:
+    # smallest place wins); the following AIS-visible stay in the port must not swallow the berth-level call
+    a, b = offset_km(BERTH, 1.5, 0), offset_km(BERTH, -1.5, 0)
+    pts = sail(0, 60, SEA, a) + still(70, 250, *a) + still(850, 1030, *b) + sail(1040, 1100, b, SEA)
+    ev = find_port_calls(track(1, pts), P)
+    assert ev.select("place", "inferred").rows() == [("PORT", False), ("PORT-OIL", True), ("PORT", False)]
+    dark = ev.row(1, named=True)
+    assert minutes(dark["start"]) == 250 and minutes(dark["end"]) == 850
+
+
+def test_ship_that_stayed_put_while_dark_keeps_its_own_place():
+    # the same dark 10 h, but reappearing where it went dark: it stayed at its mooring, not at the berth
+    a = offset_km(BERTH, 1.5, 0)
+    ev = find_port_calls(track(1, still(70, 250, *a) + still(850, 1030, *offset_km(a, 0.1, 0))), P)
+    assert ev.select("place", "inferred").rows() == [("PORT", False)]
+    assert minutes(ev["start"][0]) == 70 and minutes(ev["end"][0]) == 1030
+
+
+def test_dark_arrival_that_touches_a_stop_inside_the_port_still_nests():
+    # flicker guard kept: a gap whose ends lie 0.3 km apart just outside the berth, touching a stop in it,
+    # is one call at the berth (the ship did not move meaningfully between the parts)
+    edge = offset_km((42.749, 133.0475), 0.15, 0)  # 150 m north of the berth's edge, in the port
+    pts = [(0, *edge, 0.0), (300, *offset_km(edge, 0.3, 0), 0.0)] + still(303, 450, *BERTH)
+    ev = find_port_calls(track(1, pts), P)
+    assert ev["place"].to_list() == ["PORT-OIL"]
+    assert minutes(ev["start"][0]) == 0 and minutes(ev["end"][0]) == 450
+
+
+def test_short_dark_shift_within_the_port_is_not_pinpointed_at_the_berth():
+    # moved 3 km while silent for 3 h (< GFW's 4 h in-port gap): a shift between moorings, not a berth call
+    a, b = offset_km(BERTH, 1.5, 0), offset_km(BERTH, -1.5, 0)
+    ev = find_port_calls(track(1, still(70, 250, *a) + still(430, 610, *b)), P)
+    assert "PORT-OIL" not in ev["place"].to_list()
+    ev = find_port_calls(track(1, still(70, 250, *a) + still(430, 610, *b)), P, PortCallConfig(pinpoint_min_gap_h=2.0))
+    assert "PORT-OIL" in ev["place"].to_list()
+
+
+def test_dark_arrival_from_sea_belongs_to_the_mooring_it_is_first_seen_at():
+    # under way towards the port when it went dark, first heard 6 h later stopped at a mooring 1.5 km from the
+    # berth and staying there: it came in and moored; the berth merely within 5 km is not pinpointed
+    a, b = offset_km(BERTH, 4.0, 2.0), offset_km(BERTH, -1.5, 0)
+    ev = find_port_calls(track(1, sail(0, 60, SEA, a) + still(420, 600, *b)), P)
+    assert ev.select("place", "inferred").rows() == [("PORT", False)]
+    assert minutes(ev["start"][0]) == 60 and minutes(ev["end"][0]) == 600

@@ -32,10 +32,16 @@ class PortCallConfig:
     # the smallest place within it wins, for stops and gap ends alike, so a ship on a berth's edge never
     # flickers between the berth and its port
     edge_tolerance_km: float = 0.1
-    merge_gap_h: float = 4.0
+    merge_gap_h: float = 4.0  # GFW pipe-anchorages in-port gap >= 4 h (REFERENCE.md): shorter breaks are one visit
     # ours: two stops at one place more than this far apart are two calls (the ship shifted to another berth or
-    # anchoring spot); a ship swinging at anchor or drifting at a quay stays well within it
-    same_spot_km: float = 1.0  # GFW pipe-anchorages in-port gap >= 4 h (REFERENCE.md): shorter breaks are one visit
+    # anchoring spot); a ship swinging at anchor or drifting at a quay stays well within it. A gap whose ends
+    # lie farther apart than this is one the ship moved across while dark.
+    same_spot_km: float = 1.0
+    # a ship that moved while dark (gap ends > same_spot_km apart) is placed at the one berth/terminal within
+    # inferred_max_km of both ends only when the gap lasts at least this long: GFW pipe-anchorages' in-port gap
+    # >= 4 h (REFERENCE.md) -- a shorter break within a port stay is not a visit of its own (satellite-only
+    # ports such as Chongjin hear a ship every 2-5 h while it shifts between moorings)
+    pinpoint_min_gap_h: float = 4.0
     # ours: a visit counts as inferred when less than this much of it was seen stationary in AIS
     inferred_max_seen_h: float = 1.0
 
@@ -62,6 +68,12 @@ class EncounterConfig:
     # interpolate across it up to GFW gpsdio-segment's 24 h max gap (where continuity is still assumed); ours:
     # ports without shore receivers are heard only on satellite passes, hours apart
     still_max_gap_h: float = 24.0
+    # consecutive runs of one vessel pair separated by at most this break are one encounter when both ships
+    # stayed slow on the grid throughout the break. GFW pipe-encounters joins raw encounters of one pair too
+    # (its MergeEncounters step, min_hours_between_encounters); ours: 1 h = 6 resampling steps, enough for
+    # two ships anchored ~0.5 km apart that swing across the limit with the tide (evaluation: one 38 h
+    # encounter cut into 4-5 h pieces), and short enough that a ship leaving and coming back is two meetings
+    join_gap_min: float = 60.0
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,32 @@ def encounter_pairs(grid: pl.DataFrame, cfg: EncounterConfig = EncounterConfig()
     ).unique(["mmsi", "other_mmsi", "t"])
 
 
+def _join_short_breaks(pairs: pl.DataFrame, grid: pl.DataFrame, cfg: EncounterConfig) -> pl.DataFrame:
+    """Join consecutive runs of one pair whose break lasts at most ``join_gap_min`` when both ships stayed slow
+    through it (every grid step of the break is a slow grid point of each ship): two ships anchored about
+    0.5 km apart swing across the limit, which must not cut one encounter into pieces."""
+    step = int(round(cfg.resample_min * US_PER_MIN))
+    max_break = int(round(cfg.join_gap_min * US_PER_MIN))
+    if max_break < 2 * step or pairs.height == 0:
+        return pairs
+    # slow stretches of each ship on the grid (consecutive grid times); both run edges in one stretch = stayed slow
+    slow = grid.select("mmsi", "t").sort(["mmsi", "t"])
+    slow = with_run_id(slow, (pl.col("mmsi") != pl.col("mmsi").shift(1)) | (pl.col("t") - pl.col("t").shift(1) > step),
+                       "stretch")
+    edges = pairs.group_by("run", maintain_order=True).agg(
+        pl.col("mmsi").first(), pl.col("other_mmsi").first(), pl.col("t").min().alias("t0"), pl.col("t").max().alias("t1")
+    )
+    for who, col in (("a", "mmsi"), ("b", "other_mmsi")):
+        for edge in ("t0", "t1"):
+            edges = edges.join(slow.rename({"mmsi": col, "t": edge, "stretch": f"{who}_{edge}"}), on=[col, edge],
+                               how="left", maintain_order="left")
+    same_pair = (pl.col("mmsi") == pl.col("mmsi").shift(1)) & (pl.col("other_mmsi") == pl.col("other_mmsi").shift(1))
+    stayed = (pl.col("a_t0") == pl.col("a_t1").shift(1)) & (pl.col("b_t0") == pl.col("b_t1").shift(1))
+    joined = same_pair & (pl.col("t0") - pl.col("t1").shift(1) <= max_break) & stayed
+    edges = with_run_id(edges, ~joined.fill_null(False), "joined_run").select("run", "joined_run")
+    return pairs.join(edges, on="run", how="left", maintain_order="left").drop("run").rename({"joined_run": "run"})
+
+
 def find_encounters(
     positions: pl.DataFrame, cfg: EncounterConfig = EncounterConfig(), places: PlaceIndex | None = None
 ) -> pl.DataFrame:
@@ -145,9 +171,9 @@ def find_encounters(
         | (pl.col("other_mmsi") != pl.col("other_mmsi").shift(1))
         | (pl.col("t") - pl.col("t").shift(1) > step)
     )
+    pairs = _join_short_breaks(with_run_id(pairs, brk), grid, cfg)
     runs = (
-        with_run_id(pairs, brk)
-        .group_by("run", maintain_order=True)
+        pairs.group_by("run", maintain_order=True)
         .agg(
             pl.col("mmsi").first(), pl.col("other_mmsi").first(),
             pl.col("t").min().alias("t_start"), pl.col("t").max().alias("t_end"),
@@ -176,13 +202,15 @@ def find_encounters(
         pl.Series("place_kind", kind.tolist(), dtype=pl.Utf8),
         pl.col("median_distance_km").round(4), pl.col("max_distance_km").round(4),
         hours(pl.col("end") - pl.col("start")).round(3).alias("duration_h"),
+        # share of the grid times of a (possibly joined) encounter at which the ships were within max_distance_km
+        (pl.col("n_grid_points") / ((pl.col("t_end") - pl.col("t_start")) // step + 1)).round(3).alias("within_share"),
     )
     both = pl.concat([
         runs,
         runs.with_columns(pl.col("other_mmsi").alias("mmsi"), pl.col("mmsi").alias("other_mmsi")),
     ])
     ev = to_events(both.rename({"encounter_place": "place_of_encounter"}), "encounter",
-                   ["place_of_encounter", "place_kind", "duration_h", "median_distance_km", "max_distance_km",
-                    "n_grid_points"])
+                   ["place_of_encounter", "place_kind", "duration_h", "within_share", "median_distance_km",
+                    "max_distance_km", "n_grid_points"])
     # details key "place" (brief: "the place in details"); the event's own place column stays null
     return ev.with_columns(pl.col("details").str.replace('"place_of_encounter":', '"place":', literal=True))

@@ -2,10 +2,12 @@
 
 A visit is built from parts in time order: stops (runs of stationary reports, located by their mean
 position in the smallest enclosing place, so a berth beats its port) and inferred parts (an AIS gap >= 2 h
-whose two ends lie inside or within 5 km of the same place: the smallest place containing both ends, else the
-nearest port, else the nearest place). Consecutive parts at the same place separated by less than the in-port
-gap, or touching parts at a port and a place inside it, are one visit: a tanker seen stopping at the berth
-and then going dark there makes ONE port call. The visit is `inferred` when less than an hour of it was seen stationary in AIS.
+whose two ends lie inside or within 5 km of the same place: the one berth/terminal near both ends when the ship
+moved while dark, else the smallest place containing both ends, else the nearest port, else the nearest place).
+Consecutive parts at the same place separated by less than the in-port gap, or touching parts at a port and a
+place inside it that the ship did not move between, are one visit: a tanker seen stopping at the berth and
+then going dark there makes ONE port call; a dark call at the berth followed by a stay elsewhere in the port
+makes two. The visit is `inferred` when less than an hour of it was seen stationary in AIS.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from shadowfleet.events.transforms.stops import find_stops
 _PART = {
     "mmsi": pl.Int64, "place_idx": pl.Int64, "start": pl.Datetime("us", "UTC"), "end": pl.Datetime("us", "UTC"),
     "lat": pl.Float64, "lon": pl.Float64, "seen_h": pl.Float64, "gap_h": pl.Float64, "n": pl.UInt32,
+    "gap_km": pl.Float64,  # distance between a gap's two ends (0 for a stop): > same_spot_km = moved while dark
+    "sog0": pl.Float64,  # SOG of the report before a gap (null for a stop)
 }
 
 
@@ -65,20 +69,30 @@ def stop_parts(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig) -> 
             idx[out[pi[first]]] = gi[first]
     return stops.with_columns(pl.Series("place_idx", idx)).filter(pl.col("place_idx") >= 0).select(
         "mmsi", "place_idx", "start", "end", "lat", "lon",
-        pl.col("duration_h").alias("seen_h"), pl.lit(0.0).alias("gap_h"), "n",
+        pl.col("duration_h").alias("seen_h"), pl.lit(0.0).alias("gap_h"), "n", pl.lit(0.0).alias("gap_km"),
+        pl.lit(None, pl.Float64).alias("sog0"),
     )
 
 
 def gap_parts(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig, candidates: list | None = None) -> pl.DataFrame:
-    """AIS gaps >= inferred_min_gap_h with both ends inside/within inferred_max_km of one place (smallest wins)."""
+    """AIS gaps >= inferred_min_gap_h with both ends inside/within inferred_max_km of one place.
+
+    A ship that moved while dark (ends > same_spot_km apart, gap >= pinpoint_min_gap_h) went somewhere: when
+    exactly one berth/terminal
+    lies within inferred_max_km of both ends, that is the place (DESIGN.md: the smallest place wins), so a
+    tanker that leaves its mooring in Chongjin dark and reappears elsewhere in the port called at the oil berth,
+    not at "the port". Otherwise (stayed put, or several quays in reach): the smallest place containing both
+    ends, else the nearest port, else the nearest place."""
     g = (
         track.with_columns(
             pl.col("ts").shift(1).over("mmsi").alias("start"),
             pl.col("lat").shift(1).over("mmsi").alias("lat0"),
             pl.col("lon").shift(1).over("mmsi").alias("lon0"),
+            pl.col("sog").shift(1).over("mmsi").cast(pl.Float64).alias("sog0"),
         )
         .filter((pl.col("ts") - pl.col("start")) >= dt.timedelta(hours=cfg.inferred_min_gap_h))
         .with_row_index("gap")
+        .with_columns(haversine_km(pl.col("lat0"), pl.col("lon0"), pl.col("lat"), pl.col("lon")).alias("gap_km"))
     )
     if g.height == 0 or len(places) == 0:
         return pl.DataFrame(schema=_PART)
@@ -96,14 +110,23 @@ def gap_parts(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig, cand
         candidates.append(both.join(g.select("gap", "mmsi", "start", pl.col("ts").alias("end")), on="gap")
                           .select("mmsi", "start", "end", "place_idx", pl.max_horizontal("d0", "d1").alias("dmax")))
     pidx = both["place_idx"].to_numpy()
-    both = both.with_columns(
+    # a ship that moved while dark went somewhere: to the one berth/terminal near both ends, if only one is
+    quay = pl.Series(np.isin(places.kinds[pidx].astype(str), ("berth", "terminal")))
+    both = both.with_columns(quay.alias("quay")).join(
+        g.select("gap", ((pl.col("gap_km") > cfg.same_spot_km)
+                         & (pl.col("ts") - pl.col("start") >= dt.timedelta(hours=cfg.pinpoint_min_gap_h))).alias("moved")),
+        on="gap"
+    ).with_columns(
+        (pl.col("moved") & pl.col("quay") & (pl.col("quay").sum().over("gap") == 1)).alias("pinpointed")
+    ).with_columns(
         pl.Series("area", places.area_km2[pidx]),
         pl.Series("is_port", places.kinds[pidx].astype(str) == "port"),
         pl.max_horizontal("d0", "d1").alias("dmax"),
     ).with_columns(
-        pl.when(pl.col("dmax") <= 0).then(0).when(pl.col("is_port")).then(1).otherwise(2).alias("rank")
+        pl.when(pl.col("pinpointed")).then(-1)
+        .when(pl.col("dmax") <= 0).then(0).when(pl.col("is_port")).then(1).otherwise(2).alias("rank")
     )
-    # among places holding both ends the smallest wins; otherwise the nearest
+    # among places holding both ends (or, having moved, near both) the smallest wins; otherwise the nearest
     both = both.with_columns(pl.when(pl.col("rank") == 0).then(pl.col("area")).otherwise(pl.col("dmax")).alias("_k"))
     both = both.sort(["gap", "rank", "_k", "area"]).unique("gap", keep="first")
     return (
@@ -115,6 +138,7 @@ def gap_parts(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig, cand
             pl.lit(0.0).alias("seen_h"),
             hours(pl.col("ts") - pl.col("start")).alias("gap_h"),
             pl.lit(0, pl.UInt32).alias("n"),
+            "gap_km", "sog0",
         )
     )
 
@@ -122,8 +146,11 @@ def gap_parts(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig, cand
 def _snap_to_adjacent_stop(gaps: pl.DataFrame, stops: pl.DataFrame, cand: pl.DataFrame,
                            cfg: PortCallConfig) -> pl.DataFrame:
     """A gap touching a stop takes the stop's place when both gap ends lie within edge_tolerance_km of it: a ship
-    moored on a berth's edge reports from just outside it, and must not flicker between berth and port."""
+    moored on a berth's edge reports from just outside it, and must not flicker between berth and port. A gap
+    the ship moved across (ends > same_spot_km apart) keeps its own place: it went somewhere else while dark."""
     cand = cand.filter(pl.col("dmax") <= cfg.edge_tolerance_km).select("mmsi", "start", "end", "place_idx")
+    cand = cand.join(gaps.filter(pl.col("gap_km") <= cfg.same_spot_km).select("mmsi", "start", "end").unique(),
+                     on=["mmsi", "start", "end"])
     prev = stops.select("mmsi", pl.col("end").alias("start"), pl.col("place_idx").alias("_p"))
     nxt = stops.select("mmsi", pl.col("start").alias("end"), pl.col("place_idx").alias("_n"))
     g = gaps.join(prev, on=["mmsi", "start"], how="left").join(nxt, on=["mmsi", "end"], how="left")
@@ -138,6 +165,16 @@ def _snap_to_adjacent_stop(gaps: pl.DataFrame, stops: pl.DataFrame, cand: pl.Dat
     return g.with_columns(snapped.alias("place_idx")).select(gaps.columns).unique(maintain_order=True)
 
 
+def _arrival_at_stop(gaps: pl.DataFrame, stops: pl.DataFrame, cfg: PortCallConfig) -> pl.DataFrame:
+    """A gap the ship entered under way and moved across, ending where it is then seen stopped, is its dark
+    arrival there: it came in from sea to that spot, so the gap takes the stop's place (not a quay merely
+    within 5 km of both ends). A ship that left a stop dark (stationary before the gap) keeps the quay."""
+    nxt = stops.select("mmsi", pl.col("start").alias("end"), pl.col("place_idx").alias("_n")).unique(["mmsi", "end"])
+    g = gaps.join(nxt, on=["mmsi", "end"], how="left", maintain_order="left")
+    arrival = (pl.col("gap_km") > cfg.same_spot_km) & pl.col("_n").is_not_null() & (pl.col("sog0") > cfg.max_sog_kn)
+    return g.with_columns(pl.when(arrival).then(pl.col("_n")).otherwise(pl.col("place_idx")).alias("place_idx")).select(gaps.columns)
+
+
 def find_port_calls(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig = PortCallConfig()) -> pl.DataFrame:
     """Port-call events of one vessel's (or several vessels') sorted, de-noised track."""
     if track.height == 0 or len(places) == 0:
@@ -148,6 +185,8 @@ def find_port_calls(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig
     gaps = gap_parts(t, places, cfg, cand).cast(_PART)
     if gaps.height and stops.height and cand:
         gaps = _snap_to_adjacent_stop(gaps, stops, cand[0], cfg)
+    if gaps.height and stops.height:
+        gaps = _arrival_at_stop(gaps, stops, cfg)
     parts = pl.concat([stops, gaps])
     if parts.height == 0:
         return empty_events()
@@ -165,6 +204,7 @@ def find_port_calls(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig
             pl.col("end").cum_max().over("mmsi").shift(1).alias("prev_end"),
             haversine_km(pl.col("lat").shift(1), pl.col("lon").shift(1), pl.col("lat"), pl.col("lon")).alias("moved_km"),
             ((pl.col("n") > 0) & (pl.col("n").shift(1) > 0)).alias("both_stops"),
+            (pl.max_horizontal(pl.col("gap_km"), pl.col("gap_km").shift(1)) > cfg.same_spot_km).alias("dark_move"),
         )
         .join(nested.with_columns(pl.lit(True).alias("nested")), left_on=["prev_place", "place_idx"],
               right_on=["a", "b"], how="left", maintain_order="left")
@@ -175,8 +215,10 @@ def find_port_calls(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig
     # parts touch (a dark arrival ending where the stop begins), not when the ship was seen moving in between
     # two stops (not a stop and a gap) far apart at one place: the ship moved to another spot, a new call
     shifted = pl.col("both_stops") & (pl.col("moved_km") > cfg.same_spot_km)
+    # a gap the ship moved across never nests: a dark call at the oil berth followed by a stay elsewhere in the
+    # port is two calls at two places (the berth-level dark call must not be swallowed by the port-level one)
     joined = (same & (apart <= dt.timedelta(hours=cfg.merge_gap_h)) & ~shifted) | (
-        pl.col("nested").fill_null(False) & (apart <= dt.timedelta(minutes=1))
+        pl.col("nested").fill_null(False) & (apart <= dt.timedelta(minutes=1)) & ~pl.col("dark_move").fill_null(False)
     )
     brk = changed("mmsi") | ~joined.fill_null(False)
     parts = with_run_id(parts, brk, "visit").with_columns(
