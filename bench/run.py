@@ -23,7 +23,7 @@ def main(names: list[str]) -> int:
         try:
             module = runpy.run_path(str(script), run_name="bench")
             module["main"]()
-        except Exception as exc:  # one broken benchmark must not hide the others' figures
+        except (Exception, SystemExit) as exc:  # one broken benchmark must not hide the others' figures
             print(f"{script.stem} failed: {exc!r}", file=sys.stderr)
             failed.append(script.stem)
     return 1 if failed else 0
