@@ -77,16 +77,10 @@ class PlaceIndex:
     # ---- construction --------------------------------------------------------------------------------------
     @classmethod
     def from_geojson(cls, path: str | Path) -> "PlaceIndex":
-        p = Path(path)
-        if not p.is_file():
-            raise ShadowfleetError(f"places file not found: {p}")
-        try:
-            doc = json.loads(p.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ShadowfleetError(f"{p}: not valid GeoJSON ({exc})") from None
-        if not isinstance(doc, dict) or not isinstance(doc.get("features"), list):
-            raise ShadowfleetError(f"{p}: not a GeoJSON FeatureCollection")
-        return cls(doc["features"])
+        """A places file read and validated by the places stage (one GeoJSON reader, one set of messages)."""
+        from shadowfleet.places import load_places
+
+        return cls(load_places(path).to_geojson()["features"])
 
     @classmethod
     def of(cls, places: Any) -> "PlaceIndex":
