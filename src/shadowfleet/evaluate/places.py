@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from shadowfleet.errors import ShadowfleetError
@@ -20,13 +19,10 @@ def nesting_from_geojson(places: str | Path | dict) -> set[tuple[str, str]]:
     if isinstance(places, dict):
         doc = places
     else:
-        p = Path(places)
-        if not p.is_file():
-            raise ShadowfleetError(f"places file not found: {p}")
-        try:
-            doc = json.loads(p.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ShadowfleetError(f"{p}: not valid GeoJSON: {exc}") from None
+        # a file goes through the places stage's reader: same validation and one-line messages as `detect`
+        from shadowfleet.places import load_places
+
+        doc = load_places(places).to_geojson()
     feats = doc.get("features") if isinstance(doc, dict) else None
     if not isinstance(feats, list):
         raise ShadowfleetError("places: expected a GeoJSON FeatureCollection with 'features'")
