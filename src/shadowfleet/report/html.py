@@ -99,7 +99,6 @@ def _place_label(pid, names: dict) -> str:
 # ---- map ---------------------------------------------------------------------------------------------------
 def _land_paths(lon0, lon1, lat0, lat1, proj) -> str:
     """Land from Natural Earth 1:50m (shipped, north-east Asia only; see data/make_land.py), clipped to the map."""
-    import shapely
     from shapely.geometry import Polygon, box
 
     try:

@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 import shapely
-from shapely.geometry import MultiPolygon, Polygon, box
+from shapely.geometry import Polygon, box
 
 BOX = (110.0, 28.0, 150.0, 52.0)
 

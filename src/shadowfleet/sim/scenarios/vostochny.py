@@ -140,7 +140,6 @@ def dprk_shuttle(ctx: Context) -> None:
     first = ctx.t0 + min((FIRST_ARRIVAL_DAY - 2) * 86400.0, 0.15 * (ctx.t1 - ctx.t0))
     ready = {vi: first + (0.0 if k == 0 else float(rng.uniform(0.3, 6.0)) * 86400) for k, (vi, _, _) in
              enumerate(tankers)}
-    bpt_c = cfg.bbl_per_tonne_gasoil
     goal = float(rng.uniform(170_000, 195_000)) if enforce else np.inf  # capacity (bbl at 100% load) to plan
     plans: list[dict] = []
     capacity = 0.0
