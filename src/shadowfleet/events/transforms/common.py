@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import polars as pl
 
-EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
-KM_PER_NM = 1.852
+from shadowfleet.places import geo as _geo
+
+# one definition of the Earth and the nautical mile, in the places stage (upstream of events)
+EARTH_RADIUS_KM = _geo.EARTH_RADIUS_KM  # IUGG mean radius
+KM_PER_NM = _geo.KM_PER_NM
+
 US_PER_H = 3_600_000_000
 
 

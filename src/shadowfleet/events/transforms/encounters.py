@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from shadowfleet.events.config import EncounterConfig
-from shadowfleet.events.placeindex import PlaceIndex
+from shadowfleet.events.placeindex import KM_PER_DEG, PlaceIndex
 from shadowfleet.events.transforms.common import (
     KM_PER_NM,
     empty_events,
@@ -29,7 +29,6 @@ from shadowfleet.events.transforms.common import (
     with_run_id,
 )
 
-KM_PER_DEG = 111.32
 US_PER_MIN = 60_000_000
 # ours: cells slightly larger than the distance so float rounding at a cell edge never hides a neighbour
 CELL_MARGIN = 1.05

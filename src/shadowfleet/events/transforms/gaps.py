@@ -18,14 +18,13 @@ from shadowfleet.events.config import INTEREST_KINDS, GapConfig
 from shadowfleet.events.placeindex import PlaceIndex
 from shadowfleet.events.transforms.common import (
     KM_PER_NM,
+    US_PER_H,
     empty_events,
     ensure_sorted,
     haversine_km,
     hours,
     to_events,
 )
-
-US_PER_HOUR = 3_600_000_000
 
 
 def reception_cells(positions: pl.DataFrame, cell_deg: float) -> pl.DataFrame:
@@ -34,7 +33,7 @@ def reception_cells(positions: pl.DataFrame, cell_deg: float) -> pl.DataFrame:
         positions.select(
             (pl.col("lat") / cell_deg).floor().cast(pl.Int32).alias("r"),
             (pl.col("lon") / cell_deg).floor().cast(pl.Int32).alias("c"),
-            (pl.col("ts").dt.epoch("us") // US_PER_HOUR).alias("hour"),
+            (pl.col("ts").dt.epoch("us") // US_PER_H).alias("hour"),
         )
         .drop_nulls()
         .unique()
@@ -116,8 +115,8 @@ def _coverage(g: pl.DataFrame, coverage: pl.DataFrame | None, cfg: GapConfig) ->
         return [nulls.alias("coverage_start"), nulls.alias("coverage_end"), nulls.alias("in_coverage")]
     h = g.select(
         "gap",
-        (pl.col("start").dt.epoch("us") // US_PER_HOUR).alias("h0"),
-        (pl.col("end").dt.epoch("us") // US_PER_HOUR).alias("h1"),
+        (pl.col("start").dt.epoch("us") // US_PER_H).alias("h0"),
+        (pl.col("end").dt.epoch("us") // US_PER_H).alias("h1"),
         "lat0", "lon0", "lat1", "lon1",
     )
     a = _heard_during(h.rename({"lat0": "lat", "lon0": "lon"}), coverage, cfg.coverage_cell_deg)
