@@ -16,6 +16,9 @@ from shadowfleet import config as _config
 PORT_KINDS: tuple[str, ...] = ("port", "berth", "anchorage", "terminal")
 # Places worth naming as reachable during an AIS gap (ours: where cargo can be loaded or handed over).
 INTEREST_KINDS: tuple[str, ...] = ("port", "berth", "anchorage", "terminal", "sts_area")
+# A place lies inside another when at least this share of its area does; ours: a berth drawn along a quay may poke
+# a few metres past its port polygon, and 90 % still keeps two neighbouring ports from nesting.
+NEST_MIN_AREA_SHARE: float = 0.9
 
 
 @dataclass(frozen=True)

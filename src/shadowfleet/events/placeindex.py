@@ -17,6 +17,7 @@ import shapely
 from shapely.geometry import shape
 
 from shadowfleet.errors import ShadowfleetError
+from shadowfleet.events.config import NEST_MIN_AREA_SHARE
 
 KM_PER_DEG = 111.32  # km per degree of latitude (mean), WGS84
 
@@ -61,14 +62,15 @@ class PlaceIndex:
             self._tree = None
 
     def nested_pairs(self) -> tuple[np.ndarray, np.ndarray]:
-        """(inner, outer) index pairs where place ``inner`` lies (>= 90 % of its area) inside ``outer``, incl. i==i."""
+        """(inner, outer) index pairs where place ``inner`` lies (>= NEST_MIN_AREA_SHARE of its area) inside
+        ``outer``, incl. i==i."""
         n = len(self.ids)
         if n == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         a, b = self._tree.query(self.geoms, predicate="intersects")
         inter = shapely.area(shapely.intersection(self.geoms[a], self.geoms[b]))
         own = shapely.area(self.geoms[a])
-        keep = (a == b) | ((own > 0) & (inter >= 0.9 * own))
+        keep = (a == b) | ((own > 0) & (inter >= NEST_MIN_AREA_SHARE * own))
         return a[keep], b[keep]
 
     def __len__(self) -> int:

@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 
 from shadowfleet.events.config import SpoofingConfig
-from shadowfleet.events.placeindex import PlaceIndex
+from shadowfleet.events.placeindex import KM_PER_DEG, PlaceIndex
 from shadowfleet.events.transforms.common import (
     KM_PER_NM,
     changed,
@@ -74,8 +74,8 @@ def invalid_mid(p: pl.DataFrame) -> pl.DataFrame:
 
 
 def _offset(lat: np.ndarray, lon: np.ndarray, north_km: float, east_km: float):
-    return (lat + north_km / 111.32,
-            lon + east_km / (111.32 * np.maximum(np.cos(np.radians(lat)), 0.01)))
+    return (lat + north_km / KM_PER_DEG,
+            lon + east_km / (KM_PER_DEG * np.maximum(np.cos(np.radians(lat)), 0.01)))
 
 
 def on_land(p: pl.DataFrame, cfg: SpoofingConfig, places: PlaceIndex | None) -> pl.DataFrame:
