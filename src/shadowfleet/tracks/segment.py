@@ -21,9 +21,10 @@ import polars as pl
 import pyarrow as pa
 
 from shadowfleet.errors import ShadowfleetError
+from shadowfleet.places.geo import EARTH_RADIUS_KM, KM_PER_NM
 from shadowfleet.tracks.config import TracksConfig
 
-NM_PER_RAD = 6371.0088 / 1.852  # Earth radius in nautical miles (IUGG mean radius)
+NM_PER_RAD = EARTH_RADIUS_KM / KM_PER_NM  # Earth radius in nautical miles (IUGG mean radius)
 REQUIRED = ("mmsi", "ts", "lat", "lon")
 
 
