@@ -9,13 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from shadowfleet.errors import ShadowfleetError
-from shadowfleet.places import PORT_KINDS, Places, haversine_km
+from shadowfleet.places import KM_PER_NM, PORT_KINDS, Places, haversine_km
 from shadowfleet.sim.config import SimConfig
 from shadowfleet.sim.motion import sample
 from shadowfleet.sim.routes import Stop
 from shadowfleet.sim.vessels import Vessel
-
-KN_KM_H = 1.852
 
 
 def iso(t: float) -> str:
@@ -257,7 +255,7 @@ class TruthBuilder:
                     if 0 < k < len(rec.t) and rec.spoofed[k - 1] != rec.spoofed[k]:
                         d = haversine_km(rec.lat[k - 1], rec.lon[k - 1], rec.lat[k], rec.lon[k])
                         h = max(rec.t[k] - rec.t[k - 1], 1.0) / 3600
-                        vis |= bool(d / h / KN_KM_H > lim)
+                        vis |= bool(d / h / KM_PER_NM > lim)
                 s = sample(v.track, v.stops, np.array([a]))
                 self._add("spoofing", vi, a, b, fla, flo, visible=vis,
                           details={"true_lat": round(float(s.lat[0]), 5), "true_lon": round(float(s.lon[0]), 5),
