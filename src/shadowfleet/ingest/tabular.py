@@ -325,6 +325,7 @@ def to_tables(c: pl.DataFrame, last_static: pl.DataFrame | None = None):
         pl.when(cog >= 360).then(None).otherwise(cog).alias("cog"),
         pl.when(heading > 359).then(None).otherwise(heading).alias("heading"),
         pl.when(nav.is_between(0, 15)).then(nav).otherwise(None).alias("nav_status"),
+        # ROT_AIS = 4.733·√ROT (ITU-R M.1371-5): the largest code, ±126, is ±708 °/min; ours: 720 rounds that up
         pl.when(rot.abs() > 720).then(None).otherwise(rot).alias("rot"),
         pl.when(imo > 0).then(imo).otherwise(None).alias("imo"),
         _txt("name", cols), _txt("callsign", cols), _txt("destination", cols), _txt("eta", cols),
