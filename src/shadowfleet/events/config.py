@@ -86,6 +86,9 @@ class LoiteringConfig:
     # a silence ends the loitering when the ship moved faster than max_sog_kn across it, or when it is longer
     # than GFW gpsdio-segment's 24 h max gap (ours: ports and open sea are often heard by satellite only)
     max_gap_h: float = 24.0
+    # ours: a silence shorter than this is ordinary report spacing (thinned archives, missed slots) and the ship is
+    # taken as slow throughout; across a longer one the implied speed decides whether it stayed slow
+    silence_h: float = 1.0
 
 
 @dataclass(frozen=True)

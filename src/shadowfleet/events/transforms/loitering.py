@@ -60,7 +60,7 @@ def find_loitering(
     across = haversine_km(pl.col("lat").shift(1), pl.col("lon").shift(1), pl.col("lat"), pl.col("lon")) / KM_PER_NM / hours(
         pl.col("ts").diff()
     )
-    silence = pl.col("ts").diff() > dt.timedelta(hours=1)
+    silence = pl.col("ts").diff() > dt.timedelta(hours=cfg.silence_h)
     brk = (
         changed("_loiter")
         | (pl.col("ts").diff() > dt.timedelta(hours=cfg.max_gap_h))
