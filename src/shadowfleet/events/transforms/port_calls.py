@@ -212,7 +212,8 @@ def find_port_calls(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig
     apart = pl.col("start") - pl.col("prev_end")
     same = pl.col("place_idx") == pl.col("prev_place")
     # same place: one visit across short breaks (GFW in-port gap); port and a place inside it: only when the
-    # parts touch (a dark arrival ending where the stop begins), not when the ship was seen moving in between
+    # parts touch (a dark arrival ending where the stop begins; ours: within 1 min, so receive-time jitter of
+    # seconds between the two parts' edge reports still touches), not when the ship was seen moving in between
     # two stops (not a stop and a gap) far apart at one place: the ship moved to another spot, a new call
     shifted = pl.col("both_stops") & (pl.col("moved_km") > cfg.same_spot_km)
     # a gap the ship moved across never nests: a dark call at the oil berth followed by a stay elsewhere in the
