@@ -106,6 +106,7 @@ class Store:
         files = self.files(table, start, end)
         if not files:
             return empty(table).lazy()
+        _check_readable(files)
         lf = pl.scan_parquet([str(f) for f in files])
         if start is not None and "ts" in TABLES.get(table, {}):
             lf = lf.filter(pl.col("ts") >= _utc(start))
@@ -188,6 +189,20 @@ def dedupe_reports(df: pl.DataFrame) -> pl.DataFrame:
         [pl.col(c).first() for c in others] + [pl.col("n_receivers").fill_null(1).sum().cast(pl.Int32)]
     )
     return merged.select(df.drop("__grp").columns)
+
+
+def _check_readable(files: list[Path]) -> None:
+    """A damaged part file (truncated, overwritten) is named to the user instead of failing deep in a query.
+
+    Reads only each file's footer, so the cost is one small read per file."""
+    for f in files:
+        try:
+            pl.read_parquet_schema(f)
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ShadowfleetError(
+                f"damaged store file {f} ({why}); delete it and re-run the command that wrote it"
+            ) from None
 
 
 def _utc(t: dt.datetime) -> dt.datetime:
