@@ -13,6 +13,7 @@ with the keys of that section replaced, rejecting unknown keys with a clear erro
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import tomllib
 from pathlib import Path
 from typing import Any, TypeVar
@@ -50,4 +51,36 @@ def apply(defaults: T, values: dict[str, Any], name: str = "") -> T:
     unknown = sorted(set(scalar) - fields)
     if unknown:
         raise ShadowfleetError(f"unknown setting(s) in [{name or type(defaults).__name__}]: {', '.join(unknown)}")
-    return dataclasses.replace(defaults, **scalar)  # type: ignore[type-var]
+    where = name or type(defaults).__name__
+    checked = {k: _typed(getattr(defaults, k), v, f"[{where}] {k}") for k, v in scalar.items()}
+    return dataclasses.replace(defaults, **checked)  # type: ignore[type-var]
+
+
+def _typed(default: Any, value: Any, label: str) -> Any:
+    """``value`` if it has the kind of ``default`` (ints widen to float, lists become tuples), else a clear error:
+    a wrong type in a TOML file must not reach the stage as a crash deep inside it."""
+    want = type(default)
+    if default is None or want not in (bool, int, float, str, tuple, list, dt.date, dt.datetime):
+        return value  # nothing to compare against
+    if isinstance(default, (tuple, list)):
+        if not isinstance(value, (list, tuple)):
+            raise ShadowfleetError(f"{label} must be a list, got {value!r}")
+        kinds = {type(x) for x in default}
+        if len(kinds) == 1:
+            value = [_typed(default[0], x, label) for x in value]
+        return want(value)
+    if want is bool:
+        ok = isinstance(value, bool)
+    elif want is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif want is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif want is dt.datetime:
+        ok = isinstance(value, dt.date)  # a TOML date means midnight; the stage widens it
+    else:
+        ok = isinstance(value, want)
+    if not ok:
+        kind = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(want, want.__name__)
+        raise ShadowfleetError(f"{label} must be {kind}, got {value!r}")
+    return value
