@@ -42,6 +42,10 @@ def run_demo(out: str | Path = "demo-out", scenario: str = "vostochny-2024-03", 
     from shadowfleet.store import Store
 
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        from shadowfleet.errors import ShadowfleetError
+
+        raise ShadowfleetError(f"--out must be a folder, but is a file: {out}")  # before any step starts
     sim_dir, store_dir = out / "sim", out / "store"
     steps: dict[str, str] = {}
 

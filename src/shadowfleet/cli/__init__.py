@@ -67,6 +67,11 @@ def main(argv: list[str] | None = None) -> None:
         _fail(" ".join(msg.split()))
     except FileNotFoundError as exc:
         _fail(f"file not found: {exc.filename}")
+    except OSError as exc:
+        # a path of the wrong kind (a file where a folder is wanted or the reverse), no permission, a full disk:
+        # the user's to fix, so one line naming the path rather than a traceback
+        where = f": {exc.filename}" if exc.filename else ""
+        _fail(f"{(exc.strerror or str(exc)).lower()}{where}")
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)

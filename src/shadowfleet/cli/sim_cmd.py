@@ -33,7 +33,7 @@ def simulate_cmd(
                            places=places)
     else:
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
-                      transient=True) as bar:
+                      transient=True, disable=not console.is_terminal) as bar:  # no stray blank line in logs
             task = bar.add_task(f"simulating {scenario}", total=None)
             summary = simulate(scenario, out_dir, seed=seed, start=start, days=days, vessels=vessels,
                                config=config, places=places,

@@ -95,6 +95,9 @@ def _parse_start(start: str | dt.date | dt.datetime | None, default: str) -> flo
         start = dt.datetime(start.year, start.month, start.day)
     if start.tzinfo is not None:
         start = start.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    # ours: NMEA tag blocks carry Unix seconds, and a run of up to 366 days must end in a representable year
+    if not 1970 <= start.year <= 9998:
+        raise ShadowfleetError(f"--start: year must be between 1970 and 9998, got {start.year}")
     return float(calendar.timegm(start.timetuple()))
 
 
