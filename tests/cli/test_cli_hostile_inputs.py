@@ -1,0 +1,101 @@
+"""Hostile inputs a user can cause end in one "error:" line on stderr and exit 1, never a traceback.
+
+Run through a real subprocess of `python -m shadowfleet` over one tiny simulated store built once per module.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run(*args: str | Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1"}
+    return subprocess.run([sys.executable, "-m", "shadowfleet", *map(str, args)], capture_output=True, text=True,
+                          timeout=120, env=env)
+
+
+def assert_one_line_error(r: subprocess.CompletedProcess, *needles: str) -> str:
+    assert "Traceback" not in r.stderr + r.stdout, r.stderr
+    assert r.returncode == 1, (r.returncode, r.stderr, r.stdout)
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
+    for n in needles:
+        assert n.lower() in lines[0].lower(), lines[0]
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def sim_store(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("hostile")
+    r = run("simulate", "--out", root / "sim", "--days", "1", "--vessels", "5", "-q")
+    assert r.returncode == 0, r.stderr
+    r = run("ingest", "--store", root / "store", root / "sim" / "ais.nmea", "-q")
+    assert r.returncode == 0, r.stderr
+    r = run("detect", "--store", root / "store", "--places", root / "sim" / "places.geojson", "-q")
+    assert r.returncode == 0, r.stderr
+    return root / "store"
+
+
+def _damaged_copy(store: Path, dest: Path, table: str) -> Path:
+    shutil.copytree(store, dest)
+    part = sorted((dest / table).rglob("*.parquet"))[0]
+    part.write_bytes(b"not parquet at all, garbage written over a part file" * 10)
+    return part
+
+
+@pytest.mark.parametrize("command", [["stats"], ["vessels"], ["detect"]])
+def test_damaged_positions_part_file_is_named(sim_store, tmp_path, command):
+    part = _damaged_copy(sim_store, tmp_path / "store", "positions")
+    err = assert_one_line_error(run(*command, "--store", tmp_path / "store"), "damaged store file")
+    assert part.name in err
+
+
+def test_damaged_events_part_file_is_named(sim_store, tmp_path):
+    _damaged_copy(sim_store, tmp_path / "store", "events")
+    assert_one_line_error(run("events", "--store", tmp_path / "store"), "damaged store file", "events")
+
+
+@pytest.mark.parametrize(
+    ("section", "command"),
+    [
+        ("[ingest]\nbatch_lines = 'many'\n", "ingest"),
+        ("[tracks]\nmax_speed_kn = [1]\n", "detect"),
+        ("[cases]\nsupplier_countries = 'RU'\n", "cases"),
+    ],
+)
+def test_config_value_of_wrong_type(sim_store, tmp_path, section, command):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(section)
+    store = tmp_path / "store"
+    shutil.copytree(sim_store, store)
+    extra = [sim_store.parent / "sim" / "ais.nmea"] if command == "ingest" else []
+    key = section.split("\n")[1].split(" =")[0]
+    assert_one_line_error(run(command, "--store", store, "--config", cfg, *extra), key, "must be")
+
+
+def test_simulate_out_is_an_existing_file(tmp_path):
+    f = tmp_path / "ais.txt"
+    f.write_text("")
+    assert_one_line_error(run("simulate", "--out", f, "--days", "0.05", "--vessels", "0"), str(f))
+
+
+def test_demo_out_is_an_existing_file(tmp_path):
+    f = tmp_path / "demo.txt"
+    f.write_text("")
+    assert_one_line_error(run("demo", "--out", f, "--days", "0.05", "--vessels", "0"), str(f))
+
+
+def test_simulate_start_in_year_one(tmp_path):
+    assert_one_line_error(run("simulate", "--out", tmp_path / "s", "--start", "0001-01-01", "--days", "0.05"),
+                          "--start", "year")
+
+
+def test_simulate_error_is_the_only_stderr_line(tmp_path):
+    # the progress display must not leave a blank line before the error when stderr is not a terminal
+    assert_one_line_error(run("simulate", "--out", tmp_path / "s", "--days", "-3"), "--days")
