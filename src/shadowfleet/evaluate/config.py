@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Place kinds a port call can be at (DESIGN.md, port_call definition). Only these nest for place matching, so a
-# port call is never "inside" an EEZ or a zone polygon.
-PORT_PLACE_KINDS = ("port", "berth", "anchorage", "terminal")
+from shadowfleet.places import gazetteer as _gazetteer
+
+# Place kinds a port call can be at (DESIGN.md, port_call definition; the places stage's PORT_KINDS). Only these
+# nest for place matching, so a port call is never "inside" an EEZ or a zone polygon.
+PORT_PLACE_KINDS = _gazetteer.PORT_KINDS
 
 
 @dataclass(frozen=True)

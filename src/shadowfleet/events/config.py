@@ -12,10 +12,12 @@ from pathlib import Path
 
 from shadowfleet import config as _config
 
-# Place kinds a vessel calls at (DESIGN.md event table); sts_area, eez, zone are not ports.
-PORT_KINDS: tuple[str, ...] = ("port", "berth", "anchorage", "terminal")
+# Place kinds a vessel calls at (DESIGN.md event table; defined once by the places stage); sts_area, eez, zone are
+# not ports.
+from shadowfleet.places.gazetteer import PORT_KINDS
+
 # Places worth naming as reachable during an AIS gap (ours: where cargo can be loaded or handed over).
-INTEREST_KINDS: tuple[str, ...] = ("port", "berth", "anchorage", "terminal", "sts_area")
+INTEREST_KINDS: tuple[str, ...] = (*PORT_KINDS, "sts_area")
 # A place lies inside another when at least this share of its area does; ours: a berth drawn along a quay may poke
 # a few metres past its port polygon, and 90 % still keeps two neighbouring ports from nesting.
 NEST_MIN_AREA_SHARE: float = 0.9
