@@ -21,11 +21,9 @@ from shadowfleet.errors import ShadowfleetError
 from shadowfleet.evaluate.config import DEFAULT, EvalConfig
 from shadowfleet.evaluate.places import nesting_from_geojson, nesting_from_ids
 from shadowfleet.evaluate.truth import load_truth, parse_times, truth_events, truth_voyages, vessel_keys
+from shadowfleet.events.main import EVENT_TYPES  # the contract's event types, in the order reports list them
 from shadowfleet.store import Store
 from shadowfleet.store.schema import EVENTS, UTC_TS
-
-# The contract's event types, in the order reports list them (docs/CONTRACTS.md, events).
-EVENT_TYPES = ("port_call", "ais_gap", "encounter", "loitering", "draught_change", "identity_change", "spoofing")
 
 _NO_PARTNER = -1  # k2 of events that are not between two vessels
 
