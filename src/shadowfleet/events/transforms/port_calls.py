@@ -38,19 +38,6 @@ _PART = {
 }
 
 
-def locate_ports(track: pl.DataFrame, places: PlaceIndex, max_sog_kn: float | None = None) -> pl.Series:
-    """Index of the smallest port-kind place containing each report (-1 outside); only slow reports if asked."""
-    idx = np.full(track.height, -1, dtype=np.int64)
-    mask = np.ones(track.height, dtype=bool)
-    if max_sog_kn is not None:
-        mask = (track["sog"] <= max_sog_kn).fill_null(False).to_numpy()
-    if mask.any() and len(places):
-        idx[mask] = places.smallest_containing(
-            track["lat"].to_numpy()[mask], track["lon"].to_numpy()[mask], PORT_KINDS
-        )
-    return pl.Series("place_idx", idx)
-
-
 def stop_parts(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig) -> pl.DataFrame:
     """Stationary runs located by their mean position: per-report lookups flicker between overlapping polygons
     at their edges (GPS scatter of a ship at anchor), which would cut one stay into many."""
