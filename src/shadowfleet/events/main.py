@@ -30,10 +30,6 @@ _POSITION_COLUMNS = ["mmsi", "ts", "lat", "lon", "sog", "cog", "heading", "nav_s
 def place_index(places: Any = None) -> PlaceIndex:
     """Places for detection: a PlaceIndex, a places-stage Places, a GeoJSON path (validated by the places stage),
     or None for the built-in gazetteer."""
-    if isinstance(places, (str, Path)):
-        from shadowfleet.places import load_places
-
-        places = load_places(places)
     return PlaceIndex.of(places)
 
 

@@ -7,7 +7,6 @@ is within a fraction of a percent of the geodesic distance at the few-km scales 
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any, Iterable
@@ -86,7 +85,9 @@ class PlaceIndex:
 
     @classmethod
     def of(cls, places: Any) -> "PlaceIndex":
-        """Accept a PlaceIndex, a GeoJSON path, a FeatureCollection dict, a places-stage object, or None (built-in)."""
+        """Accept a PlaceIndex, a GeoJSON path, a FeatureCollection dict, a places-stage Places, or None (built-in)."""
+        from shadowfleet.places import Places, load_places
+
         if isinstance(places, PlaceIndex):
             return places
         if isinstance(places, (str, Path)):
@@ -94,15 +95,10 @@ class PlaceIndex:
         if isinstance(places, dict) and "features" in places:
             return cls(places["features"])
         if places is None:
-            try:
-                from shadowfleet.places import load_places
-            except ImportError:
-                return cls([])
             places = load_places()
-        feats = _features_of(places)
-        if feats is None:
-            raise ShadowfleetError(f"cannot read places from {type(places).__name__}")
-        return cls(feats)
+        if isinstance(places, Places):
+            return cls(places.to_geojson()["features"])
+        raise ShadowfleetError(f"cannot read places from {type(places).__name__}")
 
     # ---- look-ups ------------------------------------------------------------------------------------------
     def _kind_mask(self, kinds: Iterable[str] | None) -> np.ndarray:
@@ -174,27 +170,3 @@ class PlaceIndex:
         s = self._scale[place_idx]
         pts = shapely.points(np.asarray(lon, dtype=float) * s, np.asarray(lat, dtype=float))
         return shapely.distance(pts, self._scaled[place_idx]) * KM_PER_DEG
-
-
-def _features_of(places: Any):
-    """GeoJSON-like features from a places-stage object, whatever shape it offers."""
-    for attr in ("features",):
-        feats = getattr(places, attr, None)
-        if isinstance(feats, list):
-            return feats
-    for meth in ("to_geojson", "geojson", "__geo_interface__"):
-        obj = getattr(places, meth, None)
-        if callable(obj):
-            obj = obj()
-        if isinstance(obj, str):
-            obj = json.loads(obj)
-        if isinstance(obj, dict) and isinstance(obj.get("features"), list):
-            return obj["features"]
-    frame = getattr(places, "frame", None) or getattr(places, "df", None)
-    if frame is not None and {"id", "kind", "geometry"} <= set(frame.columns):
-        return [
-            {"type": "Feature", "properties": {"id": r["id"], "name": r.get("name"), "kind": r["kind"]},
-             "geometry": shapely.geometry.mapping(r["geometry"]) if not isinstance(r["geometry"], dict) else r["geometry"]}
-            for r in frame.to_dicts()
-        ]
-    return None
