@@ -5,6 +5,7 @@ Run through a real subprocess of `python -m shadowfleet` over one tiny simulated
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -99,3 +100,24 @@ def test_simulate_start_in_year_one(tmp_path):
 def test_simulate_error_is_the_only_stderr_line(tmp_path):
     # the progress display must not leave a blank line before the error when stderr is not a terminal
     assert_one_line_error(run("simulate", "--out", tmp_path / "s", "--days", "-3"), "--days")
+
+
+def test_csv_without_header_is_an_error_not_an_empty_ingest(tmp_path):
+    f = tmp_path / "noheader.csv"
+    f.write_text("123456789,2024-03-01T00:00:00Z,40,130,3\n")
+    assert_one_line_error(run("ingest", "--store", tmp_path / "store", f), "columns not recognised")
+
+
+def test_csv_rows_of_wrong_types_are_counted_rejections(tmp_path):
+    f = tmp_path / "bad.csv"
+    f.write_text("mmsi,ts,lat,lon,sog\nabc,notatime,xx,yy,zz\n123456789,2024-03-01T00:00:00Z,95,200,-3\n"
+                 "273000001,2024-03-01T01:00:00Z,43.1,131.9,0.2\n")
+    store = tmp_path / "store"
+    r = run("ingest", "--store", store, f, "-q")
+    assert r.returncode == 0, r.stderr
+    stats = json.loads(run("stats", "--store", store, "-f", "json").stdout)
+    (log,) = stats["ingest_log"]
+    # every data row is either stored or rejected with a reason: none vanishes
+    assert (log["accepted"], log["rejected"]) == (1, 2)
+    reasons = {r["reason"]: r["rows"] for r in stats["rejects_by_reason"]}
+    assert reasons == {"missing_timestamp": 1, "position_out_of_range": 1}

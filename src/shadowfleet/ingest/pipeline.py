@@ -600,6 +600,10 @@ def _run_csv(ctx: _Context, lines: Iterator[str], n_lines: int, progress, mappin
     names = [h.strip().strip('"') for h in header.rstrip("\r\n").split(",")]
     flavour = tabular.flavour_of(names)
     ctx.rep.format = f"csv:{flavour}" if not mapping else "csv:mapped"
+    # the header is checked before any row, so a file with no header (its first row taken as one) or a header
+    # alone is reported even when no data rows follow it
+    empty_rows = pl.DataFrame(schema={**dict.fromkeys(names, pl.Utf8), "line": pl.Int64, "raw": pl.Utf8})
+    tabular.canonical_csv(empty_rows, flavour, mapping)
     first = header_line + 1
     ctx.rep.lines = header_line
     for chunk in chunks:

@@ -173,9 +173,10 @@ def canonical_csv(df: pl.DataFrame, flavour: str, mapping: dict[str, str] | None
     found = set(ren.values())
     need = {"mmsi", "ts", "lat", "lon"} if flavour in ("generic", "mapped") else {"mmsi", "ts"}
     if not need <= found:
+        header = [c for c in df.columns if c not in ("line", "raw")]
         raise ShadowfleetError(
             f"CSV columns not recognised (need {', '.join(sorted(need - found))}); "
-            f"give --columns mmsi=HEADER,ts=HEADER,lat=HEADER,lon=HEADER (header: {', '.join(df.columns[:12])}…)"
+            f"give --columns mmsi=HEADER,ts=HEADER,lat=HEADER,lon=HEADER (header: {', '.join(header[:12])}…)"
         )
     out = df.select([pl.col(k).alias(v) for k, v in ren.items()] + ["line", "raw"])
     if flavour == "dma":
@@ -351,7 +352,10 @@ def to_tables(c: pl.DataFrame, last_static: pl.DataFrame | None = None):
     is_aid = pl.col("kind").fill_null("").str.contains("aton|aid")
     has_pos = pl.col("lat").is_not_null() | pl.col("lon").is_not_null()
     static_types = pl.col("msg_type").is_in([5, 24])
-    pos = c.filter(~is_base & ~is_aid & has_pos & ~static_types)
+    has_static = pl.any_horizontal([pl.col(k).is_not_null() for k in STATIC_COLS])
+    # a row with neither a position nor static data goes with the positions, where validation rejects it with a
+    # reason (no time, no MMSI, no position) instead of it fitting no table and vanishing
+    pos = c.filter(~is_base & ~is_aid & ((has_pos & ~static_types) | (~has_pos & ~has_static)))
     base = c.filter(is_base)
     aids = c.filter(is_aid)
     st = c.filter(~is_base & ~is_aid & pl.any_horizontal([pl.col(k).is_not_null() for k in STATIC_COLS]))
