@@ -196,18 +196,22 @@ def _voyages_table(store) -> pl.DataFrame:
     return read_cases(store)
 
 
+# ours: the map draws half a day of track either side of a case, enough to show the approach and the departure
+_TRACK_PAD = dt.timedelta(hours=12)
+
+
 def _tracks(store, cases: pl.DataFrame, max_points: int = 400) -> pl.DataFrame:
     schema = {"case_id": pl.Utf8, "lat": pl.Float64, "lon": pl.Float64}
     if cases.height == 0 or not store.files("positions"):
         return pl.DataFrame(schema=schema)
-    start = cases["load_start"].min() - dt.timedelta(hours=12)
-    end = cases["discharge_end"].fill_null(cases["discharge_start"]).max() + dt.timedelta(hours=12)
+    start = cases["load_start"].min() - _TRACK_PAD
+    end = cases["discharge_end"].fill_null(cases["discharge_start"]).max() + _TRACK_PAD
     pos = store.scan("positions", start, end).filter(pl.col("mmsi").is_in(cases["mmsi"].unique().to_list())).select(
         "mmsi", "ts", "lat", "lon").collect()
     win = cases.select("case_id", "mmsi", "load_start", pl.col("discharge_end").fill_null(pl.col("discharge_start")).alias("_e"))
     tr = (
         pos.join(win, on="mmsi")
-        .filter((pl.col("ts") >= pl.col("load_start") - dt.timedelta(hours=12)) & (pl.col("ts") <= pl.col("_e") + dt.timedelta(hours=12)))
+        .filter((pl.col("ts") >= pl.col("load_start") - _TRACK_PAD) & (pl.col("ts") <= pl.col("_e") + _TRACK_PAD))
         .filter(pl.col("lat").is_between(-90, 90) & pl.col("lon").is_between(-180, 180))
         .sort(["case_id", "ts"])
     )
