@@ -121,3 +121,11 @@ def test_csv_rows_of_wrong_types_are_counted_rejections(tmp_path):
     assert (log["accepted"], log["rejected"]) == (1, 2)
     reasons = {r["reason"]: r["rows"] for r in stats["rejects_by_reason"]}
     assert reasons == {"missing_timestamp": 1, "position_out_of_range": 1}
+
+
+@pytest.mark.parametrize("command", [["stats"], ["lists", "show"]])
+def test_overwritten_catalog_is_named(sim_store, tmp_path, command):
+    store = tmp_path / "store"
+    shutil.copytree(sim_store, store)
+    (store / "catalog.duckdb").write_bytes(b"garbage, not a DuckDB database" * 100)
+    assert_one_line_error(run(*command, "--store", store), "catalog.duckdb", "cannot be opened")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import duckdb
 
+from shadowfleet.errors import ShadowfleetError
+
 CATALOG_FILE = "catalog.duckdb"
 
 _INIT = """
@@ -36,7 +38,12 @@ def connect(root: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     if read_only and not path.exists():
         con = duckdb.connect(":memory:")
     else:
-        con = duckdb.connect(str(path), read_only=read_only)
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            # overwritten or truncated file, or another process holding the lock: the user's to fix, one line
+            why = (str(exc).strip().splitlines() or ["IO error"])[0]
+            raise ShadowfleetError(f"store catalog {path} cannot be opened: {why}") from None
         if not read_only:
             con.execute(_INIT)
     return con
