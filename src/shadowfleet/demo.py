@@ -49,8 +49,15 @@ def run_demo(out: str | Path = "demo-out", scenario: str = "vostochny-2024-03", 
     sim_dir, store_dir = out / "sim", out / "store"
     steps: dict[str, str] = {}
 
-    say(f"simulate: scenario {scenario}, seed {seed}")
-    sim = simulate(scenario, out=sim_dir, seed=seed, days=days, vessels=vessels)
+    announced: list[bool] = []
+
+    def announce(_stage: str) -> None:
+        # said at the simulator's first stage, i.e. once its arguments passed: a bad --days is then the only line
+        if not announced:
+            announced.append(True)
+            say(f"simulate: scenario {scenario}, seed {seed}")
+
+    sim = simulate(scenario, out=sim_dir, seed=seed, days=days, vessels=vessels, progress=announce)
     steps["simulate"] = f"{sim.lines:,} NMEA lines from {sim.vessels} vessels ({sim_dir / 'ais.nmea'})"
 
     say("ingest: decoding the raw AIS into the store")

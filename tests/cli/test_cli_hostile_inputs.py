@@ -129,3 +129,8 @@ def test_overwritten_catalog_is_named(sim_store, tmp_path, command):
     shutil.copytree(sim_store, store)
     (store / "catalog.duckdb").write_bytes(b"garbage, not a DuckDB database" * 100)
     assert_one_line_error(run(*command, "--store", store), "catalog.duckdb", "cannot be opened")
+
+
+def test_demo_bad_days_is_the_only_stderr_line(tmp_path):
+    # the demo's narration starts only once the simulator accepted its arguments
+    assert_one_line_error(run("demo", "--out", tmp_path / "d", "--days", "-1"), "--days")
