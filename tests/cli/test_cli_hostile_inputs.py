@@ -134,3 +134,15 @@ def test_overwritten_catalog_is_named(sim_store, tmp_path, command):
 def test_demo_bad_days_is_the_only_stderr_line(tmp_path):
     # the demo's narration starts only once the simulator accepted its arguments
     assert_one_line_error(run("demo", "--out", tmp_path / "d", "--days", "-1"), "--days")
+
+
+def test_vessel_table_negative_dwt_is_set_aside_and_counted(sim_store, tmp_path):
+    store = tmp_path / "store"
+    shutil.copytree(sim_store, store)
+    table = tmp_path / "vessels.csv"
+    table.write_text("imo,mmsi,dwt\n9000000,273000001,-5\n,,3000\n")
+    r = run("cases", "--store", store, "--vessels", table)
+    assert r.returncode == 0, r.stderr
+    # '-5' was read as 5 t before: a negative deadweight is no deadweight
+    assert "0 rows used" in r.stdout + r.stderr
+    assert "1 dwt missing or not a positive number" in r.stdout + r.stderr

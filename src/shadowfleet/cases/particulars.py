@@ -43,7 +43,9 @@ def _number(col: str) -> pl.Expr:
         .str.extract(r"(\d+(?:\.\d+)?)", 1)
         .cast(pl.Float64, strict=False)
     )
-    return pl.when(v > 0).then(v).otherwise(None)
+    # a leading minus ('-5') is a negative number, not 5; a hyphen inside ('IMO-9123456') is not a sign
+    negative = pl.col(col).cast(pl.Utf8).str.contains(r"^\s*-\s*\d")
+    return pl.when((v > 0) & ~negative.fill_null(False)).then(v).otherwise(None)
 
 
 def hull_estimates(df: pl.DataFrame, cfg: CasesConfig = DEFAULTS) -> pl.DataFrame:
