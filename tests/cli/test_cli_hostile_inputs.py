@@ -40,6 +40,8 @@ def sim_store(tmp_path_factory) -> Path:
     assert r.returncode == 0, r.stderr
     r = run("detect", "--store", root / "store", "--places", root / "sim" / "places.geojson", "-q")
     assert r.returncode == 0, r.stderr
+    r = run("cases", "--store", root / "store", "--out", root / "cases.jsonl", "-q")
+    assert r.returncode == 0, r.stderr
     return root / "store"
 
 
@@ -146,3 +148,28 @@ def test_vessel_table_negative_dwt_is_set_aside_and_counted(sim_store, tmp_path)
     # '-5' was read as 5 t before: a negative deadweight is no deadweight
     assert "0 rows used" in r.stdout + r.stderr
     assert "1 dwt missing or not a positive number" in r.stdout + r.stderr
+
+
+def _tagged(tag: str, sentence: str) -> str:
+    checksum = 0
+    for ch in tag:
+        checksum ^= ord(ch)
+    return f"\\{tag}*{checksum:02X}\\{sentence}"
+
+
+def test_nmea_tag_time_beyond_any_calendar_is_a_counted_rejection(tmp_path):
+    sentence = "!AIVDM,1,1,,B,16TeF4EP00aGvvNHHOv1ViD>1fF?,0*7F"
+    f = tmp_path / "ais.nmea"
+    f.write_text(_tagged("s:RX,c:1709251268", sentence) + "\n" + _tagged("s:RX,c:99999999999999999999", sentence) + "\n")
+    store = tmp_path / "store"
+    r = run("ingest", "--store", store, f, "-q")
+    assert r.returncode == 0, r.stderr
+    (log,) = json.loads(run("stats", "--store", store, "-f", "json").stdout)["ingest_log"]
+    assert (log["accepted"], log["rejected"]) == (1, 1)
+
+
+def test_reported_deliveries_with_impossible_month_or_barrels(sim_store, tmp_path):
+    for row, needle in (("RU,2024-13,100,x", "2024-13"), ("RU,2024-03,lots,x", "lots"), ("RU,2024-03,-100,x", "-100")):
+        f = tmp_path / "reported.csv"
+        f.write_text(f"supplier,period,barrels,source\n{row}\n")
+        assert_one_line_error(run("cap", "--store", sim_store, "--year", "2024", "--reported", f), needle)

@@ -59,7 +59,7 @@ def reported_deliveries(path: str | Path | None = None) -> pl.DataFrame:
     hi = pl.col("period").str.split("/").list.last()
 
     def start(e):  # first day of the period's first unit
-        return pl.concat_str(e, pl.lit("-01-01")).str.slice(0, 10).str.to_date("%Y-%m-%d")
+        return pl.concat_str(e, pl.lit("-01-01")).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
 
     def end(e):  # last day of the period's last unit
         n = e.str.len_chars()
@@ -70,7 +70,18 @@ def reported_deliveries(path: str | Path | None = None) -> pl.DataFrame:
             .otherwise(first)
         )
 
-    return df.with_columns(start(lo).alias("period_start"), end(hi).alias("period_end"))
+    out = df.with_columns(start(lo).alias("period_start"), end(hi).alias("period_end"))
+    # the pattern lets '2024-13' through; the calendar does not
+    bad = out.filter(pl.col("period_start").is_null() | pl.col("period_end").is_null())
+    if bad.height:
+        raise ShadowfleetError(f"{origin}: period {bad['period'][0]!r} is not a calendar date")
+    # a barrels/tonnes cell that is not a non-negative number would otherwise become a silent gap in the ledger
+    for c in ("barrels", "tonnes"):
+        text = raw[c].str.replace_all(",", "").str.strip_chars().replace("", None)
+        wrong = text.is_not_null() & (df[c].is_null() | (df[c] < 0))
+        if wrong.any():
+            raise ShadowfleetError(f"{origin}: {c} {raw[c].filter(wrong)[0]!r} is not a non-negative number")
+    return out
 
 
 def cap_crossings(cases: pl.DataFrame, cap: float) -> dict[str, dt.datetime | None]:

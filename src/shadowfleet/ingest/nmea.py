@@ -27,6 +27,8 @@ from shadowfleet.ingest import armour
 from shadowfleet.ingest.decode import civil_to_datetime
 
 UTC_US = pl.Datetime("us", "UTC")
+_LAST_REPRESENTABLE_MS = 253_402_300_799_000.0  # 9999-12-31T23:59:59Z, the last time Python can hold
+
 
 @dataclasses.dataclass
 class _Fragment:
@@ -246,7 +248,9 @@ class NmeaParser:
         thr = self.unix_ms_threshold
         n = df.height
         t = _nulls("t", n, UTC_US)
-        c = df["tag_c"]
+        # a c: beyond 9999-12-31 (as ms) is capped there: still a datetime, so validation rejects it as
+        # absurd_timestamp instead of the cast overflowing
+        c = df["tag_c"].clip(upper_bound=_LAST_REPRESENTABLE_MS)
         if c.is_not_null().any():
             t = pl.select(pl.when(c > thr).then(c * 1_000).otherwise(c * 1_000_000).cast(pl.Int64).cast(UTC_US)
                           .alias("t"))["t"]
