@@ -173,3 +173,15 @@ def test_reported_deliveries_with_impossible_month_or_barrels(sim_store, tmp_pat
         f = tmp_path / "reported.csv"
         f.write_text(f"supplier,period,barrels,source\n{row}\n")
         assert_one_line_error(run("cap", "--store", sim_store, "--year", "2024", "--reported", f), needle)
+
+
+def test_csv_epoch_times_beyond_any_calendar_are_counted_rejections(tmp_path):
+    f = tmp_path / "times.csv"
+    f.write_text("mmsi,ts,lat,lon\n273000001,1e30,43,131\n273000001,-1e30,43,131\n273000001,inf,43,131\n"
+                 "273000001,1709251268,43,131\n")
+    store = tmp_path / "store"
+    r = run("ingest", "--store", store, f, "-q")
+    assert r.returncode == 0, r.stderr
+    stats = json.loads(run("stats", "--store", store, "-f", "json").stdout)
+    assert {r["reason"]: r["rows"] for r in stats["rejects_by_reason"]} == {"absurd_timestamp": 3}
+    assert stats["ingest_log"][0]["accepted"] == 1

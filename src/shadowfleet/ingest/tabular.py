@@ -270,7 +270,9 @@ def canonical_jsonl(df: pl.DataFrame) -> pl.DataFrame:
 
 def _time(col: pl.Expr) -> pl.Expr:
     s = col.str.strip_chars()
-    num = s.cast(pl.Float64, strict=False)
+    # a number beyond the years 1..9999 (e.g. '1e30') is capped there, so validation rejects it as an absurd
+    # time instead of the cast to microseconds overflowing
+    num = s.cast(pl.Float64, strict=False).clip(-62_135_596_800.0, 253_402_300_799_000.0)
     unix = pl.when(num > 1e11).then(num * 1_000).otherwise(num * 1_000_000).cast(pl.Int64).cast(UTC_US)
     iso = s.str.replace(r"Z$", "+00:00").str.replace("T", " ")
     return pl.coalesce(
