@@ -185,3 +185,11 @@ def test_csv_epoch_times_beyond_any_calendar_are_counted_rejections(tmp_path):
     stats = json.loads(run("stats", "--store", store, "-f", "json").stdout)
     assert {r["reason"]: r["rows"] for r in stats["rejects_by_reason"]} == {"absurd_timestamp": 3}
     assert stats["ingest_log"][0]["accepted"] == 1
+
+
+def test_part_file_of_another_table_is_named(sim_store, tmp_path):
+    store = tmp_path / "store"
+    shutil.copytree(sim_store, store)
+    part = sorted((store / "positions").rglob("*.parquet"))[0]
+    shutil.copyfile(store / "events" / "part-0.parquet", part)  # a valid Parquet file, of the wrong table
+    assert_one_line_error(run("stats", "--store", store), part.name, "does not hold table positions")

@@ -106,7 +106,7 @@ class Store:
         files = self.files(table, start, end)
         if not files:
             return empty(table).lazy()
-        _check_readable(files)
+        _check_readable(files, table)
         lf = pl.scan_parquet([str(f) for f in files])
         if start is not None and "ts" in TABLES.get(table, {}):
             lf = lf.filter(pl.col("ts") >= _utc(start))
@@ -191,18 +191,25 @@ def dedupe_reports(df: pl.DataFrame) -> pl.DataFrame:
     return merged.select(df.drop("__grp").columns)
 
 
-def _check_readable(files: list[Path]) -> None:
-    """A damaged part file (truncated, overwritten) is named to the user instead of failing deep in a query.
+def _check_readable(files: list[Path], table: str) -> None:
+    """A damaged part file (truncated, overwritten) or one of another table is named to the user instead of
+    failing deep in a query.
 
     Reads only each file's footer, so the cost is one small read per file."""
+    expected = set(TABLES.get(table, {}))
     for f in files:
         try:
-            pl.read_parquet_schema(f)
+            columns = set(pl.read_parquet_schema(f))
         except (pl.exceptions.PolarsError, OSError) as exc:
             why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise ShadowfleetError(
                 f"damaged store file {f} ({why}); delete it and re-run the command that wrote it"
             ) from None
+        # ours: more than half the columns missing is a foreign file, not a store written before a column was added
+        if expected and len(expected - columns) * 2 > len(expected):
+            raise ShadowfleetError(
+                f"store file {f} does not hold table {table} (has {', '.join(sorted(columns)[:8])}); remove it"
+            )
 
 
 def _utc(t: dt.datetime) -> dt.datetime:
