@@ -193,3 +193,9 @@ def test_part_file_of_another_table_is_named(sim_store, tmp_path):
     part = sorted((store / "positions").rglob("*.parquet"))[0]
     shutil.copyfile(store / "events" / "part-0.parquet", part)  # a valid Parquet file, of the wrong table
     assert_one_line_error(run("stats", "--store", store), part.name, "does not hold table positions")
+
+
+def test_evaluate_names_a_damaged_cases_file(sim_store, tmp_path):
+    _damaged_copy(sim_store, tmp_path / "store", "cases")
+    truth = sim_store.parent / "sim" / "truth.json"
+    assert_one_line_error(run("evaluate", "--store", tmp_path / "store", "--truth", truth), "damaged store file", "cases")

@@ -178,7 +178,7 @@ def _stored(table: str, store: Store) -> pl.DataFrame:
     files = store.files(table)
     if not files:
         return pl.DataFrame(schema=EVENTS) if table == "events" else pl.DataFrame()
-    return pl.read_parquet([str(f) for f in files])
+    return store.scan(table).collect()  # through the store, so a damaged part file is named, not a traceback
 
 
 def _vessel(col: str, keymap: dict[int, int]) -> pl.Expr:
