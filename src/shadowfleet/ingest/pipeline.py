@@ -225,7 +225,7 @@ def _validate(table: str, df: pl.DataFrame, cfg: IngestConfig, now: dt.datetime)
 
 def merge_receivers(df: pl.DataFrame) -> pl.DataFrame:
     """One row per transmission: copies with the same dup_key within DEDUPE_WINDOW_S of the previous copy are
-    merged into the first, n_receivers summed — the rule of store.dedupe_reports, done with one sort and
+    merged into the first, n_receivers summed — the rule of store.mark_first_copies, done with one sort and
     NumPy reductions because most rows of a batch are unique."""
     if df.height < 2:
         return df

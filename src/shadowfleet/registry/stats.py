@@ -10,7 +10,7 @@ import polars as pl
 
 from shadowfleet.identity import ship_type_category_expr
 from shadowfleet.registry.identities import identity_history, read_static
-from shadowfleet.registry.copies import mark_first_copies
+from shadowfleet.store import mark_first_copies
 from shadowfleet.store import Store
 
 

@@ -11,7 +11,7 @@ import polars as pl
 
 from shadowfleet.errors import ShadowfleetError
 from shadowfleet.identity import country_of, flag_expr, flag_of, mmsi_kind, mmsi_kind_expr
-from shadowfleet.registry.copies import mark_first_copies
+from shadowfleet.store import mark_first_copies
 from shadowfleet.registry.identities import draught_history, identity_history, read_static
 from shadowfleet.store import Store
 

@@ -168,27 +168,33 @@ class Store:
             return con.execute("SELECT * FROM ingest_log ORDER BY ingested_at").pl()
 
 
-def dedupe_reports(df: pl.DataFrame) -> pl.DataFrame:
-    """Merge copies of one transmission heard by several receivers into one row (n_receivers summed).
+def mark_first_copies(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
+    """Sort by (dup_key, ts) and add Boolean ``first_copy``: the rule that says which rows are one transmission.
 
-    Copies share ``dup_key`` (the report's content) and arrive within DEDUPE_WINDOW_S of each other.
+    Copies share ``dup_key`` (the report's content) and arrive within DEDUPE_WINDOW_S of the previous copy. A count
+    or time span needs only this mark (one sort, no group-by over every column); ``dedupe_reports`` merges on it.
     """
-    if df.height == 0:
-        return df
     window = dt.timedelta(seconds=DEDUPE_WINDOW_S)
-    df = df.sort(["dup_key", "ts"], nulls_last=True)
-    new_group = (
+    first = (
         (pl.col("dup_key") != pl.col("dup_key").shift(1))
         | pl.col("dup_key").is_null()
         | ((pl.col("ts") - pl.col("ts").shift(1)) > window)
         | pl.col("ts").is_null()
     ).fill_null(True)
-    df = df.with_columns(new_group.cum_sum().alias("__grp"))
-    others = [c for c in df.columns if c not in ("__grp", "n_receivers")]
+    return frame.sort(["dup_key", "ts"], nulls_last=True).with_columns(first.alias("first_copy"))
+
+
+def dedupe_reports(df: pl.DataFrame) -> pl.DataFrame:
+    """Merge copies of one transmission heard by several receivers into one row (n_receivers summed)."""
+    if df.height == 0:
+        return df
+    columns = df.columns
+    df = mark_first_copies(df).with_columns(pl.col("first_copy").cum_sum().alias("__grp")).drop("first_copy")
+    others = [c for c in columns if c != "n_receivers"]
     merged = df.group_by("__grp", maintain_order=True).agg(
         [pl.col(c).first() for c in others] + [pl.col("n_receivers").fill_null(1).sum().cast(pl.Int32)]
     )
-    return merged.select(df.drop("__grp").columns)
+    return merged.select(columns)
 
 
 def _check_readable(files: list[Path], table: str) -> None:
