@@ -65,8 +65,12 @@ class SimConfig:
 
     # --- DPRK tankers and cargo (REFERENCE.md) ---------------------------------------------------------------
     # REFERENCE.md "DPRK product tankers 1,000-9,000 dwt, mostly the lower end"; the brief's vostochny scenario
-    # uses 1,000-3,500 dwt. RYE SONG GANG 1 3,003 dwt and KUM UN SAN 3 2,070 dwt from the same table.
-    dprk_dwt: tuple[float, float] = (1000.0, 3500.0)
+    # uses up to 3,500 dwt. RYE SONG GANG 1 3,003 dwt and KUM UN SAN 3 2,070 dwt from the same table. Unnamed
+    # tankers are drawn from a floor to dprk_dwt_max: REFERENCE.md "the Vostochny callers are among the largest in
+    # the fleet" (ours: 2,000 dwt floor); the Yellow Sea shuttles off Nampo are smaller coasters (ours: 1,500).
+    dprk_dwt_max: float = 3500.0
+    vostochny_dprk_dwt_min: float = 2000.0
+    nampo_dprk_dwt_min: float = 1500.0
     # ours: a product tanker loads 80-95 % of deadweight in cargo (the rest bunkers, stores, ballast margin).
     load_factor: tuple[float, float] = (0.80, 0.95)
     # REFERENCE.md tonnes-to-barrels: gas/diesel oil 7.45 (industry, implied by the 1718 Committee's conversions).

@@ -51,7 +51,7 @@ def sts_runs(ctx: Context) -> None:
         foreign.append({"vi": vi, "v": v, "it": it, "port": port, "first": True, "runs": []})
     for k in range(N_DPRK):
         v = new_vessel(ctx, "tanker", "west", role="dprk_tanker", flag="KP",
-                       dwt=float(np.round(rng.uniform(1500, cfg.dprk_dwt[1]), -1)))
+                       dwt=float(np.round(rng.uniform(cfg.nampo_dprk_dwt_min, cfg.dprk_dwt_max), -1)))
         v.imo = None  # ours: DPRK tankers broadcast IMO 0 here (REFERENCE.md: identity evasion)
         v.identities = [identity_record(v, ctx.t0 - 86400 * 365)]
         v.speed_kn = float(rng.uniform(*cfg.tanker_speed_kn))

@@ -121,7 +121,7 @@ def dprk_shuttle(ctx: Context) -> None:
     enforce = covered >= 0.9
     tankers: list[tuple[int, Vessel, Itinerary]] = []
     for k, (name, imo, dwt) in enumerate(DPRK_TANKERS):
-        dwt = dwt or float(np.round(rng.uniform(2000, cfg.dprk_dwt[1]), -1))
+        dwt = dwt or float(np.round(rng.uniform(cfg.vostochny_dprk_dwt_min, cfg.dprk_dwt_max), -1))
         v = new_vessel(ctx, "tanker", "east", role="dprk_tanker", flag="KP", dwt=dwt)
         v.name, v.imo = name, imo
         v.speed_kn = float(rng.uniform(*cfg.tanker_speed_kn))
