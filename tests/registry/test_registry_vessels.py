@@ -30,12 +30,14 @@ def test_latest_identity_counts_and_flag(store):
     assert row["first_seen"] == h(0) and row["last_seen"] == h(49)
 
 
-def test_vessel_without_static_and_invalid_mid(store):
+def test_vessel_without_static_and_an_unallocated_mid_is_a_ship_with_a_red_flag(store):
     v = vessels(store)
     ru = v.filter(pl.col("mmsi") == RU_SHIP).row(0, named=True)
     assert ru["flag"] == "RU" and ru["name"] is None and ru["names_seen"] == [] and ru["n_static"] == 0
     bad = v.filter(pl.col("mmsi") == BAD_MID).row(0, named=True)
-    assert bad["flag"] is None and bad["mmsi_kind"] == "invalid"
+    assert bad["flag"] is None and bad["mmsi_kind"] == "ship"
+    assert (bad["red_flag"], bad["red_flag_severity"]) == ("unallocated_mid", "medium")
+    assert ru["red_flag"] is None and ru["red_flag_severity"] is None
 
 
 def test_filter_by_flag_and_by_any_name_ever_broadcast(store):

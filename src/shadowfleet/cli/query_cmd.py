@@ -130,12 +130,13 @@ def vessels_cmd(
         df = df.sort(["n_positions", "mmsi"], descending=[True, False]).head(limit)
     if fmt is TableFormat.table:
         table = Table(title=None if quiet else f"{df.height} vessel(s) in {store}", show_lines=False)
-        for col in ("MMSI", "flag", "name", "IMO", "call sign", "type", "length", "draught", "last seen", "positions"):
+        for col in ("MMSI", "flag", "red flag", "name", "IMO", "call sign", "type", "length", "draught", "last seen", "positions"):
             table.add_column(col, justify="right" if col in ("MMSI", "length", "draught", "positions") else "left")
         for r in df.iter_rows(named=True):
             imo = "" if r["imo"] is None else f"{r['imo']}{'' if r['imo_valid'] else ' (bad check digit)'}"
             table.add_row(
-                str(r["mmsi"]), r["flag"] or "?", r["name"] or "", imo, r["callsign"] or "", r["ship_category"] or "",
+                str(r["mmsi"]), r["flag"] or "?",
+                f"{r['red_flag']} ({r['red_flag_severity']})" if r["red_flag"] else "", r["name"] or "", imo, r["callsign"] or "", r["ship_category"] or "",
                 "" if r["length"] is None else f"{r['length']:.0f}", "" if r["draught"] is None else f"{r['draught']:.1f}",
                 _iso(r["last_seen"]), str(r["n_positions"]),
             )
@@ -177,6 +178,9 @@ def vessel_cmd(
     screen = _screen()
     screen.print(f"[bold]MMSI {p.mmsi}[/bold]  {latest.get('name') or '(no name broadcast)'}")
     screen.print(f"flag (from MID): {p.flag or 'none'}{f' — {p.country}' if p.country else ''};  kind: {p.mmsi_kind}")
+    if p.red_flag:
+        screen.print(f"[bold red]red flag:[/bold red] {p.red_flag[0]} (severity {p.red_flag[1]}): "
+                     "no state holds this MMSI's MID, so no administration can have issued it")
     screen.print(f"seen {_iso(p.first_seen)} → {_iso(p.last_seen)};  {p.n_positions} positions, {p.n_static} static reports")
     if p.bbox:
         screen.print("area: lon {:.4f}…{:.4f}, lat {:.4f}…{:.4f}".format(p.bbox[0], p.bbox[2], p.bbox[1], p.bbox[3]))

@@ -20,6 +20,7 @@ from shadowfleet.events.transforms.identity import find_identity_changes
 from shadowfleet.events.transforms.loitering import find_loitering
 from shadowfleet.events.transforms.port_calls import find_port_calls
 from shadowfleet.events.transforms.spoofing import find_spoofing
+from shadowfleet.identity import is_vessel_expr
 
 EVENT_TYPES = ("port_call", "ais_gap", "encounter", "loitering", "draught_change", "identity_change", "spoofing")
 SEGMENT_COLUMNS = ["mmsi", "ts", "lat", "lon", "sog", "segment"]
@@ -39,7 +40,11 @@ def detect_events(
     places: PlaceIndex,
     cfg: EventsConfig = EventsConfig(),
 ) -> pl.DataFrame:
-    """Every detector over segmented positions (segment null = noise) and static reports; no store involved."""
+    """Every detector over segmented positions (segment null = noise) and static reports of vessels (ship-format
+    MMSIs, identity.is_vessel: aids to navigation, SAR aircraft, handhelds, net buoys and test numbers are not
+    ships); no store involved."""
+    segmented = segmented.filter(is_vessel_expr("mmsi"))
+    static = static.filter(is_vessel_expr("mmsi")) if "mmsi" in static.columns else static
     clean = segmented.filter(pl.col("segment").is_not_null()).sort(["mmsi", "ts"])
     coverage = reception_cells(segmented, cfg.ais_gap.coverage_cell_deg)
     parts = [
@@ -111,6 +116,9 @@ def detect(
     positions = positions.select([c for c in _POSITION_COLUMNS if c in positions.columns])
     static = store.read("static", start, end)
     segmented = segment(positions, tracks_cfg, counts)
+    if counts is not None and segmented.height:
+        # stations that are not ships stay in `segments` (and on the map) but raise no event
+        counts["not_a_vessel"] = counts.get("not_a_vessel", 0) + int(segmented.select((~is_vessel_expr("mmsi")).sum()).item())
     if "segment" not in segmented.columns:
         raise ShadowfleetError("track segmentation returned no segment column")
     events = detect_events(segmented, static, pidx, cfg) if segmented.height or static.height else with_event_ids(

@@ -15,6 +15,12 @@ Structure of an MMSI (ITU-R M.585-9, Annexes 1-2), written as nine digits (leadi
     99MIDxxxx   aid to navigation (AtoN)
     970xxyyyy   AIS-SART;  972xxyyyy  man overboard (MOB);  974xxyyyy  EPIRB-AIS
 
+Outside the Recommendation but common in real feeds (the 2013 DMA sample, AISdb's test data): fishing-net buoys
+broadcasting numbers in 9xxxxxxxx that M.585 does not assign (900000000-969999999), and test or factory-default
+numbers (111111111, 123456789, a digit repeated nine times). Only ship-format numbers are vessels; a ship-format
+number whose MID no state holds is still a vessel, with an identity red flag (``mmsi_red_flag``): no
+administration can have issued it, so it is made up or mistyped.
+
 Scalar functions take an int or a digit string; the ``*_expr`` variants build polars expressions over an integer
 MMSI column (one vectorised pass, no Python per row).
 """
@@ -135,8 +141,18 @@ ATON = "aton"
 SART = "sart"
 MOB = "mob"
 EPIRB = "epirb"
+NET_BUOY = "net_buoy"
+TEST_NUMBER = "test_number"
 INVALID = "invalid"
-KINDS = (SHIP, GROUP, COAST_STATION, SAR_AIRCRAFT, HANDHELD, CRAFT_ASSOCIATED, ATON, SART, MOB, EPIRB, INVALID)
+KINDS = (SHIP, GROUP, COAST_STATION, SAR_AIRCRAFT, HANDHELD, CRAFT_ASSOCIATED, ATON, SART, MOB, EPIRB, NET_BUOY,
+         TEST_NUMBER, INVALID)
+# factory-default and test numbers seen in real feeds (REFERENCE: 111111111, 123456789), and any digit nine times
+TEST_NUMBERS: tuple[int, ...] = (123456789, 987654321, *(d * 111_111_111 for d in range(1, 10)))
+# the identity red flag of a ship-format MMSI whose MID is allocated to no state, and how much it weighs: "medium",
+# since real feeds carry a few mistyped numbers beside deliberately invented ones (UN PoE: DPRK ships broadcasting
+# made-up MMSIs); it is evidence about identity, not about position, so it is never a spoofing event
+UNALLOCATED_MID = "unallocated_mid"
+UNALLOCATED_MID_SEVERITY = "medium"
 
 _MMSI_MAX = 999_999_999
 
@@ -156,6 +172,10 @@ def _as_int(mmsi: int | str | None) -> int | None:
 
 def _classify(v: int) -> tuple[str, int | None]:
     """(structural kind, MID position value or None) of a nine-digit MMSI given as an int."""
+    if v in TEST_NUMBERS:
+        return TEST_NUMBER, None
+    if 900_000_000 <= v < 970_000_000:
+        return NET_BUOY, None
     if v >= 970_000_000 and v < 980_000_000:
         return {970: SART, 972: MOB, 974: EPIRB}.get(v // 1_000_000, INVALID), None
     if 980_000_000 <= v < 990_000_000:
@@ -176,14 +196,29 @@ def _classify(v: int) -> tuple[str, int | None]:
 
 
 def mmsi_kind(mmsi: int | str | None) -> str:
-    """What kind of station an MMSI identifies; "invalid" if malformed or its MID is not allocated."""
+    """What kind of station an MMSI identifies by its format; "invalid" if malformed, or if a format other than a
+    ship's carries an unallocated MID (a ship-format number stays "ship": see ``mmsi_red_flag``)."""
     v = _as_int(mmsi)
     if v is None:
         return INVALID
     kind, mid = _classify(v)
-    if kind in (SART, MOB, EPIRB, INVALID):
+    if kind in (SHIP, SART, MOB, EPIRB, NET_BUOY, TEST_NUMBER, INVALID):
         return kind
     return kind if mid in MID_TABLE else INVALID
+
+
+def is_vessel(mmsi: int | str | None) -> bool:
+    """Ship-format numbers are the vessels detection and cases are about."""
+    return mmsi_kind(mmsi) == SHIP
+
+
+def mmsi_red_flag(mmsi: int | str | None) -> tuple[str, str] | None:
+    """(kind, severity) of the identity red flag an MMSI carries by itself, or None."""
+    v = _as_int(mmsi)
+    if v is None:
+        return None
+    kind, mid = _classify(v)
+    return (UNALLOCATED_MID, UNALLOCATED_MID_SEVERITY) if kind == SHIP and mid not in MID_TABLE else None
 
 
 def mid_of(mmsi: int | str | None) -> int | None:
@@ -216,6 +251,8 @@ def _col(e: pl.Expr | str) -> pl.Expr:
 def _structural_kind_expr(v: pl.Expr) -> pl.Expr:
     return (
         pl.when(v.is_null() | (v <= 0) | (v > _MMSI_MAX)).then(pl.lit(INVALID))
+        .when(v.is_in(list(TEST_NUMBERS))).then(pl.lit(TEST_NUMBER))
+        .when((v >= 900_000_000) & (v < 970_000_000)).then(pl.lit(NET_BUOY))
         .when(v // 1_000_000 == 970).then(pl.lit(SART))
         .when(v // 1_000_000 == 972).then(pl.lit(MOB))
         .when(v // 1_000_000 == 974).then(pl.lit(EPIRB))
@@ -265,7 +302,21 @@ def mmsi_kind_expr(mmsi: pl.Expr | str = "mmsi") -> pl.Expr:
     kind = _structural_kind_expr(v)
     has_mid = _mid_position_expr(v, kind).is_in(list(MID_TABLE)).fill_null(False)
     return (
-        pl.when(kind.is_in([SART, MOB, EPIRB, INVALID])).then(kind)
+        pl.when(kind.is_in([SHIP, SART, MOB, EPIRB, NET_BUOY, TEST_NUMBER, INVALID])).then(kind)
         .when(has_mid).then(kind)
         .otherwise(pl.lit(INVALID))
     ).alias("mmsi_kind")
+
+
+def is_vessel_expr(mmsi: pl.Expr | str = "mmsi") -> pl.Expr:
+    """Vectorised ``is_vessel``: Boolean column "is_vessel"."""
+    return (mmsi_kind_expr(mmsi) == SHIP).alias("is_vessel")
+
+
+def red_flag_expr(mmsi: pl.Expr | str = "mmsi") -> list[pl.Expr]:
+    """Vectorised ``mmsi_red_flag``: string columns "red_flag" and "red_flag_severity" (null without one)."""
+    v = _col(mmsi)
+    kind = _structural_kind_expr(v)
+    bad = (kind == SHIP) & ~_mid_position_expr(v, kind).is_in(list(MID_TABLE)).fill_null(False)
+    return [pl.when(bad).then(pl.lit(UNALLOCATED_MID)).otherwise(None).alias("red_flag"),
+            pl.when(bad).then(pl.lit(UNALLOCATED_MID_SEVERITY)).otherwise(None).alias("red_flag_severity")]

@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 
 from shadowfleet.errors import ShadowfleetError
-from shadowfleet.identity import country_of, flag_expr, flag_of, mmsi_kind, mmsi_kind_expr
+from shadowfleet.identity import country_of, flag_expr, flag_of, mmsi_kind, mmsi_kind_expr, mmsi_red_flag, red_flag_expr
 from shadowfleet.store import mark_first_copies
 from shadowfleet.registry.identities import draught_history, identity_history, read_static
 from shadowfleet.store import Store
@@ -18,7 +18,7 @@ from shadowfleet.store import Store
 UTC_TS = pl.Datetime("us", "UTC")
 
 VESSEL_COLUMNS = (
-    "mmsi", "flag", "mmsi_kind", "name", "imo", "imo_valid", "callsign", "ship_type", "ship_category", "length",
+    "mmsi", "flag", "mmsi_kind", "red_flag", "red_flag_severity", "name", "imo", "imo_valid", "callsign", "ship_type", "ship_category", "length",
     "beam", "draught", "destination", "ais_class", "first_seen", "last_seen", "n_positions", "n_static",
     "last_lat", "last_lon", "names_seen",
 )
@@ -89,6 +89,7 @@ def vessels(store: Store, flag: str | None = None, name: str | None = None) -> p
     df = df.with_columns(
         flag_expr("mmsi"),
         mmsi_kind_expr("mmsi"),
+        *red_flag_expr("mmsi"),
         pl.min_horizontal("first_pos", "first_static").alias("first_seen"),
         pl.max_horizontal("last_pos", "last_static").alias("last_seen"),
         pl.col("n_positions").fill_null(0),
@@ -112,6 +113,7 @@ class VesselProfile:
     flag: str | None  # ISO alpha-2 from the MMSI's MID
     country: str | None
     mmsi_kind: str
+    red_flag: tuple[str, str] | None  # (kind, severity) of the MMSI's own identity red flag (identity.mmsi_red_flag)
     identities: pl.DataFrame  # identity_history rows of this MMSI (stays, oldest first)
     draughts: pl.DataFrame  # draught_history rows (changes only)
     n_positions: int
@@ -133,6 +135,8 @@ class VesselProfile:
 
         return {
             "mmsi": self.mmsi, "flag": self.flag, "country": self.country, "mmsi_kind": self.mmsi_kind,
+            "red_flag": self.red_flag[0] if self.red_flag else None,
+            "red_flag_severity": self.red_flag[1] if self.red_flag else None,
             "n_positions": self.n_positions, "n_static": self.n_static,
             "first_seen": _iso(self.first_seen), "last_seen": _iso(self.last_seen),
             "bbox": list(self.bbox) if self.bbox else None, "destinations": self.destinations,
@@ -163,6 +167,7 @@ def vessel_profile(store: Store, mmsi: int) -> VesselProfile:
         flag=flag_of(mmsi),
         country=country_of(mmsi),
         mmsi_kind=mmsi_kind(mmsi),
+        red_flag=mmsi_red_flag(mmsi),
         identities=identity_history(static=static),
         draughts=draught_history(static=static),
         n_positions=pos.height,

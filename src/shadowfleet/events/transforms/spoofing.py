@@ -1,8 +1,7 @@
 """Spoofing: signs that what an MMSI broadcasts cannot be a real ship's true position or identity.
 
-Four kinds (details.kind):
-- invalid_mid: the MMSI's Maritime Identification Digits are not allocated to any state (ITU MID table via
-  shadowfleet.identity); one event spanning the MMSI's reports.
+Kinds (details.kind) below. An MMSI whose MID no state holds is not one: that is a claim about identity, not
+position, and the registry shows it as the vessel's red flag (identity.mmsi_red_flag).
 - on_land: reports on land by the offline 1 km land mask, away from port places and with every point 1 km
   around also on land, that the vessel jumped onto or off at an impossible speed (canals and rivers are "land"
   to the mask, so being there alone proves nothing); consecutive ones form one event.
@@ -44,7 +43,7 @@ def find_spoofing(
     if positions.height == 0:
         return empty_events()
     p = ensure_sorted(positions)
-    parts = [invalid_mid(p), on_land(p, cfg, places)]
+    parts = [on_land(p, cfg, places)]
     if "segment" in p.columns:
         parts += [impossible_jumps(p, cfg), false_tracks(p, cfg), two_places(p, cfg)]
     ev = pl.concat([x.select(["type", "mmsi", "start", "end", "lat", "lon", "place", "other_mmsi", "inferred",
@@ -57,20 +56,6 @@ def find_spoofing(
         dup = ft.join(land, on="mmsi").filter((pl.col("start") <= pl.col("le")) & (pl.col("ls") <= pl.col("end")))
         ev = ev.with_row_index("_i").filter(~pl.col("_i").is_in(dup["_i"].implode())).drop("_i")
     return ev
-
-
-def invalid_mid(p: pl.DataFrame) -> pl.DataFrame:
-    from shadowfleet.identity import mmsi_kind_expr
-
-    bad = (
-        p.group_by("mmsi", maintain_order=True)
-        .agg(pl.col("ts").min().alias("start"), pl.col("ts").max().alias("end"), pl.col("lat").first(),
-             pl.col("lon").first(), pl.len().alias("n_positions"))
-        .filter(mmsi_kind_expr("mmsi") == "invalid")
-        .with_columns(pl.lit("invalid_mid").alias("kind"),
-                      pl.lit("MMSI has no Maritime Identification Digits allocated to a state").alias("explanation"))
-    )
-    return to_events(bad, "spoofing", _DETAILS)
 
 
 def _offset(lat: np.ndarray, lon: np.ndarray, north_km: float, east_km: float):
