@@ -127,3 +127,17 @@ def test_headline_tells_supply_by_ship_to_ship_transfer(tmp_path):
     assert "1 vessel(s) under other flags than KP loaded at Dalian (CNDLC)" in text
     assert "2 delivery(ies) by ship-to-ship transfer to KP-flagged or listed vessels (1 with AIS off, inferred)" in text
     assert "0 KP-flagged" not in text
+
+
+def test_methods_state_the_event_definitions_the_run_used(store, tmp_path):
+    from shadowfleet.definitions import load_definitions
+
+    toml = tmp_path / "defs.toml"
+    toml.write_text("[events.encounter]\nmax_distance_km = 1.5\nmin_duration_h = 3\n"
+                    "[events.port_call]\nmin_duration_h = 2\n")
+    text = write_report(store, tmp_path / "r.html", period="2024-03", places=PLACES,
+                        definitions=load_definitions(toml)).read_text(encoding="utf-8")
+    assert "an encounter (≤ 1.5 km, both &lt; 2 kn, ≥ 3 h" in text
+    assert "≥ 2 h. A <i>load</i>" in text
+    default = write_report(store, tmp_path / "d.html", period="2024-03", places=PLACES).read_text(encoding="utf-8")
+    assert "an encounter (≤ 0.5 km, both &lt; 2 kn, ≥ 2 h" in default

@@ -128,13 +128,16 @@ def report_cmd(
     period: Optional[str] = typer.Option(None, "--period", help="Month (YYYY-MM) or year (YYYY) to report on; default all cases."),
     places: Optional[Path] = typer.Option(None, "--places", help="Gazetteer GeoJSON (default: the built-in one)."),
     reported: Optional[Path] = typer.Option(None, "--reported", help="CSV of reported deliveries replacing the shipped 1718 Committee table."),
-    config: Optional[Path] = ConfigOpt,
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML file: \\[cases] overrides; its "
+                                          "\\[events.<event>] definitions (those detect used) are stated in Methods."),
     quiet: bool = QuietOpt,
 ) -> None:
     """Write the HTML report: headline, loads per terminal, discharges per port, the ledger, each case's evidence."""
     from shadowfleet.cases import load_config
+    from shadowfleet.definitions import load_definitions
     from shadowfleet.report import write_report
 
-    path = write_report(existing_store(store), out, period=period, places=places, cfg=load_config(config), reported=reported)
+    path = write_report(existing_store(store), out, period=period, places=places, cfg=load_config(config),
+                        reported=reported, definitions=load_definitions(config))
     if not quiet:
         console.print(f"report written to {path}")

@@ -19,7 +19,8 @@ def simulate_cmd(
     start: str = typer.Option(None, "--start", help="First day (ISO date, UTC); default: the scenario's."),
     days: float = typer.Option(None, "--days", help="Length of the run in days; default: the scenario's."),
     vessels: int = typer.Option(None, "--vessels", help="Number of background vessels; default: the scenario's."),
-    config: Path = typer.Option(None, "--config", help="TOML file whose \\[sim] section overrides realism defaults."),
+    config: Path = typer.Option(None, "--config", help="TOML file: \\[sim] overrides realism defaults, "
+                                "\\[events.<event>] the event definitions the truth follows."),
     places: Path = typer.Option(None, "--places", help="GeoJSON gazetteer replacing the built-in one."),
     quiet: bool = QuietOpt,
 ) -> None:

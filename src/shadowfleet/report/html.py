@@ -22,6 +22,7 @@ from shadowfleet.cases.ledger import cap_ledger, reported_deliveries
 from shadowfleet.cases.placeinfo import place_info, ports_holding, resolve_places
 from shadowfleet.cases.products import product_table
 from shadowfleet.cases.voyages import CASES_SCHEMA, read_cases
+from shadowfleet.definitions import EventsConfig
 from shadowfleet.errors import ShadowfleetError
 
 _CSS = """
@@ -352,7 +353,11 @@ def summarise(store, period: str | None = None, places=None, cfg: CasesConfig = 
 
 
 def report_html(store, period: str | None = None, places=None, cfg: CasesConfig = DEFAULTS,
-                reported=None) -> str:
+                reported=None, definitions: EventsConfig | None = None) -> str:
+    """The report as one HTML page; ``definitions`` are the event definitions the events were detected with
+    (default: the built-in ones), stated in the Methods section."""
+    defs = definitions or EventsConfig()
+    enc, pc = defs.encounter, defs.port_call
     sm = summarise(store, period, places, cfg, reported)
     headline, label, dest, year = sm.headline, sm.label, sm.dest, sm.year
     cases, voy, delivered, ledger, rep, info, names = sm.cases, sm.voy, sm.delivered, sm.ledger, sm.rep, sm.info, sm.names
@@ -450,11 +455,14 @@ def report_html(store, period: str | None = None, places=None, cfg: CasesConfig 
     prod = product_table()
     h.append("<h2>Methods and caveats</h2>")
     h.append(
-        "<p><b>Definitions.</b> A <i>load</i> is a port call at an oil berth or terminal in a supplier country "
-        f"({escape(', '.join(cfg.supplier_countries))}), seen in AIS or inferred when the transponder went silent at the "
-        "berth (an AIS gap whose ends lie at the same place). The <i>discharge</i> is the first, before the next load and "
-        f"within {cfg.max_voyage_days:g} days, of: a port call in {escape(dest)}; an encounter (≤ 0.5 km, both < 2 kn, "
-        f"≥ 2 h; Global Fishing Watch's definition) with a {escape(dest)}-flagged (MMSI MID {cfg.destination_mid}) or "
+        "<p><b>Definitions.</b> A <i>port call</i> is a stay inside a port, berth, anchorage or terminal polygon at "
+        f"≤ {pc.max_sog_kn:g} kn for ≥ {pc.min_duration_h:g} h. A <i>load</i> is a port call at an oil berth or terminal "
+        f"in a supplier country ({escape(', '.join(cfg.supplier_countries))}), seen in AIS or inferred when the "
+        f"transponder went silent at the berth (an AIS gap ≥ {pc.inferred_min_gap_h:g} h whose ends lie inside or within "
+        f"{pc.inferred_max_km:g} km of the same place). The <i>discharge</i> is the first, before the next load and "
+        f"within {cfg.max_voyage_days:g} days, of: a port call in {escape(dest)}; an encounter (≤ {enc.max_distance_km:g} "
+        f"km, both &lt; {enc.max_sog_kn:g} kn, ≥ {enc.min_duration_h:g} h; Global Fishing Watch's definition by default) "
+        f"with a {escape(dest)}-flagged (MMSI MID {cfg.destination_mid}) or "
         f"listed vessel; or a draught drop ≥ {cfg.draught_drop_m:g} m at sea. Barrels are counted in the month the "
         "discharge starts.</p>")
     h.append(
@@ -493,9 +501,9 @@ def report_html(store, period: str | None = None, places=None, cfg: CasesConfig 
 
 
 def write_report(store, out: str | Path, period: str | None = None, places=None, cfg: CasesConfig = DEFAULTS,
-                 reported=None) -> Path:
+                 reported=None, definitions: EventsConfig | None = None) -> Path:
     """Write the self-contained HTML report of ``store`` (optionally one month ``YYYY-MM`` or year) to ``out``."""
-    html_text = report_html(store, period, places, cfg, reported)
+    html_text = report_html(store, period, places, cfg, reported, definitions)
     out = Path(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

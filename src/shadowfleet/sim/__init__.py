@@ -18,6 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from shadowfleet import config as _config
+from shadowfleet.definitions import EventsConfig, load_definitions
 from shadowfleet.errors import ShadowfleetError
 from shadowfleet.places import PORT_KINDS, load_places
 from shadowfleet.sim import ais, imagery, reception, writer
@@ -104,15 +105,20 @@ def _parse_start(start: str | dt.date | dt.datetime | None, default: str) -> flo
 def simulate(scenario: str = "vostochny-2024-03", out: str | Path = "sim-out", seed: int = 0,
              start: str | dt.date | None = None, days: float | None = None, vessels: int | None = None,
              config: SimConfig | str | Path | dict | None = None, places: str | Path | None = None,
-             progress: Callable[[str], None] | None = None) -> SimSummary:
+             progress: Callable[[str], None] | None = None,
+             definitions: EventsConfig | None = None) -> SimSummary:
     """Run a scenario and write DIR/ais.nmea, DIR/places.geojson, DIR/truth.json, DIR/imagery.json.
 
     ``vessels`` is the number of background vessels; ``places`` an optional GeoJSON gazetteer replacing the
-    built-in one; ``progress`` receives a short message at each stage."""
+    built-in one; ``progress`` receives a short message at each stage. The true events follow ``definitions``
+    (default: the [events.<event>] sections of a TOML ``config``, else the built-in ones), the same the detectors
+    read, and truth.json records them."""
     t_start = time.perf_counter()
     say = progress or (lambda msg: None)
     sc = get(scenario)
     cfg = load_config(config)
+    if definitions is None:
+        definitions = load_definitions(config if isinstance(config, (str, Path)) else None)
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ShadowfleetError(f"--seed must be a non-negative integer, got {seed!r}")
     days = sc.days if days is None else days
@@ -170,7 +176,7 @@ def simulate(scenario: str = "vostochny-2024-03", out: str | Path = "sim-out", s
     say("computing the truth")
     # a transmission counts as received when at least one copy arrived undamaged
     received = _received(vs, pos, st, msg[~counts["bad_copy"]], npos)
-    tb = TruthBuilder(vs, received, gaz, cfg, t0, t1)
+    tb = TruthBuilder(vs, received, gaz, cfg, t0, t1, definitions)
     tb.stops()
     tb.encounters()
     tb.gaps()
@@ -272,6 +278,7 @@ def _truth_doc(name, seed, t0, t1, cfg, ctx, tb, events, counts, npos, nst, ncop
     return {
         "scenario": name, "seed": int(seed), "start": iso(t0), "end": iso(t1),
         "params": {**{k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(cfg).items()}, **ctx.params},
+        "definitions": asdict(tb.defs),
         "vessels": vessels, "events": evs, "voyages": voyages,
         "totals": {"barrels_delivered_by_month": dict(sorted(totals.items())),
                    "transmissions": int(npos + nst), "received_copies": int(ncopies),

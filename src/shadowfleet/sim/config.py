@@ -52,7 +52,7 @@ class SimConfig:
     approach_speed_kn: float = 5.0
     approach_nm: float = 3.0
     # ours: reported SOG of a moored/anchored ship (swinging at anchor, GNSS noise) stays under this, well below the
-    # 0.5 kn stop rule.
+    # 0.5 kn stop rule (definitions: port_call.max_sog_kn).
     stop_drift_kn: float = 0.3
 
     # --- stop durations (hours) -----------------------------------------------------------------------------
@@ -106,20 +106,6 @@ class SimConfig:
     # REFERENCE.md "DPRK tankers rarely broadcast draught": share that never do / that leave it stale.
     never_draught_share: float = 0.4
     stale_draught_share: float = 0.25
-
-    # --- events (DESIGN.md definitions, mirrored so that the truth matches the detector) ----------------------
-    port_call_min_h: float = 1.0  # DESIGN.md port_call: stationary >= 1 h
-    stop_sog_kn: float = 0.5  # DESIGN.md port_call: SOG <= 0.5 kn
-    gap_h: float = 6.0  # DESIGN.md ais_gap (GFW pipe-gaps)
-    inferred_gap_h: float = 2.0  # DESIGN.md inferred port call: gap >= 2 h
-    inferred_radius_km: float = 5.0  # DESIGN.md inferred port call: within 5 km of the place
-    encounter_km: float = 0.5  # DESIGN.md encounter (GFW pipe-encounters)
-    encounter_sog_kn: float = 2.0
-    encounter_min_h: float = 2.0
-    loiter_sog_kn: float = 2.0  # DESIGN.md loitering (GFW pipe-loitering)
-    loiter_min_h: float = 4.0
-    draught_change_m: float = 0.5  # DESIGN.md draught_change (ours)
-    spoof_max_kn: float = 25.0  # DESIGN.md spoofing (GFW segmenter max implied speed)
 
     # --- imagery ---------------------------------------------------------------------------------------------
     # ours: Sentinel-1 revisit ~6 days per orbit direction (12 days per satellite, two in 2024 counting S1A only ~12);

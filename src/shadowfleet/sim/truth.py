@@ -1,4 +1,4 @@
-"""True events from the true trajectories, by the detector's definitions (DESIGN.md), each marked with whether the
+"""True events from the true trajectories, by the detector's definitions (`shadowfleet.definitions`), each marked with whether the
 emitted and received AIS make it detectable (``visible``) and whether only inference can find it (``inferred``)."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from shadowfleet.definitions import EventsConfig
 from shadowfleet.errors import ShadowfleetError
 from shadowfleet.places import KM_PER_NM, PORT_KINDS, Places, haversine_km
 from shadowfleet.sim.config import SimConfig
@@ -45,17 +46,19 @@ def _span_inside(rec: Received, a: float, b: float, genuine: bool = True) -> flo
 
 class TruthBuilder:
     def __init__(self, vessels: list[Vessel], received: list[Received], places: Places, cfg: SimConfig,
-                 t0: float, t1: float):
+                 t0: float, t1: float, defs: EventsConfig = EventsConfig()):
         self.v, self.rec, self.places, self.cfg, self.t0, self.t1 = vessels, received, places, cfg, t0, t1
+        self.defs = defs
         # the truth treats the stops as the only slow periods: every passage must be faster than the slow-speed
         # thresholds and every stop slower than the stop threshold (settings could break this)
         moving = [v.track.seg_speed[v.track.seg_stop < 0] for v in vessels if v.track is not None]
         slowest = min((float(m.min()) for m in moving if len(m)), default=np.inf)
-        if slowest < max(cfg.encounter_sog_kn, cfg.loiter_sog_kn):
+        slow = max(defs.encounter.max_sog_kn, defs.loitering.max_sog_kn)
+        if slowest < slow:
             raise ShadowfleetError(f"[sim] a passage at {slowest:.1f} kn is slower than the encounter/loitering "
-                                   f"speed ({max(cfg.encounter_sog_kn, cfg.loiter_sog_kn)} kn): raise the speeds")
-        if cfg.stop_drift_kn > cfg.stop_sog_kn:
-            raise ShadowfleetError("[sim] stop_drift_kn must not exceed stop_sog_kn")
+                                   f"speed ({slow} kn): raise the speeds")
+        if cfg.stop_drift_kn > defs.port_call.max_sog_kn:
+            raise ShadowfleetError("[sim] stop_drift_kn must not exceed [events.port_call] max_sog_kn")
         self.events: list[dict] = []
         self.stop_event: dict[int, str] = {}  # id(stop) -> event id
 
@@ -107,7 +110,7 @@ class TruthBuilder:
 
     # --- port calls and loitering ---------------------------------------------------------------------------
     def stops(self) -> None:
-        cfg = self.cfg
+        defs = self.defs
         allstops = self.merged_stops()
         if not allstops:
             return
@@ -118,16 +121,16 @@ class TruthBuilder:
             a, b = max(s.start, self.t0), min(s.end, self.t1)
             hours = (b - a) / 3600.0
             rec = self.rec[s.vessel]
-            if pid is not None and hours >= cfg.port_call_min_h:
-                direct = _span_inside(rec, a, b) >= cfg.port_call_min_h * 3600.0 - 1
+            if pid is not None and hours >= defs.port_call.min_duration_h:
+                direct = _span_inside(rec, a, b) >= defs.port_call.min_duration_h * 3600.0 - 1
                 inferable = False if direct else self._inferable(rec, a, b, pid)
                 ev = self._add("port_call", s.vessel, a, b, s.lat, s.lon, place=pid, inferred=not direct,
                                visible=direct or inferable, cargo=s.cargo,
                                details={"purpose": s.purpose, "nav_status": s.status, "hours": round(hours, 2),
                                         "voyage": s.voyage})
                 self.stop_event[id(s)] = ev
-            elif pid is None and hours >= cfg.loiter_min_h:
-                visible = _span_inside(rec, a, b) >= cfg.loiter_min_h * 3600.0 - 1
+            elif pid is None and hours >= defs.loitering.min_duration_h:
+                visible = _span_inside(rec, a, b) >= defs.loitering.min_duration_h * 3600.0 - 1
                 area = self.places.locate([s.lat], [s.lon], kinds=None)[0]
                 ev = self._add("loitering", s.vessel, a, b, s.lat, s.lon, place=area, visible=visible,
                                details={"purpose": s.purpose, "hours": round(hours, 2)})
@@ -144,17 +147,18 @@ class TruthBuilder:
         if i0 < 0 or i1 >= len(t):
             return False
         tt, la_, lo_ = t[lo_i:hi_i + 1], la[lo_i:hi_i + 1], lo[lo_i:hi_i + 1]
-        gaps = np.nonzero(np.diff(tt) >= self.cfg.inferred_gap_h * 3600.0)[0]
+        gaps = np.nonzero(np.diff(tt) >= self.defs.port_call.inferred_min_gap_h * 3600.0)[0]
         if not len(gaps):
             return False
         d = self.places.distance_km(np.r_[la_[gaps], la_[gaps + 1]], np.r_[lo_[gaps], lo_[gaps + 1]], pid)
         n = len(gaps)
-        return bool(np.any((d[:n] <= self.cfg.inferred_radius_km) & (d[n:] <= self.cfg.inferred_radius_km)))
+        near = self.defs.port_call.inferred_max_km
+        return bool(np.any((d[:n] <= near) & (d[n:] <= near)))
 
     # --- encounters -----------------------------------------------------------------------------------------
     def encounters(self) -> None:
-        cfg = self.cfg
-        allstops = [s for s in self.merged_stops() if s.end - s.start >= cfg.encounter_min_h * 3600]
+        defs = self.defs
+        allstops = [s for s in self.merged_stops() if s.end - s.start >= defs.encounter.min_duration_h * 3600]
         if len(allstops) < 2:
             return
         la = np.array([s.lat for s in allstops])
@@ -163,7 +167,8 @@ class TruthBuilder:
         en = np.array([min(s.end, self.t1) for s in allstops])
         vi = np.array([s.vessel for s in allstops])
         # grid key with neighbour expansion, then exact distance (DESIGN.md spatial-join rule)
-        cell = 0.01  # degrees, ~1 km > 0.5 km threshold
+        # degrees: at least the encounter distance along a parallel at the highest latitude, never under ~1 km
+        cell = max(0.01, defs.encounter.max_distance_km / (111.0 * max(np.cos(np.radians(np.abs(la).max())), 0.01)))
         gx = np.floor(lo / cell).astype(np.int64)
         gy = np.floor(la / cell).astype(np.int64)
         order = np.lexsort((gx, gy))
@@ -179,15 +184,16 @@ class TruthBuilder:
                         pairs.add((i, j))
         for i, j in sorted(pairs):
             a, b = max(st[i], st[j]), min(en[i], en[j])
-            if b - a < cfg.encounter_min_h * 3600:
+            if b - a < defs.encounter.min_duration_h * 3600:
                 continue
-            if haversine_km(la[i], lo[i], la[j], lo[j]) > cfg.encounter_km:
+            if haversine_km(la[i], lo[i], la[j], lo[j]) > defs.encounter.max_distance_km:
                 continue
             si, sj = allstops[i], allstops[j]
             # the supplier of an STS transfer is reported as the vessel, the receiver as other_mmsi
             if sj.cargo is not None and sj.cargo.get("action") == "discharge":
                 si, sj = sj, si
-            vis = all(_span_inside(self.rec[s.vessel], a, b) >= cfg.encounter_min_h * 3600 - 1 for s in (si, sj))
+            vis = all(_span_inside(self.rec[s.vessel], a, b) >= defs.encounter.min_duration_h * 3600 - 1
+                      for s in (si, sj))
             area = self.places.locate([si.lat], [si.lon], kinds=None)[0]
             cargo = si.cargo if si.purpose == "sts" else None
             ev = self._add("encounter", si.vessel, a, b, (si.lat + sj.lat) / 2, (si.lon + sj.lon) / 2,
@@ -200,7 +206,7 @@ class TruthBuilder:
 
     # --- AIS gaps, draught, identity, spoofing --------------------------------------------------------------
     def gaps(self) -> None:
-        lim = self.cfg.gap_h * 3600.0
+        lim = self.defs.ais_gap.min_gap_h * 3600.0
         for vi, rec in enumerate(self.rec):
             for m in np.unique(rec.mmsi):
                 sel = rec.mmsi == m
@@ -213,7 +219,7 @@ class TruthBuilder:
 
     def draughts(self, emitted: list[tuple[np.ndarray, np.ndarray]]) -> None:
         """emitted[vi] = (times, draughts) of the vessel's transmitted static reports."""
-        lim = self.cfg.draught_change_m
+        lim = self.defs.draught_change.min_change_m
         for vi, (t, d) in enumerate(emitted):
             rec = self.rec[vi]
             for k in np.nonzero(np.abs(np.diff(d)) >= lim - 1e-9)[0]:
@@ -245,7 +251,7 @@ class TruthBuilder:
                 ev["mmsi"] = int(old["mmsi"])
 
     def spoofing(self) -> None:
-        lim = self.cfg.spoof_max_kn
+        lim = self.defs.spoofing.track_jump_kn
         for vi, v in enumerate(self.v):
             rec = self.rec[vi]
             for (a, b, fla, flo) in v.spoof:

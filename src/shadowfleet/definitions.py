@@ -1,0 +1,160 @@
+"""The event definitions (port call, AIS gap, encounter, loitering, draught and identity change, spoofing), each
+threshold with its source. Read by the detectors (events stage), by the simulator when it computes its ground
+truth, and by the report's Methods text, so the three can never disagree. TOML sections [events.<event>] override
+them.
+
+Sources: GFW = Global Fishing Watch pipelines (pipe-anchorages, pipe-encounters, pipe-loitering, pipe-gaps,
+gpsdio-segment), see docs/reference.md; ITU-R M.1371 for AIS reporting; "ours" gives a reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shadowfleet import config as _config
+
+
+@dataclass(frozen=True)
+class PortCallConfig:
+    max_sog_kn: float = 0.5  # DESIGN.md: stationary SOG <= 0.5 kn (GFW ends a stop above 0.5 kn)
+    min_duration_h: float = 1.0  # DESIGN.md port_call row: stationary >= 1 h
+    inferred_min_gap_h: float = 2.0  # DESIGN.md port_call inferred row: AIS gap >= 2 h (ours)
+    inferred_max_km: float = 5.0  # DESIGN.md: both gap ends inside or within 5 km of the same place (ours)
+    # ours: a stop whose mean position lies just outside every place still belongs to the nearest one within
+    # this distance: an anchored ship swings ~0.3 km round its anchor, and anchorage polygons built from GFW's
+    # S2 level-14 cells (~0.5 km) are patchy
+    stop_tolerance_km: float = 0.5
+    # ours: a report this close outside a place is in it (GPS scatter of a moored ship, hand-drawn polygon edges):
+    # the smallest place within it wins, for stops and gap ends alike, so a ship on a berth's edge never
+    # flickers between the berth and its port
+    edge_tolerance_km: float = 0.1
+    merge_gap_h: float = 4.0  # GFW pipe-anchorages in-port gap >= 4 h (REFERENCE.md): shorter breaks are one visit
+    # ours: two stops at one place more than this far apart are two calls (the ship shifted to another berth or
+    # anchoring spot); a ship swinging at anchor or drifting at a quay stays well within it. A gap whose ends
+    # lie farther apart than this is one the ship moved across while dark.
+    same_spot_km: float = 1.0
+    # a ship that moved while dark (gap ends > same_spot_km apart) is placed at the one berth/terminal within
+    # inferred_max_km of both ends only when the gap lasts at least this long: GFW pipe-anchorages' in-port gap
+    # >= 4 h (REFERENCE.md) -- a shorter break within a port stay is not a visit of its own (satellite-only
+    # ports such as Chongjin hear a ship every 2-5 h while it shifts between moorings)
+    pinpoint_min_gap_h: float = 4.0
+    # ours: a visit counts as inferred when less than this much of it was seen stationary in AIS
+    inferred_max_seen_h: float = 1.0
+
+
+@dataclass(frozen=True)
+class GapConfig:
+    min_gap_h: float = 6.0  # GFW pipe-gaps: > 6 h between consecutive positions
+    # ours: reception cell ~28 km; with its 8 neighbours "near" means within ~28-55 km (a shore receiver reaches
+    # ~40 nm = 74 km at sea)
+    coverage_cell_deg: float = 0.25
+    max_speed_kn: float = 15.0  # ours: a loaded product tanker seldom sustains more than ~15 kn
+    detour_factor: float = 1.3  # ours: great-circle x 1.3 stands in for the sea route (searoute is too slow per gap)
+    nearest_max_km: float = 50.0  # ours: a place farther than this from a gap end is not "near" it
+
+
+@dataclass(frozen=True)
+class EncounterConfig:
+    max_distance_km: float = 0.5  # GFW pipe-encounters: <= 0.5 km
+    max_sog_kn: float = 2.0  # GFW pipe-encounters: speed < 2 kn
+    min_duration_h: float = 2.0  # GFW pipe-encounters: >= 2 h
+    resample_min: float = 10.0  # GFW pipe-encounters: tracks resampled to 10 min
+    max_interp_gap_min: float = 60.0  # ours: do not interpolate a moving ship across a silence longer than 1 h
+    # a slow ship heard again at the same spot (within max_distance_km) after a silence stayed there:
+    # interpolate across it up to GFW gpsdio-segment's 24 h max gap (where continuity is still assumed); ours:
+    # ports without shore receivers are heard only on satellite passes, hours apart
+    still_max_gap_h: float = 24.0
+    # consecutive runs of one vessel pair separated by at most this break are one encounter when both ships
+    # stayed slow on the grid throughout the break. GFW pipe-encounters joins raw encounters of one pair too
+    # (its MergeEncounters step, min_hours_between_encounters); ours: 1 h = 6 resampling steps, enough for
+    # two ships anchored ~0.5 km apart that swing across the limit with the tide (evaluation: one 38 h
+    # encounter cut into 4-5 h pieces), and short enough that a ship leaving and coming back is two meetings
+    join_gap_min: float = 60.0
+
+
+@dataclass(frozen=True)
+class LoiteringConfig:
+    max_sog_kn: float = 2.0  # GFW pipe-loitering: speed < 2 kn
+    min_duration_h: float = 4.0  # DESIGN.md loitering row: >= 4 h
+    # a silence ends the loitering when the ship moved faster than max_sog_kn across it, or when it is longer
+    # than GFW gpsdio-segment's 24 h max gap (ours: ports and open sea are often heard by satellite only)
+    max_gap_h: float = 24.0
+    # ours: a silence shorter than this is ordinary report spacing (thinned archives, missed slots) and the ship is
+    # taken as slow throughout; across a longer one the implied speed decides whether it stayed slow
+    silence_h: float = 1.0
+
+
+@dataclass(frozen=True)
+class DraughtConfig:
+    min_change_m: float = 0.5  # DESIGN.md draught_change row (ours); type-5 draught is in 0.1 m (ITU-R M.1371)
+
+
+@dataclass(frozen=True)
+class IdentityConfig:
+    # ours: two MMSIs must broadcast one IMO with overlapping report spans of at least this long to count
+    shared_imo_min_overlap_h: float = 0.0
+    # ours: the MMSI that started broadcasting a shared IMO this much later than the other took it (the other's
+    # identity did not change); closer starts cannot tell, and both MMSIs get the event
+    taker_margin_h: float = 1.0
+
+
+@dataclass(frozen=True)
+class SpoofingConfig:
+    max_jump_kn: float = 50.0  # ours (brief): 2x GFW's segmenter 25 kn, so only physically impossible jumps count
+    # ours: shorter "jumps" occur in real feeds from delayed or repeated reports and GPS switching (DMA sample:
+    # a drifting tanker alternating between two fixes 1.4 km apart every few seconds)
+    min_jump_km: float = 5.0
+    # ours: implied speeds use at least this interval, so seconds of receive-time jitter do not make a jump
+    min_jump_interval_s: float = 60.0
+    # the edges of a false stretch of track: faster than GFW gpsdio-segment's 25 kn max implied speed, and
+    # farther than 2 km (ours: above the 1.4 km GPS switching seen on the real DMA drift track)
+    track_jump_kn: float = 25.0
+    track_jump_km: float = 2.0
+    coast_margin_km: float = 1.0  # global-land-mask resolution is 1 km: ignore points that close to the coast
+    two_places_km: float = 100.0  # ours: concurrent segments this far apart cannot be one ship
+    two_places_min_points: int = 10  # ours: only "long" segments (this many positions) count as a second ship
+    two_places_min_overlap_h: float = 1.0  # ours: the two segments must overlap in time at least this long
+
+
+@dataclass(frozen=True)
+class EventsConfig:
+    port_call: PortCallConfig = field(default_factory=PortCallConfig)
+    ais_gap: GapConfig = field(default_factory=GapConfig)
+    encounter: EncounterConfig = field(default_factory=EncounterConfig)
+    loitering: LoiteringConfig = field(default_factory=LoiteringConfig)
+    draught_change: DraughtConfig = field(default_factory=DraughtConfig)
+    identity_change: IdentityConfig = field(default_factory=IdentityConfig)
+    spoofing: SpoofingConfig = field(default_factory=SpoofingConfig)
+
+
+def load_definitions(path: str | Path | None = None) -> EventsConfig:
+    """Defaults, overridden by the [events.<event>] sections of a TOML file (unknown keys are an error)."""
+    overrides = _config.load_overrides(path)
+    events = _config.section(overrides, "events")
+    unknown = sorted(k for k in events if k not in {f.name for f in dataclasses.fields(EventsConfig)})
+    if unknown:
+        from shadowfleet.errors import ShadowfleetError
+
+        raise ShadowfleetError(f"unknown section(s) in [events]: {', '.join(unknown)}")
+    base = EventsConfig()
+    parts = {}
+    for f in dataclasses.fields(EventsConfig):
+        defaults = getattr(base, f.name)
+        values = events.get(f.name, {})
+        _check_numbers(defaults, values, f"events.{f.name}")
+        parts[f.name] = _config.apply(defaults, values, f"events.{f.name}")
+    return EventsConfig(**parts)
+
+
+def _check_numbers(defaults, values: dict, name: str) -> None:
+    from shadowfleet.errors import ShadowfleetError
+
+    for key, value in values.items():
+        if not hasattr(defaults, key):
+            continue  # apply() reports unknown keys
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ShadowfleetError(f"[{name}] {key}: expected a number, got {value!r}")
+        if value < 0:
+            raise ShadowfleetError(f"[{name}] {key}: must not be negative, got {value!r}")
