@@ -14,3 +14,11 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared reference data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture
+def cli():
+    """Run `shadowfleet ARGS…` in this process: ``cli("stats", "--store", path)`` → Result(code, out, err)."""
+    from clirunner import run_cli
+
+    return run_cli

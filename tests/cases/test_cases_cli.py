@@ -65,10 +65,10 @@ def test_report_command_writes_html(store_dir, tmp_path, capsys):
     "argv, message",
     [
         (["cases", "--store", "/nonexistent/store"], "store not found"),
-        (["cases", "--store", "{store}", "--format", "xml"], "--format must be jsonl or csv"),
+        (["cases", "--store", "{store}", "--format", "xml"], "'xml' is not one of 'jsonl', 'csv'"),
         (["cases", "--store", "{store}", "--vessels", "/nonexistent.csv"], "vessel table not found"),
         (["cap", "--store", "{store}", "--year", "2024"], "no cases in the store"),
-        (["cap", "--store", "{store}", "--year", "2024", "--format", "xml"], "--format must be table or json"),
+        (["cap", "--store", "{store}", "--year", "2024", "--format", "xml"], "'xml' is not one of 'table', 'json'"),
         (["report", "--store", "{store}", "--out", "{tmp}/r.html"], "no cases in the store"),
     ],
 )

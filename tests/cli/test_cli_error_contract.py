@@ -64,7 +64,7 @@ def test_store_path_that_is_a_file_or_not_a_store(tmp_path):
 
 
 def test_unknown_format(store_dir):
-    assert_one_line_error(run("track", str(TANKER), "--store", str(store_dir), "--format", "kml"), "kml")
+    assert_one_line_error(run("track", str(TANKER), "--store", str(store_dir), "--format", "shp"), "shp")
     assert_one_line_error(run("vessels", "--store", str(store_dir), "--format", "xlsx"), "xlsx")
     assert_one_line_error(run("stats", "--store", str(store_dir), "--format", "csv"), "csv")
 

@@ -79,5 +79,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _fail(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
+    from shadowfleet.output import printable
+
+    # one line whatever the message quotes (a file name or a list entry may hold newlines or escape sequences)
+    print(f"error: {printable(message, one_line=True)}", file=sys.stderr)
     sys.exit(1)

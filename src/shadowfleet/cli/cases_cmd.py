@@ -12,50 +12,38 @@ import polars as pl
 import typer
 
 from shadowfleet.cli import app
-from shadowfleet.cli.common import QuietOpt, StoreOpt, console, existing_store
-from shadowfleet.errors import ShadowfleetError
+from shadowfleet.cli.common import QuietOpt, StoreOpt, console, emit_table, existing_store
+from shadowfleet.output import (
+    CaseFormat, SummaryFormat, Terminal, csv_text, frame_table, json_records, table, utc_text, write_output,
+)
 
 ConfigOpt = typer.Option(None, "--config", help="TOML file overriding the \\[cases] defaults.")
 
 
-def _write(text: str, out: Optional[Path]) -> None:
-    if out is None:
-        sys.stdout.write(text)
-    else:
-        try:
-            out.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise ShadowfleetError(f"cannot write {out}: {exc.strerror}") from None
-
-
 # columns the store keeps as JSON text: written as real JSON values in jsonl, not as strings inside strings
 JSON_COLUMNS = ("reasons", "evidence", "list_hits")
+_CASE_COLUMNS = ("case_id", "mmsi", "name", "flag", "load_place", "load_start", "discharge_kind", "discharge_place",
+                 "discharge_start", "barrels_low", "barrels_central", "barrels_high", "confidence")
 
 
 def _json_value(value):
-    if isinstance(value, dt.datetime):  # ISO 8601 UTC ending in Z, as `events --format jsonl` writes times
-        return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return str(value)
+    return utc_text(value) if isinstance(value, dt.datetime) else str(value)
 
 
-def _as_text(df: pl.DataFrame, fmt: str) -> str:
-    if fmt == "jsonl":
-        lines = []
-        for row in df.iter_rows(named=True):
-            for col in JSON_COLUMNS:
-                if isinstance(row.get(col), str):
-                    row[col] = json.loads(row[col])
-            lines.append(json.dumps(row, default=_json_value, ensure_ascii=False) + "\n")
-        return "".join(lines)
-    if fmt == "csv":
-        return df.write_csv()
-    raise ShadowfleetError(f"--format must be jsonl or csv, got {fmt!r}")
+def _jsonl(df: pl.DataFrame) -> str:
+    lines = []
+    for row in df.iter_rows(named=True):
+        for col in JSON_COLUMNS:
+            if isinstance(row.get(col), str):
+                row[col] = json.loads(row[col])
+        lines.append(json.dumps(row, default=_json_value, ensure_ascii=False) + "\n")
+    return "".join(lines)
 
 
 @app.command("cases")
 def cases_cmd(
     store: Path = StoreOpt,
-    fmt: str = typer.Option("jsonl", "--format", "-f", help="Output format: jsonl or csv."),
+    fmt: CaseFormat = typer.Option(CaseFormat.jsonl, "--format", "-f", help="jsonl, csv or table."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the cases here instead of stdout."),
     vessels: Optional[Path] = typer.Option(None, "--vessels", help="Vessel table CSV: imo and/or mmsi, dwt (optional name, length, beam, draught)."),
     places: Optional[Path] = typer.Option(None, "--places", help="Gazetteer GeoJSON (default: the built-in one)."),
@@ -65,8 +53,6 @@ def cases_cmd(
     """Chain each vessel's events into voyages (load → discharge) and store the cases with barrels and evidence."""
     from shadowfleet.cases import build_cases, load_config, read_vessel_table
 
-    if fmt not in ("jsonl", "csv"):
-        raise ShadowfleetError(f"--format must be jsonl or csv, got {fmt!r}")
     cfg = load_config(config)
     st = existing_store(store)
     table = None
@@ -76,7 +62,10 @@ def cases_cmd(
             console.print(f"vessel table: {table.height} rows used; set aside: "
                           + ", ".join(f"{n} {why}" for why, n in rejects.items()))
     cases = build_cases(st, table, cfg, places=places)
-    _write(_as_text(cases, fmt), out)
+    if fmt is CaseFormat.table:
+        emit_table(frame_table(cases, columns=[c for c in _CASE_COLUMNS if c in cases.columns]), out, True, "")
+    else:
+        write_output(_jsonl(cases) if fmt is CaseFormat.jsonl else csv_text(cases), out)
     if not quiet:
         total = cases["barrels_central"].sum() if cases.height else 0.0
         console.print(f"{cases.height} cases, {total:,.0f} bbl (central) written to the store's `cases` table")
@@ -88,7 +77,7 @@ def cap_cmd(
     year: int = typer.Option(..., "--year", help="Calendar year of the ledger (UNSCR 2397 counts from 1 January)."),
     country: str = typer.Option("KP", "--country", help="Destination country (ISO alpha-2)."),
     reported: Optional[Path] = typer.Option(None, "--reported", help="CSV of reported deliveries (supplier, period, barrels, source) replacing the shipped 1718 Committee table."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+    fmt: SummaryFormat = typer.Option(SummaryFormat.table, "--format", "-f", help="table or json."),
     config: Optional[Path] = ConfigOpt,
     quiet: bool = QuietOpt,
 ) -> None:
@@ -96,28 +85,24 @@ def cap_cmd(
     from shadowfleet.cases import load_config
     from shadowfleet.cases.ledger import cap_ledger
 
-    if fmt not in ("table", "json"):
-        raise ShadowfleetError(f"--format must be table or json, got {fmt!r}")
     led = cap_ledger(existing_store(store), year, country.upper(), reported, load_config(config))
-    if fmt == "json":
-        sys.stdout.write(json.dumps(led.to_dicts(), default=str, indent=1) + "\n")
+    if fmt is SummaryFormat.json:
+        sys.stdout.write(json.dumps(json_records(led), indent=1, ensure_ascii=False) + "\n")
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    stdout = Console(width=140)  # wide enough that no figure is cut, on a terminal or in a pipe
-
-    t = Table(title=f"Refined petroleum to {country.upper()} in {year} vs the {led['cap'][0]:,.0f} bbl cap (UNSCR 2397 OP5)")
-    for c in ("month", "cases", "estimated (low–high)", "central", "reported", "cumulative central", "% of cap"):
-        t.add_column(c, justify="left" if c == "month" else "right", no_wrap=True)
-    for r in led.iter_rows(named=True):
-        t.add_row(r["month"], str(r["cases"]), f"{r['est_low']:,.0f}–{r['est_high']:,.0f}", f"{r['est_central']:,.0f}",
-                  "—" if r["reported"] is None else f"{r['reported']:,.0f}", f"{r['cum_central']:,.0f}",
-                  f"{r['pct_cap_central']:.1f}")
-    stdout.print(t)
+    stdout = Terminal(width=140)  # wide enough that no figure is cut, on a terminal or in a pipe
+    cols = ("month", "cases", "estimated (low–high)", "central", "reported", "cumulative central", "% of cap")
+    rows = (
+        (r["month"], r["cases"], f"{r['est_low']:,.0f}–{r['est_high']:,.0f}", f"{r['est_central']:,.0f}",
+         "—" if r["reported"] is None else f"{r['reported']:,.0f}", f"{r['cum_central']:,.0f}",
+         f"{r['pct_cap_central']:.1f}")
+        for r in led.iter_rows(named=True)
+    )
+    stdout.print(table(cols, rows, right=cols[1:],
+                       title=f"Refined petroleum to {country.upper()} in {year} vs the {led['cap'][0]:,.0f} bbl cap "
+                             "(UNSCR 2397 OP5)"))
     for e in ("low", "central", "high"):
         hit = led.filter(pl.col(f"crossed_{e}").is_not_null())
-        when = hit[f"crossed_{e}"][0].strftime("%Y-%m-%d %H:%M UTC") if hit.height else "not crossed"
+        when = utc_text(hit[f"crossed_{e}"][0]) if hit.height else "not crossed"
         stdout.print(f"cap crossed ({e} estimate): {when}")
 
 

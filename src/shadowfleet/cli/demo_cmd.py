@@ -25,18 +25,18 @@ def demo(
     """
     from shadowfleet.demo import run_demo
 
-    say = (lambda msg: None) if quiet else (lambda msg: console.print(f"[bold]•[/bold] {msg}"))
+    say = (lambda msg: None) if quiet else (lambda msg: console.print(f"• {msg}"))
     result = run_demo(out_dir, scenario=scenario, seed=seed, days=days, vessels=vessels, say=say)
     if not quiet:
         for step, text in result.steps.items():
-            console.print(f"  [dim]{step:9}[/dim] {text}")
+            console.print(f"  {step:9} {text}")
         ev = result.scores
         f1 = [f"{t} {s.f1:.2f}" for t, s in ev.types.items() if s.f1 is not None and s.tp + s.fn > 0]
-        console.print("  [dim]F1 vs truth[/dim] " + ", ".join(f1))
+        console.print("  F1 vs truth " + ", ".join(f1))
         if ev.cases is not None and ev.cases.per_month:
             for m in ev.cases.per_month:
                 console.print(
-                    f"  [dim]barrels[/dim]   {m['month']}: estimated {m['est_central']:,.0f} bbl "
+                    f"  barrels   {m['month']}: estimated {m['est_central']:,.0f} bbl "
                     f"({m['est_low']:,.0f}–{m['est_high']:,.0f}) vs {m['barrels_true']:,.0f} true, "
                     f"{m['error_pct']:+.1f}%"
                 )

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from shadowfleet.cli import app
-from shadowfleet.cli.common import QuietOpt, StoreOpt, console, existing_store, parse_time
-from shadowfleet.errors import ShadowfleetError
+from shadowfleet.cli.common import OutOpt, QuietOpt, StoreOpt, console, emit_table, existing_store, parse_time
+from shadowfleet.output import EventFormat, frame_table, output_stream
 
 
 @app.command()
@@ -40,29 +39,28 @@ def detect(
         console.print(f"{events.height} events ({summary}; {inferred} inferred port calls) → {store}")
 
 
+_EVENT_COLUMNS = ("start", "end", "type", "mmsi", "place", "other_mmsi", "inferred", "lat", "lon")
+
+
 @app.command()
 def events(
     store: Path = StoreOpt,
-    fmt: str = typer.Option("jsonl", "--format", "-f", help="jsonl, csv or geojson."),
+    fmt: EventFormat = typer.Option(EventFormat.jsonl, "--format", "-f",
+                                    help="jsonl, csv, table, geojson (QGIS) or kml (Google Earth)."),
     type_: Optional[list[str]] = typer.Option(None, "--type", "-t", help="Only this event type (repeatable)."),
     mmsi: Optional[int] = typer.Option(None, "--mmsi", help="Only events of this MMSI."),
     place: Optional[str] = typer.Option(None, "--place", help="Only events at this place id."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout."),
+    out_file: Optional[Path] = OutOpt,
+    quiet: bool = QuietOpt,
 ) -> None:
-    """Print the detected events (one JSON object per line, CSV, or a GeoJSON FeatureCollection)."""
+    """Print the detected events (one JSON object per line, CSV, a table, GeoJSON or KML)."""
     from shadowfleet.events.export import WRITERS, read_events
 
-    if fmt not in WRITERS:
-        raise ShadowfleetError(f"--format must be one of {', '.join(WRITERS)}, not {fmt!r}")
     ev = read_events(existing_store(store), types=type_, mmsi=mmsi, place=place)
-    if out is None:
-        WRITERS[fmt](ev, sys.stdout)
-        sys.stdout.flush()
+    if fmt is EventFormat.table:
+        emit_table(frame_table(ev, columns=_EVENT_COLUMNS), out_file, quiet, f"{ev.height} events")
         return
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            WRITERS[fmt](ev, fh)
-        tmp.replace(out)
-    except OSError as exc:
-        raise ShadowfleetError(f"cannot write {out}: {exc.strerror}") from None
+    with output_stream(out_file) as fh:
+        WRITERS[fmt.value](ev, fh)
+    if out_file is not None and not quiet:
+        console.print(f"wrote {ev.height} events to {out_file}")

@@ -8,12 +8,12 @@ from typing import Optional
 
 import typer
 from rich import box
-from rich.console import Console
 from rich.table import Table
 
 from shadowfleet.cli import app
 from shadowfleet.cli.common import QuietOpt, StoreOpt, existing_store, out
 from shadowfleet.errors import ShadowfleetError
+from shadowfleet.output import Terminal, write_output
 
 
 def _pct(x: float | None) -> str:
@@ -44,9 +44,9 @@ def evaluate_cmd(
     if out_file is not None:
         try:
             out_file.parent.mkdir(parents=True, exist_ok=True)
-            out_file.write_text(json.dumps(report.to_dict(), indent=1) + "\n", encoding="utf-8")
         except OSError as exc:
-            raise ShadowfleetError(f"cannot write {out_file}: {exc.strerror}") from None
+            raise ShadowfleetError(f"--out: cannot create {out_file.parent}: {exc.strerror}") from None
+        write_output(json.dumps(report.to_dict(), indent=1) + "\n", out_file)
     if quiet:
         return
     _print(report)
@@ -68,13 +68,13 @@ def _print(report) -> None:
             end_section=s is rows[-2],
         )
     # piped output (a CI log, a file) is not cut at rich's default 80 columns, which truncates the type names
-    con = out if out.is_terminal else Console(width=max(out.width, 110))
+    con = out if out.is_terminal else Terminal(width=max(out.width, 110))
     con.print(t)
     for s in report.types.values():
         parts = [f"{what}: " + ", ".join(f"{n} {why}" for why, n in list(reasons.items())[:3])
                  for what, reasons in (("missed", s.missed_reasons), ("false", s.false_reasons)) if reasons]
         if parts:
-            con.print(f"{s.type} — " + "; ".join(parts), markup=False)
+            con.print(f"{s.type} — " + "; ".join(parts))
     c = report.cases
     if c is not None:
         con.print(
@@ -82,7 +82,6 @@ def _print(report) -> None:
             f"{c.claims} case(s) bound for {report.config['ledger_country']}, {c.unlisted} other unmatched case(s) not scored; "
             f"{c.invisible} voyage(s) AIS could not see; barrels median |error| {_num(c.median_abs_pct_error, '{:.1f}')} %, "
             f"truth within [low, high] for {_pct(c.coverage)} % of matched voyages",
-            markup=False,
         )
         m = Table(title="barrels delivered per month", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
         for col in ("month", "truth", "estimate", "low", "high", "error %", "in range", "cases"):
@@ -94,4 +93,4 @@ def _print(report) -> None:
             )
         con.print(m)
     for n in report.notes:
-        con.print(f"note: {n}", markup=False)
+        con.print(f"note: {n}")

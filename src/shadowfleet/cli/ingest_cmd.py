@@ -7,10 +7,10 @@ from typing import List, Optional
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from shadowfleet.cli import app
 from shadowfleet.cli.common import QuietOpt, console, out
+from shadowfleet.output import printable, table
 
 
 @app.command("ingest")
@@ -40,29 +40,28 @@ def ingest_cmd(
         report = ingest(paths, store, fmt=fmt, source=source, time_from=time_from, columns=columns,
                         batch_lines=batch_lines, config=cfg)
     else:
-        with Progress(TextColumn("{task.description}"), BarColumn(bar_width=None), TextColumn("{task.fields[lines]} lines"),
+        with Progress(TextColumn("{task.description}", markup=False), BarColumn(bar_width=None), TextColumn("{task.fields[lines]} lines"),
                       TimeElapsedColumn(), console=console, transient=True,
                       disable=not console.is_terminal) as bar:  # no bar in logs/pipes: keeps errors one line
             task = bar.add_task("ingest", total=None, lines=0)
 
             def progress(file_report, lines_done):
-                bar.update(task, description=Path(file_report.path).name, lines=f"{lines_done:,}")
+                bar.update(task, description=printable(Path(file_report.path).name, one_line=True), lines=f"{lines_done:,}")
 
             report = ingest(paths, store, fmt=fmt, source=source, time_from=time_from, columns=columns,
                             batch_lines=batch_lines, progress=progress, config=cfg)
     if quiet:
         return
-    table = Table(title=f"ingest into {store}")
-    for col in ("file", "format", "positions", "static", "base st.", "aids", "rejected", "s"):
-        table.add_column(col, justify="right" if col not in ("file", "format") else "left")
+    rows = []
     for f in report.files:
         if f.skipped_already_ingested:
-            table.add_row(Path(f.path).name, "already ingested", "", "", "", "", "", "")
+            rows.append((Path(f.path).name, "already ingested", "", "", "", "", "", ""))
             continue
         a = f.accepted
-        table.add_row(Path(f.path).name, f.format, f"{a['positions']:,}", f"{a['static']:,}",
-                      f"{a['base_stations']:,}", f"{a['aids']:,}", f"{f.n_rejected:,}", f"{f.seconds:.2f}")
-    out.print(table)
+        rows.append((Path(f.path).name, f.format, f"{a['positions']:,}", f"{a['static']:,}", f"{a['base_stations']:,}",
+                     f"{a['aids']:,}", f"{f.n_rejected:,}", f"{f.seconds:.2f}"))
+    cols = ("file", "format", "positions", "static", "base st.", "aids", "rejected", "s")
+    out.print(table(cols, rows, title=f"ingest into {store}", right=cols[2:]))
     for f in report.files:
         notes = [f"{k} {v:,}" for k, v in sorted(f.rejected.items())]
         notes += [f"{k} {v:,} (kept)" for k, v in sorted(f.flagged.items())]

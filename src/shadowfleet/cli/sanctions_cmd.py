@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
-from rich.table import Table
 
 from shadowfleet.cli import app
-from shadowfleet.cli.common import QuietOpt, StoreOpt, console, existing_store, out
+from shadowfleet.cli.common import OutOpt, QuietOpt, StoreOpt, console, emit_listing, emit_table, existing_store
+from shadowfleet.output import ListingFormat, table
 
 lists_app = typer.Typer(help="Sanctions lists kept in the store (OFAC SDN, UN, OpenSanctions, CSV).", no_args_is_help=True)
 app.add_typer(lists_app, name="lists")
@@ -37,22 +38,32 @@ def lists_load(
                 note = " (date from the file's modification time; give --date to state it)"
             console.print(
                 f"{v.list_id}: {v.n_entries} entries ({', '.join(f'{n} {k}' for k, n in c.items())}) "
-                f"from {Path(v.path).name} [{v.kind}]{note}",
-                markup=False, highlight=False, soft_wrap=True,
+                f"from {Path(v.path).name} [{v.kind}]{note}", soft_wrap=True,
             )
 
 
 @lists_app.command("show")
-def lists_show(store: Path = StoreOpt) -> None:
+def lists_show(
+    store: Path = StoreOpt,
+    fmt: ListingFormat = typer.Option(ListingFormat.table, "--format", "-f", help="table, csv, jsonl or json."),
+    out_file: Optional[Path] = OutOpt,
+    quiet: bool = QuietOpt,
+) -> None:
     """The list versions loaded in a store."""
+    import polars as pl
+
     from shadowfleet.sanctions import loaded_lists
 
     df = loaded_lists(existing_store(store))
-    t = Table("list_id", "kind", "version date", "entries", "vessels", "current", "file")
-    for r in df.iter_rows(named=True):
-        t.add_row(r["list_id"], r["kind"], r["version_date"], str(r["entries"]), str(r["vessels"] or 0),
-                  "yes" if r["current"] else "no", Path(r["path"]).name)
-    out.print(t)
+    df = df.with_columns(pl.col("path").str.extract(r"([^/\\\\]*)$").alias("file"))
+
+    def make_table(d):
+        rows = ((r["list_id"], r["kind"], r["version_date"], r["entries"], r["vessels"] or 0,
+                 "yes" if r["current"] else "no", r["file"]) for r in d.iter_rows(named=True))
+        return table(("list_id", "kind", "version date", "entries", "vessels", "current", "file"), rows,
+                     right=("entries", "vessels"))
+
+    emit_listing(df, fmt, out_file, quiet, f"{df.height} list versions", make_table=make_table)
 
 
 @app.command("screen")
@@ -60,6 +71,9 @@ def screen_cmd(
     store: Path = StoreOpt,
     config: Path = typer.Option(None, "--config", help="TOML file overriding \\[sanctions.screening] defaults."),
     min_score: float = typer.Option(None, "--min-score", help="Only print hits scoring at least this (all are stored)."),
+    fmt: ListingFormat = typer.Option(ListingFormat.table, "--format", "-f",
+                                      help="table, csv, jsonl or json (the list hits, highest risk first)."),
+    out_file: Optional[Path] = OutOpt,
     quiet: bool = QuietOpt,
 ) -> None:
     """Screen every vessel of the registry, with all its identities, against the loaded lists (table `screening`)."""
@@ -73,14 +87,18 @@ def screen_cmd(
     hits = df.filter(pl.col("match_on").is_not_null())
     if min_score is not None:
         hits = hits.filter(pl.col("score") >= min_score)
-    if quiet:
-        return
-    if hits.height == 0:
-        console.print(f"no list hits among {df['mmsi'].n_unique()} vessels with a risk reason", markup=False)
-        return
-    t = Table("mmsi", "risk", "list", "entry", "on", "score", "explanation")
-    for r in hits.sort(["risk", "score"], descending=True).iter_rows(named=True):
-        t.add_row(str(r["mmsi"]), f"{r['risk']:.0f}", r["list_id"], r["entry_name"], r["match_on"], f"{r['score']:.0f}",
-                  r["explanation"])
-    out.print(t)
-    console.print(f"{df['mmsi'].n_unique()} vessels with a hit or a risk reason; {hits.height} list hits")
+    hits = hits.sort(["risk", "score"], descending=True)
+    if fmt is ListingFormat.table:
+        if quiet:
+            return
+        if hits.height == 0:
+            console.print(f"no list hits among {df['mmsi'].n_unique()} vessels with a risk reason")
+            return
+        rows = ((r["mmsi"], f"{r['risk']:.0f}", r["list_id"], r["entry_name"], r["match_on"], f"{r['score']:.0f}",
+                 r["explanation"]) for r in hits.iter_rows(named=True))
+        emit_table(table(("mmsi", "risk", "list", "entry", "on", "score", "explanation"), rows), out_file, quiet,
+                   f"{hits.height} list hits")
+    else:
+        emit_listing(hits, fmt, out_file, quiet, f"{hits.height} list hits")
+    if not quiet:
+        console.print(f"{df['mmsi'].n_unique()} vessels with a hit or a risk reason; {hits.height} list hits")

@@ -33,7 +33,7 @@ def simulate_cmd(
         summary = simulate(scenario, out_dir, seed=seed, start=start, days=days, vessels=vessels, config=config,
                            places=places)
     else:
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+        with Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), TimeElapsedColumn(), console=console,
                       transient=True, disable=not console.is_terminal) as bar:  # no stray blank line in logs
             task = bar.add_task(f"simulating {scenario}", total=None)
             summary = simulate(scenario, out_dir, seed=seed, start=start, days=days, vessels=vessels,
@@ -41,7 +41,7 @@ def simulate_cmd(
                                progress=lambda msg: bar.update(task, description=f"{scenario}: {msg}"))
     if quiet:
         return
-    out.print(f"[bold]{summary.scenario}[/] seed {summary.seed}: {summary.start} → {summary.end}, "
+    out.print(f"{summary.scenario} seed {summary.seed}: {summary.start} → {summary.end}, "
               f"{summary.vessels} vessels, {summary.seconds:.1f} s")
     out.print(f"  ais.nmea      {summary.lines:,} lines ({summary.transmissions:,} transmissions, "
               f"{summary.corrupt_lines:,} corrupt)")

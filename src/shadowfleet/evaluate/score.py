@@ -21,6 +21,7 @@ from shadowfleet.errors import ShadowfleetError
 from shadowfleet.evaluate.config import DEFAULT, EvalConfig
 from shadowfleet.evaluate.places import nesting_from_geojson, nesting_from_ids
 from shadowfleet.evaluate.truth import load_truth, parse_times, truth_events, truth_voyages, vessel_keys
+from shadowfleet.output import utc_text
 from shadowfleet.events.main import EVENT_TYPES  # the contract's event types, in the order reports list them
 from shadowfleet.store import Store
 from shadowfleet.store.schema import EVENTS, UTC_TS
@@ -274,7 +275,7 @@ def _match_events(t: pl.DataFrame, d: pl.DataFrame, nest, cfg: EvalConfig) -> pl
 
 
 def _iso(v):
-    return v.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(v, dt.datetime) else v
+    return utc_text(v) if isinstance(v, dt.datetime) else v
 
 
 def _brief(df: pl.DataFrame, cols: list[str]) -> list[dict]:

@@ -3,7 +3,7 @@ identity changes, spoofing. Kernels in `transforms` take one partition as a pola
 over a store."""
 
 from shadowfleet.events.config import EventsConfig, load_config
-from shadowfleet.events.export import events_to_csv, events_to_geojson, events_to_jsonl, read_events
+from shadowfleet.events.export import events_to_csv, events_to_geojson, events_to_jsonl, events_to_kml, read_events
 from shadowfleet.events.main import EVENT_TYPES, detect, detect_events, place_index, with_event_ids
 from shadowfleet.events.placeindex import PlaceIndex
 from shadowfleet.events.transforms.draught import find_draught_changes
@@ -17,7 +17,7 @@ from shadowfleet.events.transforms.stops import find_stops
 
 __all__ = [
     "EVENT_TYPES", "EventsConfig", "PlaceIndex", "detect", "detect_events", "encounter_pairs", "events_to_csv",
-    "events_to_geojson", "events_to_jsonl", "find_draught_changes", "find_encounters", "find_gaps",
+    "events_to_geojson", "events_to_jsonl", "events_to_kml", "find_draught_changes", "find_encounters", "find_gaps",
     "find_identity_changes", "find_loitering", "find_port_calls", "find_spoofing", "find_stops", "load_config",
     "place_index", "read_events", "reception_cells", "resample", "with_event_ids",
 ]

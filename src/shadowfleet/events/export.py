@@ -1,4 +1,4 @@
-"""Events out of the store as JSON lines, CSV or GeoJSON (times ISO 8601 UTC ending in Z)."""
+"""Events out of the store as JSON lines, CSV, GeoJSON or KML (times ISO 8601 UTC ending in Z)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from typing import IO, Iterable
 import polars as pl
 
 from shadowfleet.errors import ShadowfleetError
-
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+from shadowfleet.output import csv_guard, kml_document, kml_placemark, kml_point, utc_expr
 KEYS = ["event_id", "type", "mmsi", "start", "end", "lat", "lon", "place", "other_mmsi", "inferred", "details"]
 
 
@@ -39,8 +38,8 @@ def read_events(store, types: Iterable[str] | None = None, mmsi: int | None = No
 
 def _plain(ev: pl.DataFrame) -> pl.DataFrame:
     return ev.with_columns(
-        pl.col("start").dt.convert_time_zone("UTC").dt.strftime(TIME_FORMAT),
-        pl.col("end").dt.convert_time_zone("UTC").dt.strftime(TIME_FORMAT),
+        utc_expr("start", ev.schema["start"]),
+        utc_expr("end", ev.schema["end"]),
         pl.col("lat").fill_nan(None),
         pl.col("lon").fill_nan(None),
         pl.col("inferred").fill_null(False),
@@ -65,7 +64,7 @@ def events_to_jsonl(ev: pl.DataFrame, out: IO[str]) -> int:
 
 
 def events_to_csv(ev: pl.DataFrame, out: IO[str]) -> int:
-    out.write(_plain(ev).select(KEYS).write_csv())
+    out.write(csv_guard(_plain(ev).select(KEYS)).write_csv())
     return ev.height
 
 
@@ -83,4 +82,23 @@ def events_to_geojson(ev: pl.DataFrame, out: IO[str]) -> int:
     return ev.height
 
 
-WRITERS = {"jsonl": events_to_jsonl, "csv": events_to_csv, "geojson": events_to_geojson}
+def events_to_kml(ev: pl.DataFrame, out: IO[str]) -> int:
+    """KML 2.2 for Google Earth: a folder per event type, a Placemark per event with its time span and every
+    field as data (events without a position are left out of the map; the other formats keep them)."""
+    p = _plain(ev).filter(pl.col("lat").is_not_null() & pl.col("lon").is_not_null())
+    data_cols = [k for k in KEYS if k not in ("lat", "lon", "start", "end")]
+    folders = []
+    for kind in p["type"].unique(maintain_order=True).to_list():
+        rows = p.filter(pl.col("type") == kind).iter_rows(named=True)
+        folders.append((kind, (
+            kml_placemark(f"{r['type']} {r['mmsi']}" + (f" at {r['place']}" if r["place"] else ""),
+                          kml_point(r["lon"], r["lat"]), begin=r["start"], end=r["end"],
+                          data={c: r[c] for c in data_cols})
+            for r in rows
+        )))
+    for piece in kml_document("shadowfleet events", folders):
+        out.write(piece)
+    return p.height
+
+
+WRITERS = {"jsonl": events_to_jsonl, "csv": events_to_csv, "geojson": events_to_geojson, "kml": events_to_kml}

@@ -1,5 +1,5 @@
 """One vessel's track: its de-duplicated positions in time order, with the segment id once `detect` has run,
-and the exports an analyst loads elsewhere (CSV, JSON lines, GeoJSON for QGIS)."""
+and the exports an analyst loads elsewhere (CSV, JSON lines, GeoJSON for QGIS, KML for Google Earth)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 import polars as pl
 
+from shadowfleet.output import csv_text, jsonl_text, kml_document, kml_line, kml_placemark, kml_point, utc_expr
 from shadowfleet.store import Store
 
 TRACK_COLUMNS = (
@@ -44,15 +45,37 @@ def _segments(store: Store, mmsi: int) -> pl.DataFrame | None:
 
 
 def _iso_ts(df: pl.DataFrame) -> pl.DataFrame:
-    return df.with_columns(pl.col("ts").dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ"))
+    return df.with_columns(utc_expr("ts", df.schema["ts"], micro=True))
 
 
 def to_csv(df: pl.DataFrame) -> str:
-    return _iso_ts(df).write_csv()
+    return csv_text(df, micro=True)
 
 
 def to_jsonl(df: pl.DataFrame) -> str:
-    return _iso_ts(df).write_ndjson()
+    return jsonl_text(df, micro=True)
+
+
+def to_kml(df: pl.DataFrame) -> str:
+    """KML 2.2 for Google Earth: a time-stamped Point per position (speed, course, receiver as data) and a
+    LineString per segment, so the time slider replays the voyage."""
+    rows = _iso_ts(df)
+    mmsi = str(rows["mmsi"][0]) if rows.height else ""
+    fixed = rows.filter(pl.col("lat").is_not_null() & pl.col("lon").is_not_null())
+    data_cols = [c for c in rows.columns if c not in ("mmsi", "ts", "lat", "lon")]
+    points = (
+        kml_placemark(r["ts"], kml_point(r["lon"], r["lat"]), begin=r["ts"], data={c: r[c] for c in data_cols})
+        for r in fixed.iter_rows(named=True)
+    )
+    lines = fixed.group_by("segment", maintain_order=True).agg(
+        pl.col("lon"), pl.col("lat"), pl.col("ts").first().alias("start"), pl.col("ts").last().alias("end")
+    )
+    segments = (
+        kml_placemark(f"MMSI {mmsi} segment {seg}" if seg is not None else f"MMSI {mmsi}", kml_line(lon, lat),
+                      begin=start, end=end, data={"n_positions": len(lon)})
+        for seg, lon, lat, start, end in lines.iter_rows() if len(lon) >= 2
+    )
+    return "".join(kml_document(f"MMSI {mmsi} track", [("track", segments), ("positions", points)]))
 
 
 def to_geojson(df: pl.DataFrame) -> dict[str, Any]:

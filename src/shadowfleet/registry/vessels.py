@@ -11,6 +11,7 @@ import polars as pl
 
 from shadowfleet.errors import ShadowfleetError
 from shadowfleet.identity import country_of, flag_expr, flag_of, mmsi_kind, mmsi_kind_expr, mmsi_red_flag, red_flag_expr
+from shadowfleet.output import utc_text
 from shadowfleet.store import mark_first_copies
 from shadowfleet.registry.identities import draught_history, identity_history, read_static
 from shadowfleet.store import Store
@@ -138,14 +139,10 @@ class VesselProfile:
             "red_flag": self.red_flag[0] if self.red_flag else None,
             "red_flag_severity": self.red_flag[1] if self.red_flag else None,
             "n_positions": self.n_positions, "n_static": self.n_static,
-            "first_seen": _iso(self.first_seen), "last_seen": _iso(self.last_seen),
+            "first_seen": utc_text(self.first_seen, micro=True), "last_seen": utc_text(self.last_seen, micro=True),
             "bbox": list(self.bbox) if self.bbox else None, "destinations": self.destinations,
             "identities": rows(self.identities), "draughts": rows(self.draughts),
         }
-
-
-def _iso(t: dt.datetime | None) -> str | None:
-    return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if t else None
 
 
 def vessel_profile(store: Store, mmsi: int) -> VesselProfile:
