@@ -45,6 +45,7 @@ def _register() -> None:
         ingest_cmd,
         query_cmd,
         sanctions_cmd,
+        serve_cmd,
         sim_cmd,
     )
 

@@ -98,6 +98,15 @@ EVENTS = {
     "details": pl.Utf8,  # JSON object
 }
 
+# Analyst notes on cases, written by `serve` (the only table it writes): append-only, one batch per note.
+NOTES = {
+    "note_id": pl.Utf8,  # random hex, unique
+    "ts": UTC_TS,  # when the server received the note
+    "case_id": pl.Utf8,
+    "author": pl.Utf8,  # as typed by the analyst (shown as text, never markup)
+    "text": pl.Utf8,
+}
+
 TABLES: dict[str, dict] = {
     "positions": POSITIONS,
     "static": STATIC,
@@ -105,10 +114,11 @@ TABLES: dict[str, dict] = {
     "aids": AIDS,
     "rejects": REJECTS,
     "events": EVENTS,
+    "notes": NOTES,
 }
 
 # Tables partitioned by UTC day of `ts`; others are written whole by the stage that derives them.
-DAY_PARTITIONED = {"positions", "static", "base_stations", "aids", "rejects"}
+DAY_PARTITIONED = {"positions", "static", "base_stations", "aids", "rejects", "notes"}
 
 
 def empty(table: str) -> pl.DataFrame:

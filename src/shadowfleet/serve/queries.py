@@ -1,0 +1,611 @@
+"""What the dashboard and the API ask of a store, as library functions a notebook can call too.
+
+Every filter is pushed into Polars over the store's Parquet (a vessel's track reads only the days asked for and
+that vessel's rows); lists are sorted and paged here, so a response is bounded whatever the store holds.
+Parameter names follow Global Fishing Watch's API v3 where they overlap (`start-date` inclusive, `end-date`
+exclusive, `limit`/`offset` answered with `nextOffset`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from typing import Any
+
+import polars as pl
+
+from shadowfleet.cases import DEFAULTS as CASES_DEFAULTS
+from shadowfleet.cases import read_cases
+from shadowfleet.cases.ledger import cap_ledger
+from shadowfleet.errors import ShadowfleetError
+from shadowfleet.events import EVENT_TYPES
+from shadowfleet.events.config import GapConfig
+from shadowfleet.identity import flag_expr
+from shadowfleet.registry import track as registry_track
+from shadowfleet.registry import vessel_profile
+from shadowfleet.serve.config import DEFAULTS, ServeConfig
+from shadowfleet.serve.snapshot import StoreView
+
+UTC = dt.timezone.utc
+ISO = "%Y-%m-%dT%H:%M:%SZ"
+EVENT_SORTS = ("start", "-start", "end", "-end", "type", "-type", "mmsi", "-mmsi", "duration", "-duration")
+CASE_SORTS = ("discharge_start", "-discharge_start", "barrels_central", "-barrels_central", "confidence",
+              "-confidence", "mmsi", "-mmsi")
+# a dashed "gap" is drawn where a track falls silent for as long as an ais_gap event needs
+GAP_H = GapConfig().min_gap_h
+
+
+class BadParameter(ValueError):
+    """A request parameter that cannot be used; ``name`` is the parameter as the client spelled it."""
+
+    def __init__(self, name: str, message: str):
+        super().__init__(f"{name}: {message}")
+        self.name = name
+        self.message = message
+
+
+class NotFound(LookupError):
+    pass
+
+
+# ---- parameters ----------------------------------------------------------------------------------------------
+
+
+def parse_time(value: str | None, name: str) -> dt.datetime | None:
+    """ISO 8601 date or date-time; UTC when it names no offset."""
+    if value is None or value == "":
+        return None
+    try:
+        t = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise BadParameter(name, f"not an ISO 8601 date or date-time: {value[:40]!r}") from None
+    return t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def parse_list(value: str | None, name: str, allowed: tuple[str, ...] | None = None, pattern: str | None = None,
+               max_items: int = 200) -> list[str] | None:
+    if value is None or not value.strip():
+        return None
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    if len(items) > max_items:
+        raise BadParameter(name, f"at most {max_items} values")
+    if allowed is not None:
+        bad = [v for v in items if v not in allowed]
+        if bad:
+            raise BadParameter(name, f"unknown value {bad[0][:40]!r}; expected one of {', '.join(allowed)}")
+    if pattern is not None:
+        bad = [v for v in items if not re.fullmatch(pattern, v)]
+        if bad:
+            raise BadParameter(name, f"not a valid value: {bad[0][:40]!r}")
+    return items
+
+
+def parse_mmsis(value: str | None, name: str = "vessels") -> list[int] | None:
+    items = parse_list(value, name, pattern=r"\d{1,9}")
+    return [int(v) for v in items] if items else None
+
+
+def parse_bbox(value: str | None, name: str = "bbox") -> tuple[float, float, float, float] | None:
+    """``minLon,minLat,maxLon,maxLat`` in degrees (a box across the antimeridian has minLon > maxLon)."""
+    if value is None or not value.strip():
+        return None
+    try:
+        w, s, e, n = (float(v) for v in value.split(","))
+    except ValueError:
+        raise BadParameter(name, "expected minLon,minLat,maxLon,maxLat") from None
+    if not all(math.isfinite(x) for x in (w, s, e, n)) or not (-180 <= w <= 180 and -180 <= e <= 180
+                                                              and -90 <= s <= n <= 90):
+        raise BadParameter(name, "longitudes in [-180, 180], latitudes in [-90, 90], minLat <= maxLat")
+    return w, s, e, n
+
+
+def parse_bool(value: str | None, name: str) -> bool | None:
+    if value is None or value == "":
+        return None
+    v = value.strip().lower()
+    if v in ("true", "1", "yes"):
+        return True
+    if v in ("false", "0", "no"):
+        return False
+    raise BadParameter(name, f"expected true or false, got {value[:20]!r}")
+
+
+def page_bounds(limit: int | None, offset: int | None, cfg: ServeConfig) -> tuple[int, int]:
+    limit = cfg.page_default if limit is None else limit
+    offset = 0 if offset is None else offset
+    if not 1 <= limit <= cfg.page_max:
+        raise BadParameter("limit", f"between 1 and {cfg.page_max}")
+    if offset < 0:
+        raise BadParameter("offset", "0 or more")
+    return limit, offset
+
+
+# ---- shared frames ------------------------------------------------------------------------------------------
+
+
+def vessel_names(view: StoreView) -> pl.DataFrame:
+    """mmsi → the latest name broadcast (what a list shows next to an MMSI)."""
+
+    def build() -> pl.DataFrame:
+        return (
+            view.store.scan("static").select("mmsi", "ts", "name")
+            .filter(pl.col("name").is_not_null() & (pl.col("name") != ""))
+            .group_by("mmsi").agg(pl.col("name").sort_by("ts").last())
+            .collect()
+        )
+
+    return view.cached("names", ("static",), build)
+
+
+def listed_mmsis(view: StoreView) -> pl.DataFrame:
+    """mmsi → True for every vessel with a sanctions-list hit in `screening`."""
+
+    def build() -> pl.DataFrame:
+        if not view.store.files("screening"):
+            return pl.DataFrame(schema={"mmsi": pl.Int64, "listed": pl.Boolean})
+        return (
+            view.store.scan("screening").filter(pl.col("list_id").is_not_null())
+            .select(pl.col("mmsi").cast(pl.Int64)).unique().with_columns(pl.lit(True).alias("listed")).collect()
+        )
+
+    return view.cached("listed", ("screening",), build)
+
+
+def events_frame(view: StoreView) -> pl.DataFrame:
+    """Every stored event with the vessel's flag, latest name, listed or not, duration in hours."""
+
+    def build() -> pl.DataFrame:
+        if not view.store.files("events"):
+            raise NotFound("no events in this store: run `shadowfleet detect` first")
+        ev = view.store.scan("events").collect()
+        ev = ev.with_columns(
+            flag_expr("mmsi"),
+            ((pl.col("end") - pl.col("start")).dt.total_seconds() / 3600.0).alias("duration_h"),
+            pl.col("inferred").fill_null(False),
+            # the place an encounter or gap names in its details counts as its place for filtering
+            pl.coalesce(pl.col("place"), pl.col("details").str.json_path_match("$.place")).alias("place_any"),
+        )
+        ev = ev.join(vessel_names(view), on="mmsi", how="left")
+        ev = ev.join(listed_mmsis(view), on="mmsi", how="left").with_columns(pl.col("listed").fill_null(False))
+        return ev.sort(["start", "mmsi", "type"], nulls_last=True)
+
+    return view.cached("events", ("events", "static", "screening"), build)
+
+
+# ---- events -------------------------------------------------------------------------------------------------
+
+
+def filter_events(
+    view: StoreView,
+    types: str | None = None,
+    vessels: str | None = None,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    places: str | None = None,
+    flags: str | None = None,
+    bbox: str | None = None,
+    inferred: str | None = None,
+    listed: str | None = None,
+    sort: str | None = None,
+) -> pl.DataFrame:
+    """The events matching every given filter (an event counts when it overlaps [start-date, end-date))."""
+    type_list = parse_list(types, "types", allowed=EVENT_TYPES)
+    mmsis = parse_mmsis(vessels)
+    start = parse_time(start_date, "start-date")
+    end = parse_time(end_date, "end-date")
+    if start and end and end <= start:
+        raise BadParameter("end-date", "must be after start-date")
+    place_list = parse_list(places, "places", pattern=r"[A-Za-z0-9_.:\-]{1,64}")
+    flag_list = parse_list(flags, "flags", pattern=r"[A-Za-z]{2}")
+    box = parse_bbox(bbox)
+    inf = parse_bool(inferred, "inferred")
+    lst = parse_bool(listed, "listed")
+    order = sort or "start"
+    if order not in EVENT_SORTS:
+        raise BadParameter("sort", f"one of {', '.join(EVENT_SORTS)}")
+
+    conds: list[pl.Expr] = []
+    if type_list:
+        conds.append(pl.col("type").is_in(type_list))
+    if mmsis:
+        conds.append(pl.col("mmsi").is_in(mmsis) | pl.col("other_mmsi").is_in(mmsis))
+    if start:
+        conds.append(pl.coalesce("end", "start") >= start)
+    if end:
+        conds.append(pl.col("start") < end)
+    if place_list:
+        conds.append(pl.col("place_any").is_in(place_list))
+    if flag_list:
+        conds.append(pl.col("flag").is_in([f.upper() for f in flag_list]))
+    if box:
+        w, s, e, n = box
+        lon_ok = pl.col("lon").is_between(w, e) if w <= e else (pl.col("lon") >= w) | (pl.col("lon") <= e)
+        conds.append(pl.col("lat").is_between(s, n) & lon_ok)
+    if inf is not None:
+        conds.append(pl.col("inferred") == inf)
+    if lst is not None:
+        conds.append(pl.col("listed") == lst)
+    ev = events_frame(view)
+    if conds:
+        ev = ev.filter(pl.all_horizontal(conds).fill_null(False))
+    col, desc = order.lstrip("-"), order.startswith("-")
+    col = "duration_h" if col == "duration" else col
+    if order != "start":  # stored order is already by start
+        ev = ev.sort([col, "event_id"], descending=[desc, False], nulls_last=True)
+    return ev
+
+
+def event_entries(ev: pl.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready events: times ISO 8601 UTC, details as an object."""
+    if ev.height == 0:
+        return []
+    cols = ["event_id", "type", "mmsi", "name", "flag", "listed", "start", "end", "duration_h", "lat", "lon",
+            "place", "other_mmsi", "inferred", "details"]
+    rows = json.loads(_iso(ev.select(cols)).write_json())
+    for r in rows:
+        try:
+            r["details"] = json.loads(r["details"]) if r["details"] else {}
+        except ValueError:
+            r["details"] = {"raw": r["details"]}
+        if r["duration_h"] is not None:
+            r["duration_h"] = round(r["duration_h"], 2)
+    return rows
+
+
+def events_page(view: StoreView, limit: int | None = None, offset: int | None = None,
+                cfg: ServeConfig = DEFAULTS, **filters: str | None) -> dict[str, Any]:
+    """One page of events: ``{total, offset, limit, nextOffset, entries}`` (nextOffset null on the last page)."""
+    limit, offset = page_bounds(limit, offset, cfg)
+    ev = filter_events(view, **filters)
+    entries = event_entries(ev.slice(offset, limit))
+    nxt = offset + limit if offset + limit < ev.height else None
+    return {"total": ev.height, "offset": offset, "limit": limit, "nextOffset": nxt, "entries": entries}
+
+
+def events_stats(view: StoreView, **filters: str | None) -> dict[str, Any]:
+    """Counts of the filtered events: in all, by type, flag, place and month; vessels involved."""
+    ev = filter_events(view, **filters)
+
+    def counts(col: str | pl.Expr, name: str) -> list[dict]:
+        df = ev.group_by(col).agg(pl.len().alias("count")).sort(["count", name], descending=[True, False])
+        return df.rename({df.columns[0]: name}).to_dicts()
+
+    return {
+        "total": ev.height,
+        "vessels": ev["mmsi"].n_unique(),
+        "inferred": int(ev["inferred"].sum()),
+        "listed_vessels": ev.filter(pl.col("listed"))["mmsi"].n_unique(),
+        "start": _iso_value(ev["start"].min()), "end": _iso_value(ev["end"].max()),
+        "by_type": counts("type", "type"),
+        "by_flag": counts("flag", "flag"),
+        "by_place": counts("place_any", "place_any"),
+        "by_month": ev.group_by(pl.col("start").dt.strftime("%Y-%m").alias("month")).agg(pl.len().alias("count"))
+        .sort("month").to_dicts(),
+    }
+
+
+def event_detail(view: StoreView, event_id: str) -> dict[str, Any]:
+    ev = events_frame(view).filter(pl.col("event_id") == event_id)
+    if ev.height == 0:
+        raise NotFound(f"no event {event_id[:80]!r}")
+    return event_entries(ev)[0]
+
+
+# ---- vessels ------------------------------------------------------------------------------------------------
+
+
+def search_vessels(view: StoreView, query: str, cfg: ServeConfig = DEFAULTS) -> dict[str, Any]:
+    """Vessels whose MMSI, IMO, call sign or any name broadcast contains ``query`` (case-insensitive)."""
+    q = (query or "").strip()
+    if not q:
+        raise BadParameter("query", "give part of a name, an MMSI, an IMO or a call sign")
+    if len(q) > 64:
+        raise BadParameter("query", "at most 64 characters")
+
+    def build() -> pl.DataFrame:
+        return (
+            view.store.scan("static").select("mmsi", "ts", "name", "imo", "callsign")
+            .group_by("mmsi").agg(
+                pl.col("name").drop_nulls().unique(maintain_order=True).alias("names"),
+                pl.col("name").sort_by("ts").drop_nulls().last().alias("name"),
+                pl.col("imo").drop_nulls().last().alias("imo"),
+                pl.col("callsign").drop_nulls().last().alias("callsign"),
+                pl.col("ts").max().alias("last_static"),
+            ).collect().with_columns(flag_expr("mmsi"))
+        )
+
+    idx = view.cached("search", ("static",), build)
+    needle = q.upper()
+    hit = (
+        pl.col("mmsi").cast(pl.Utf8).str.contains(q, literal=True)
+        | pl.col("imo").cast(pl.Utf8).str.contains(q, literal=True).fill_null(False)
+        | pl.col("callsign").str.to_uppercase().str.contains(needle, literal=True).fill_null(False)
+        | pl.col("names").list.eval(pl.element().str.to_uppercase().str.contains(needle, literal=True)).list.any()
+    )
+    found = idx.filter(hit).join(listed_mmsis(view), on="mmsi", how="left").with_columns(
+        pl.col("listed").fill_null(False)).sort("mmsi")
+    rows = json.loads(_iso(found.head(cfg.search_max)).write_json()) if found.height else []
+    return {"total": found.height, "query": q, "entries": rows}
+
+
+def vessel_detail(view: StoreView, mmsi: int) -> dict[str, Any]:
+    """Identity and draught history, sanctions hits (with the list version), events and cases of one MMSI."""
+
+    def profile():
+        try:
+            return vessel_profile(view.store, mmsi)
+        except ShadowfleetError as exc:
+            if "no reports" in str(exc):
+                raise NotFound(f"no vessel with MMSI {mmsi} in this store") from None
+            raise
+
+    prof = view.retrying(profile).to_dict()
+    prof["name"] = (prof["identities"][-1].get("name") if prof["identities"] else None)
+    hits = []
+    if view.store.files("screening"):
+        scr = view.retrying(lambda: view.store.scan("screening").filter(
+            (pl.col("mmsi") == mmsi) & pl.col("list_id").is_not_null()).collect())
+        hits = json.loads(_iso(scr).write_json()) if scr.height else []
+    prof["sanctions"] = hits
+    prof["listed"] = bool(hits)
+    try:
+        ev = events_frame(view).filter((pl.col("mmsi") == mmsi) | (pl.col("other_mmsi") == mmsi))
+        prof["events"] = event_entries(ev)
+    except NotFound:
+        prof["events"] = []
+    cases = cases_frame(view, required=False)
+    prof["cases"] = case_entries(cases.filter(pl.col("mmsi") == mmsi)) if cases is not None else []
+    return prof
+
+
+def vessel_track(view: StoreView, mmsi: int, start_date: str | None = None, end_date: str | None = None,
+                 simplify: float | None = None, cfg: ServeConfig = DEFAULTS) -> pl.DataFrame:
+    """One vessel's positions in [start-date, end-date) (copies from several receivers merged), with segment ids.
+
+    Without dates: the last 30 days it was heard. ``simplify`` (metres) keeps only the points a line drawn at that
+    tolerance needs (Douglas-Peucker per segment), with their times."""
+    start = parse_time(start_date, "start-date")
+    end = parse_time(end_date, "end-date")
+    if simplify is not None and not (0 <= simplify <= 100_000):
+        raise BadParameter("simplify", "a tolerance in metres between 0 and 100000")
+    if start and end and end <= start:
+        raise BadParameter("end-date", "must be after start-date")
+    if start is None or end is None:
+        last = _last_heard(view, mmsi)
+        if last is None:
+            raise NotFound(f"no positions of MMSI {mmsi} in this store")
+        end = end or last + dt.timedelta(microseconds=1)
+        start = start or end - dt.timedelta(days=30)
+    if (end - start).total_seconds() > cfg.track_max_days * 86400:
+        raise BadParameter("end-date", f"a track request spans at most {cfg.track_max_days:g} days")
+    last_us = end - dt.timedelta(microseconds=1)  # registry.track's end is inclusive; ours is exclusive
+    tr = view.retrying(lambda: registry_track(view.store, mmsi, start, last_us))
+    tr = tr.filter(pl.col("lat").is_not_null() & pl.col("lon").is_not_null())
+    if simplify:
+        tr = _simplify(tr, simplify)
+    return tr
+
+
+def _last_heard(view: StoreView, mmsi: int) -> dt.datetime | None:
+    def last():
+        return view.store.scan("positions").filter(pl.col("mmsi") == mmsi).select(pl.col("ts").max()).collect().item()
+
+    return view.retrying(last)
+
+
+def _simplify(tr: pl.DataFrame, metres: float) -> pl.DataFrame:
+    """Douglas-Peucker on each segment, keeping the original rows (and their times) that survive."""
+    import numpy as np
+    import shapely
+
+    if tr.height < 3:
+        return tr
+    deg = metres / 111_320.0  # metres per degree of latitude; longitudes shrink with cos(lat): conservative
+    keep = np.zeros(tr.height, dtype=bool)
+    seg = tr["segment"].fill_null("").to_numpy()
+    bounds = np.flatnonzero(np.r_[True, seg[1:] != seg[:-1], True])
+    lon, lat = tr["lon"].to_numpy(), tr["lat"].to_numpy()
+    for a, b in zip(bounds[:-1], bounds[1:]):  # one iteration per segment, not per position
+        keep[a] = keep[b - 1] = True
+        if b - a < 3:
+            keep[a:b] = True
+            continue
+        line = shapely.simplify(shapely.linestrings(lon[a:b], lat[a:b]), deg, preserve_topology=False)
+        kept = shapely.get_coordinates(line)
+        # simplify returns a subset of the input coordinates unchanged, so they are found again exactly
+        keep[a:b] |= np.isin(lon[a:b] + 1j * lat[a:b], kept[:, 0] + 1j * kept[:, 1])
+    return tr.filter(pl.Series(keep))
+
+
+def nearby_tracks(view: StoreView, lat: float, lon: float, time: str, exclude: int | None = None,
+                  cfg: ServeConfig = DEFAULTS) -> dict[str, Any]:
+    """Other vessels heard within ``nearby_km`` of (lat, lon) within ``nearby_hours`` of ``time``: their tracks
+    over that window, as GeoJSON lines (what else was there when it happened)."""
+    t = parse_time(time, "time")
+    if t is None:
+        raise BadParameter("time", "required")
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise BadParameter("lat", "a position in degrees")
+    h = dt.timedelta(hours=cfg.nearby_hours)
+    dlat = cfg.nearby_km / 111.32
+    dlon = dlat / max(math.cos(math.radians(lat)), 0.05)
+
+    def read() -> pl.DataFrame:
+        lf = view.store.scan("positions", t - h, t + h).select("mmsi", "ts", "lat", "lon")
+        near = lf.filter(pl.col("lat").is_between(lat - dlat, lat + dlat)
+                         & pl.col("lon").is_between(lon - dlon, lon + dlon)).select("mmsi").unique()
+        if exclude is not None:
+            near = near.filter(pl.col("mmsi") != exclude)
+        near_ids = near.collect()["mmsi"].head(50).to_list()
+        return lf.filter(pl.col("mmsi").is_in(near_ids)).unique(["mmsi", "ts"]).sort(["mmsi", "ts"]).collect()
+
+    pos = view.retrying(read)
+    lines = pos.group_by("mmsi", maintain_order=True).agg("lon", "lat", pl.col("ts").first().alias("start"),
+                                                         pl.col("ts").last().alias("end"))
+    names = dict(vessel_names(view).iter_rows())
+    feats = [
+        {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [list(p) for p in zip(lo, la)]},
+         "properties": {"mmsi": m, "name": names.get(m), "start": _iso_value(s), "end": _iso_value(e),
+                        "kind": "nearby"}}
+        for m, lo, la, s, e in lines.iter_rows() if len(lo) >= 1
+    ]
+    return {"type": "FeatureCollection", "features": feats}
+
+
+# ---- cases, ledger, places, notes ---------------------------------------------------------------------------
+
+
+def cases_frame(view: StoreView, required: bool = True) -> pl.DataFrame | None:
+    def build() -> pl.DataFrame | None:
+        if not view.store.files("cases"):
+            return None
+        return read_cases(view.store)
+
+    df = view.cached("cases", ("cases",), build)
+    if df is None and required:
+        raise NotFound("no cases in this store: run `shadowfleet cases` first")
+    return df
+
+
+def case_entries(df: pl.DataFrame) -> list[dict[str, Any]]:
+    if df.height == 0:
+        return []
+    rows = json.loads(_iso(df).write_json())
+    for r in rows:
+        for k in ("reasons", "evidence", "list_hits"):
+            if isinstance(r.get(k), str):
+                try:
+                    r[k] = json.loads(r[k])
+                except ValueError:
+                    r[k] = [r[k]]
+    return rows
+
+
+def cases_page(view: StoreView, limit: int | None = None, offset: int | None = None, sort: str | None = None,
+               vessels: str | None = None, cfg: ServeConfig = DEFAULTS) -> tuple[pl.DataFrame, dict[str, Any]]:
+    limit, offset = page_bounds(limit, offset, cfg)
+    order = sort or "-discharge_start"
+    if order not in CASE_SORTS:
+        raise BadParameter("sort", f"one of {', '.join(CASE_SORTS)}")
+    df = cases_frame(view)
+    mmsis = parse_mmsis(vessels)
+    if mmsis:
+        df = df.filter(pl.col("mmsi").is_in(mmsis))
+    df = df.sort([order.lstrip("-"), "case_id"], descending=[order.startswith("-"), False], nulls_last=True)
+    nxt = offset + limit if offset + limit < df.height else None
+    return df, {"total": df.height, "offset": offset, "limit": limit, "nextOffset": nxt,
+                "entries": case_entries(df.slice(offset, limit))}
+
+
+def with_discharge_position(view: StoreView, cases: pl.DataFrame) -> pl.DataFrame:
+    """Cases with ``lat``/``lon`` of the event their discharge starts with (where a map draws a case)."""
+    try:
+        ev = events_frame(view).select("mmsi", pl.col("start").alias("discharge_start"), "lat", "lon")
+    except NotFound:
+        return cases.with_columns(pl.lit(None, pl.Float64).alias("lat"), pl.lit(None, pl.Float64).alias("lon"))
+    ev = ev.unique(["mmsi", "discharge_start"], keep="first")
+    return cases.join(ev, on=["mmsi", "discharge_start"], how="left")
+
+
+def case_detail(view: StoreView, case_id: str) -> dict[str, Any]:
+    """A case with its evidence chain (the events it rests on, in time order) and the analysts' notes."""
+    df = cases_frame(view).filter(pl.col("case_id") == case_id)
+    if df.height == 0:
+        raise NotFound(f"no case {case_id[:80]!r}")
+    case = case_entries(df)[0]
+    ids = case.get("evidence") or []
+    try:
+        ev = events_frame(view).filter(pl.col("event_id").is_in([str(i) for i in ids]))
+        case["evidence_events"] = event_entries(ev.sort("start"))
+    except NotFound:
+        case["evidence_events"] = []
+    case["notes"] = notes_of(view, case_id)
+    case["images"] = []  # image chips appear once the store holds satellite detections for the case
+    return case
+
+
+def ledger(view: StoreView, year: int | None = None, country: str | None = None) -> dict[str, Any]:
+    """Monthly estimated barrels (low/central/high) against the UNSCR 2397 cap and the reported deliveries."""
+    cases = cases_frame(view)
+    if year is None:
+        yrs = cases["discharge_start"].drop_nulls()
+        year = yrs.max().year if yrs.len() else dt.datetime.now(UTC).year
+    if not 1900 < year < 2200:
+        raise BadParameter("year", "a four-digit year")
+    ctry = (country or "KP").strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", ctry):
+        raise BadParameter("country", "an ISO 3166 alpha-2 code such as KP")
+    led = view.retrying(lambda: cap_ledger(view.store, year, country=ctry, cases=cases))
+    return {"year": year, "country": ctry, "cap": CASES_DEFAULTS.annual_cap_bbl,
+            "months": json.loads(_iso(led).write_json())}
+
+
+def places_geojson(places) -> dict[str, Any]:
+    """The places the dashboard draws (the gazetteer detection used)."""
+    return places.to_geojson()
+
+
+def notes_of(view: StoreView, case_id: str) -> list[dict[str, Any]]:
+    def read() -> pl.DataFrame:
+        if not view.store.files("notes"):
+            return pl.DataFrame()
+        return view.store.scan("notes").filter(pl.col("case_id") == case_id).sort("ts").collect()
+
+    df = view.retrying(read)
+    return json.loads(_iso(df.select("note_id", "ts", "author", "text")).write_json()) if df.height else []
+
+
+def add_note(view: StoreView, case_id: str, author: str, text: str, cfg: ServeConfig = DEFAULTS) -> dict[str, Any]:
+    """Append an analyst's note to a case (the only write the server makes). Returns the stored note."""
+    import uuid
+
+    author = (author or "").strip()
+    text = (text or "").strip()
+    if not author:
+        raise BadParameter("author", "required")
+    if len(author) > cfg.author_max_chars:
+        raise BadParameter("author", f"at most {cfg.author_max_chars} characters")
+    if not text:
+        raise BadParameter("text", "required")
+    if len(text) > cfg.note_max_chars:
+        raise BadParameter("text", f"at most {cfg.note_max_chars} characters")
+    if any(ord(c) < 32 and c not in "\n\t" for c in author + text):
+        raise BadParameter("text" if any(ord(c) < 32 and c not in "\n\t" for c in text) else "author",
+                           "control characters are not allowed")
+    if cases_frame(view).filter(pl.col("case_id") == case_id).height == 0:
+        raise NotFound(f"no case {case_id[:80]!r}")
+    note_id = uuid.uuid4().hex
+    row = pl.DataFrame({"note_id": [note_id], "ts": [dt.datetime.now(UTC)], "case_id": [case_id],
+                        "author": [author], "text": [text]})
+    view.store.append("notes", row, batch=f"note-{note_id}")
+    return json.loads(_iso(row.select("note_id", "ts", "case_id", "author", "text")).write_json())[0]
+
+
+def detections_page(view: StoreView, limit: int | None = None, offset: int | None = None,
+                    cfg: ServeConfig = DEFAULTS) -> dict[str, Any]:
+    """Ships detected in satellite scenes, when the store holds any (table `detections`)."""
+    limit, offset = page_bounds(limit, offset, cfg)
+    if not view.store.files("detections"):
+        return {"total": 0, "offset": offset, "limit": limit, "nextOffset": None, "entries": []}
+    df = view.cached("detections", ("detections",), lambda: view.store.scan("detections").collect())
+    nxt = offset + limit if offset + limit < df.height else None
+    rows = df.slice(offset, limit)
+    return {"total": df.height, "offset": offset, "limit": limit, "nextOffset": nxt,
+            "entries": json.loads(_iso(rows).write_json()) if rows.height else []}
+
+
+# ---- helpers ------------------------------------------------------------------------------------------------
+
+
+def _iso(df: pl.DataFrame) -> pl.DataFrame:
+    """Times as ISO 8601 UTC text ending in Z (what JSON clients parse everywhere)."""
+    exprs = [pl.col(c).dt.convert_time_zone("UTC").dt.strftime(ISO) if getattr(t, "time_zone", None)
+             else pl.col(c).dt.strftime(ISO)
+             for c, t in df.schema.items() if isinstance(t, pl.Datetime)]
+    return df.with_columns(exprs) if exprs else df
+
+
+def _iso_value(t) -> str | None:
+    return t.astimezone(UTC).strftime(ISO) if isinstance(t, dt.datetime) else None
