@@ -9,7 +9,8 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from shadowfleet.serve import queries as q
-from shadowfleet.serve.exports import points_geojson, safe_csv, track_geojson, track_mfjson
+from shadowfleet.output import csv_text
+from shadowfleet.serve.exports import points_geojson, track_geojson, track_mfjson
 
 router = APIRouter()
 
@@ -75,7 +76,7 @@ def events(
     if fmt == "csv":
         cols = ["event_id", "type", "mmsi", "name", "flag", "listed", "start", "end", "duration_h", "lat", "lon",
                 "place", "other_mmsi", "inferred", "details"]
-        return _download(safe_csv(ev.select(cols)), "text/csv; charset=utf-8", "events.csv")
+        return _download(csv_text(ev.select(cols)), "text/csv; charset=utf-8", "events.csv")
     return _geojson(points_geojson(rows), "events.geojson")
 
 
@@ -123,7 +124,7 @@ def vessel_track(
     fmt = _list_format(fmt or "geojson", ("geojson", "csv", "mfjson"))
     tr = q.vessel_track(view, mmsi, start_date, end_date, simplify=simplify, cfg=cfg)
     if fmt == "csv":
-        return _download(safe_csv(tr), "text/csv; charset=utf-8", f"track-{mmsi}.csv")
+        return _download(csv_text(tr), "text/csv; charset=utf-8", f"track-{mmsi}.csv")
     if fmt == "mfjson":
         return _download(json.dumps(track_mfjson(tr, mmsi)), "application/json", f"track-{mmsi}.mf.json")
     return JSONResponse(track_geojson(tr, mmsi), media_type="application/geo+json")
@@ -148,7 +149,7 @@ def cases(request: Request, vessels: str | None = None, sort: str | None = None,
     df, _ = q.cases_page(view, sort=sort, vessels=vessels, cfg=cfg)
     part = df.slice(offset or 0, bounds["limit"])
     if fmt == "csv":
-        return _download(safe_csv(part), "text/csv; charset=utf-8", "cases.csv")
+        return _download(csv_text(part), "text/csv; charset=utf-8", "cases.csv")
     return _geojson(points_geojson(q.case_entries(q.with_discharge_position(view, part))), "cases.geojson")
 
 

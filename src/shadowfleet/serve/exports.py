@@ -1,34 +1,13 @@
-"""Lists and tracks as files an analyst opens elsewhere: CSV (safe to open in a spreadsheet), GeoJSON, and
-OGC Moving Features JSON for tracks."""
+"""Lists and tracks as GeoJSON, and tracks as OGC Moving Features JSON (CSV comes from shadowfleet.output)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import polars as pl
 
-from shadowfleet.serve.queries import GAP_H, ISO, _iso
-
-# A cell starting with one of these is read as a formula by Excel, LibreOffice and Google Sheets; prefixing a
-# quote makes it text (OWASP "CSV Injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_csv(df: pl.DataFrame) -> str:
-    """CSV with times ISO 8601 UTC, nested values as JSON text, and no text cell a spreadsheet would evaluate."""
-    df = _iso(df)
-    exprs = []
-    for name, dtype in df.schema.items():
-        if isinstance(dtype, (pl.List, pl.Struct, pl.Array)):
-            df = df.with_columns(pl.Series(name, [json.dumps(v) if v is not None else None
-                                                 for v in df[name].to_list()], dtype=pl.Utf8))
-            dtype = pl.Utf8
-        if dtype == pl.Utf8:
-            starts = pl.col(name).str.slice(0, 1).is_in(list(_FORMULA_START)).fill_null(False)
-            exprs.append(pl.when(starts).then("'" + pl.col(name)).otherwise(pl.col(name)).alias(name))
-    return (df.with_columns(exprs) if exprs else df).write_csv()
-
+from shadowfleet.output import utc_text
+from shadowfleet.serve.queries import GAP_H
 
 def points_geojson(rows: list[dict[str, Any]], lat: str = "lat", lon: str = "lon") -> dict[str, Any]:
     """JSON-ready rows (events, cases) as a FeatureCollection of points (null geometry without a position)."""
@@ -65,19 +44,19 @@ def track_geojson(tr: pl.DataFrame, mmsi: int) -> dict[str, Any]:
         if prev is not None:
             feats.append({"type": "Feature", "geometry": {"type": "LineString",
                                                           "coordinates": [prev[0], [lon[0], lat[0]]]},
-                          "properties": {"mmsi": mmsi, "kind": "gap", "start": prev[1].strftime(ISO),
-                                         "end": start.strftime(ISO),
+                          "properties": {"mmsi": mmsi, "kind": "gap", "start": utc_text(prev[1]),
+                                         "end": utc_text(start),
                                          "hours": round((start - prev[1]).total_seconds() / 3600, 2)}})
         coords = [[x, y] for x, y in zip(lon, lat)]
         feats.append({"type": "Feature",
                       "geometry": {"type": "LineString", "coordinates": coords if len(coords) > 1 else coords * 2},
-                      "properties": {"mmsi": mmsi, "kind": "track", "segment": seg, "start": start.strftime(ISO),
-                                     "end": end.strftime(ISO), "n_positions": len(coords)}})
+                      "properties": {"mmsi": mmsi, "kind": "track", "segment": seg, "start": utc_text(start),
+                                     "end": utc_text(end), "n_positions": len(coords)}})
         prev = ([lon[-1], lat[-1]], end)
     feats.append({"type": "Feature",
                   "geometry": {"type": "MultiPoint", "coordinates": [[x, y] for x, y in zip(tr["lon"], tr["lat"])]},
                   "properties": {"mmsi": mmsi, "kind": "positions",
-                                 "times": _iso(tr.select("ts"))["ts"].to_list(),
+                                 "times": [utc_text(t) for t in tr["ts"]],
                                  "sog": tr["sog"].to_list()}})
     return {"type": "FeatureCollection", "features": feats}
 
@@ -87,7 +66,7 @@ def track_mfjson(tr: pl.DataFrame, mmsi: int, name: str | None = None) -> dict[s
     MovingPoint with linear interpolation, speed over ground as a temporal property in knots."""
     feats = []
     for _piece, part in _pieces(tr).group_by("piece", maintain_order=True):
-        times = _iso(part.select("ts"))["ts"].to_list()
+        times = [utc_text(t) for t in part["ts"]]
         feats.append({
             "type": "Feature",
             "temporalGeometry": {"type": "MovingPoint", "datetimes": times,

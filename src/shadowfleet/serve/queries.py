@@ -23,13 +23,13 @@ from shadowfleet.errors import ShadowfleetError
 from shadowfleet.events import EVENT_TYPES
 from shadowfleet.events.config import GapConfig
 from shadowfleet.identity import flag_expr
+from shadowfleet.output import json_records, utc_text
 from shadowfleet.registry import track as registry_track
 from shadowfleet.registry import vessel_profile
 from shadowfleet.serve.config import DEFAULTS, ServeConfig
 from shadowfleet.serve.snapshot import StoreView
 
 UTC = dt.timezone.utc
-ISO = "%Y-%m-%dT%H:%M:%SZ"
 EVENT_SORTS = ("start", "-start", "end", "-end", "type", "-type", "mmsi", "-mmsi", "duration", "-duration")
 CASE_SORTS = ("discharge_start", "-discharge_start", "barrels_central", "-barrels_central", "confidence",
               "-confidence", "mmsi", "-mmsi")
@@ -243,7 +243,7 @@ def event_entries(ev: pl.DataFrame) -> list[dict[str, Any]]:
         return []
     cols = ["event_id", "type", "mmsi", "name", "flag", "listed", "start", "end", "duration_h", "lat", "lon",
             "place", "other_mmsi", "inferred", "details"]
-    rows = json.loads(_iso(ev.select(cols)).write_json())
+    rows = json_records(ev.select(cols))
     for r in rows:
         try:
             r["details"] = json.loads(r["details"]) if r["details"] else {}
@@ -326,7 +326,7 @@ def search_vessels(view: StoreView, query: str, cfg: ServeConfig = DEFAULTS) -> 
     )
     found = idx.filter(hit).join(listed_mmsis(view), on="mmsi", how="left").with_columns(
         pl.col("listed").fill_null(False)).sort("mmsi")
-    rows = json.loads(_iso(found.head(cfg.search_max)).write_json()) if found.height else []
+    rows = json_records(found.head(cfg.search_max)) if found.height else []
     return {"total": found.height, "query": q, "entries": rows}
 
 
@@ -347,7 +347,7 @@ def vessel_detail(view: StoreView, mmsi: int) -> dict[str, Any]:
     if view.store.files("screening"):
         scr = view.retrying(lambda: view.store.scan("screening").filter(
             (pl.col("mmsi") == mmsi) & pl.col("list_id").is_not_null()).collect())
-        hits = json.loads(_iso(scr).write_json()) if scr.height else []
+        hits = json_records(scr) if scr.height else []
     prof["sanctions"] = hits
     prof["listed"] = bool(hits)
     try:
@@ -472,7 +472,7 @@ def cases_frame(view: StoreView, required: bool = True) -> pl.DataFrame | None:
 def case_entries(df: pl.DataFrame) -> list[dict[str, Any]]:
     if df.height == 0:
         return []
-    rows = json.loads(_iso(df).write_json())
+    rows = json_records(df)
     for r in rows:
         for k in ("reasons", "evidence", "list_hits"):
             if isinstance(r.get(k), str):
@@ -539,12 +539,7 @@ def ledger(view: StoreView, year: int | None = None, country: str | None = None)
         raise BadParameter("country", "an ISO 3166 alpha-2 code such as KP")
     led = view.retrying(lambda: cap_ledger(view.store, year, country=ctry, cases=cases))
     return {"year": year, "country": ctry, "cap": CASES_DEFAULTS.annual_cap_bbl,
-            "months": json.loads(_iso(led).write_json())}
-
-
-def places_geojson(places) -> dict[str, Any]:
-    """The places the dashboard draws (the gazetteer detection used)."""
-    return places.to_geojson()
+            "months": json_records(led)}
 
 
 def notes_of(view: StoreView, case_id: str) -> list[dict[str, Any]]:
@@ -554,7 +549,7 @@ def notes_of(view: StoreView, case_id: str) -> list[dict[str, Any]]:
         return view.store.scan("notes").filter(pl.col("case_id") == case_id).sort("ts").collect()
 
     df = view.retrying(read)
-    return json.loads(_iso(df.select("note_id", "ts", "author", "text")).write_json()) if df.height else []
+    return json_records(df.select("note_id", "ts", "author", "text")) if df.height else []
 
 
 def add_note(view: StoreView, case_id: str, author: str, text: str, cfg: ServeConfig = DEFAULTS) -> dict[str, Any]:
@@ -580,7 +575,7 @@ def add_note(view: StoreView, case_id: str, author: str, text: str, cfg: ServeCo
     row = pl.DataFrame({"note_id": [note_id], "ts": [dt.datetime.now(UTC)], "case_id": [case_id],
                         "author": [author], "text": [text]})
     view.store.append("notes", row, batch=f"note-{note_id}")
-    return json.loads(_iso(row.select("note_id", "ts", "case_id", "author", "text")).write_json())[0]
+    return json_records(row.select("note_id", "ts", "case_id", "author", "text"))[0]
 
 
 def detections_page(view: StoreView, limit: int | None = None, offset: int | None = None,
@@ -593,19 +588,11 @@ def detections_page(view: StoreView, limit: int | None = None, offset: int | Non
     nxt = offset + limit if offset + limit < df.height else None
     rows = df.slice(offset, limit)
     return {"total": df.height, "offset": offset, "limit": limit, "nextOffset": nxt,
-            "entries": json.loads(_iso(rows).write_json()) if rows.height else []}
+            "entries": json_records(rows) if rows.height else []}
 
 
 # ---- helpers ------------------------------------------------------------------------------------------------
 
 
-def _iso(df: pl.DataFrame) -> pl.DataFrame:
-    """Times as ISO 8601 UTC text ending in Z (what JSON clients parse everywhere)."""
-    exprs = [pl.col(c).dt.convert_time_zone("UTC").dt.strftime(ISO) if getattr(t, "time_zone", None)
-             else pl.col(c).dt.strftime(ISO)
-             for c, t in df.schema.items() if isinstance(t, pl.Datetime)]
-    return df.with_columns(exprs) if exprs else df
-
-
 def _iso_value(t) -> str | None:
-    return t.astimezone(UTC).strftime(ISO) if isinstance(t, dt.datetime) else None
+    return utc_text(t) if isinstance(t, dt.datetime) else None
