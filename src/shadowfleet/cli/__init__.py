@@ -43,6 +43,7 @@ def _register() -> None:
         detect_cmd,
         eval_cmd,
         ingest_cmd,
+        live_cmd,
         query_cmd,
         sanctions_cmd,
         serve_cmd,

@@ -107,6 +107,32 @@ NOTES = {
     "text": pl.Utf8,
 }
 
+# Alert messages of `shadowfleet live` (appended; the latest row per alert_id is its state). Partitioned by the day
+# the message was written (ts).
+ALERTS = {
+    "seq": pl.Int64,  # order of writing, increasing across restarts
+    "ts": UTC_TS,  # when the message was written
+    "alert_id": pl.Utf8,  # "<rule>:<event_id>", the same for its revisions and retraction
+    "status": pl.Utf8,  # new, revised, retracted
+    "version": pl.Int32,  # 1 for new, +1 per revision or retraction
+    "rule": pl.Utf8,
+    "severity": pl.Utf8,  # low, medium, high
+    "event_ids": pl.Utf8,  # JSON list
+    "event_type": pl.Utf8,
+    "mmsi": pl.Int64,
+    "other_mmsi": pl.Int64,
+    "name": pl.Utf8,  # the vessel's latest broadcast name
+    "flag": pl.Utf8,  # from the MMSI's country code
+    "place": pl.Utf8,  # the place the rule is about (or the event's place)
+    "lat": pl.Float64,
+    "lon": pl.Float64,
+    "start": UTC_TS,
+    "end": UTC_TS,  # null while the event is open
+    "open": pl.Boolean,  # the event is still going on
+    "reasons": pl.Utf8,  # JSON list of sentences
+    "latency_s": pl.Float64,  # from the oldest line of the data it was computed on arriving to this row
+}
+
 TABLES: dict[str, dict] = {
     "positions": POSITIONS,
     "static": STATIC,
@@ -115,10 +141,11 @@ TABLES: dict[str, dict] = {
     "rejects": REJECTS,
     "events": EVENTS,
     "notes": NOTES,
+    "alerts": ALERTS,
 }
 
 # Tables partitioned by UTC day of `ts`; others are written whole by the stage that derives them.
-DAY_PARTITIONED = {"positions", "static", "base_stations", "aids", "rejects", "notes"}
+DAY_PARTITIONED = {"positions", "static", "base_stations", "aids", "rejects", "notes", "alerts"}
 
 
 def empty(table: str) -> pl.DataFrame:

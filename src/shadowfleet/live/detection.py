@@ -1,0 +1,120 @@
+"""One detection cycle: batch detection over the store as it stands, plus the events still going on, then the rules.
+
+Running the events stage's own ``detect`` on everything received so far is what guarantees that the events table
+of a live store equals what ``shadowfleet detect`` gives on the same data; what changed is found afterwards by
+comparing alerts (alerts.AlertBook), which yields the open / revised / closed / retracted messages.
+
+Live adds what batch detection cannot know yet: an AIS gap still open (a vessel silent for longer than the gap
+threshold while the feed goes on; its id is the one the closed gap will have) and events still going on (a port
+call, encounter or loitering whose end is the vessel's latest report). The clock is the newest report time
+received, not the wall clock, so a feed that stops never makes every vessel look dark.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import polars as pl
+
+from shadowfleet.cases.voyages import listed_vessels
+from shadowfleet.events import EventsConfig, detect, load_config
+from shadowfleet.identity import flag_expr, is_vessel_expr
+from shadowfleet.live.rules import Rule, match_rules
+from shadowfleet.store import Store
+from shadowfleet.store.schema import ALERTS, UTC_TS
+
+_ONGOING_TYPES = ("port_call", "encounter", "loitering")
+
+
+@dataclasses.dataclass
+class CycleResult:
+    events: pl.DataFrame  # batch detection's events (what the events table now holds)
+    live_events: pl.DataFrame  # events + open gaps, with open and duration_h
+    alerts: pl.DataFrame  # current alerts (ALERTS columns without seq/ts/status/version)
+    clock: object  # newest report time
+
+
+def run_cycle(store: Store, rules: tuple[Rule, ...], places, events_config, screen: bool = True) -> CycleResult:
+    """Detect over the whole store, add open events, screen vessels (when lists are loaded), apply the rules.
+    ``places``: a shadowfleet.places.Places (loaded once by the caller)."""
+    cfg = events_config if isinstance(events_config, EventsConfig) else load_config(events_config)
+    events = detect(store, places=places, config=events_config)
+    last = (
+        store.scan("segments").filter(is_vessel_expr("mmsi"))
+        .group_by("mmsi").agg(pl.col("ts").max().alias("last_ts"), pl.col("lat").sort_by("ts").last().alias("lat"),
+                              pl.col("lon").sort_by("ts").last().alias("lon"))
+        .collect()
+    )
+    clock = last["last_ts"].max() if last.height else None
+    live = with_live_state(events, last, clock, cfg.ais_gap.min_gap_h)
+    vessels = vessel_facts(store, screen)
+    matches = match_rules(live, vessels, rules, places)
+    alerts = _alert_rows(matches, live, vessels)
+    return CycleResult(events, live, alerts, clock)
+
+
+def with_live_state(events: pl.DataFrame, last: pl.DataFrame, clock, min_gap_h: float) -> pl.DataFrame:
+    """``events`` plus open gaps, with ``open`` (still going on) and ``duration_h`` (so far, for open ones)."""
+    if clock is None:
+        return events.with_columns(pl.lit(False).alias("open"), pl.lit(0.0).alias("duration_h"))
+    gap = pl.duration(seconds=int(min_gap_h * 3600))
+    open_gaps = last.filter(pl.col("last_ts") < pl.lit(clock) - gap).select(
+        pl.lit("ais_gap").alias("type"), "mmsi", pl.col("last_ts").alias("start"), pl.lit(None, UTC_TS).alias("end"),
+        "lat", "lon", pl.lit(None, pl.Utf8).alias("place"), pl.lit(None, pl.Int64).alias("other_mmsi"),
+        pl.lit(False).alias("inferred"), pl.lit('{"open": true}').alias("details"),
+    )
+    open_gaps = open_gaps.with_columns(
+        pl.concat_str([pl.lit("ais_gap"), pl.col("mmsi").cast(pl.Utf8), pl.col("start").dt.epoch("s").cast(pl.Utf8)],
+                      separator="-").alias("event_id"))
+    ends = last.select("mmsi", "last_ts")
+    ev = events.join(ends, on="mmsi", how="left").join(
+        ends.rename({"mmsi": "other_mmsi", "last_ts": "other_last"}), on="other_mmsi", how="left")
+    ongoing = pl.col("type").is_in(list(_ONGOING_TYPES)) & (
+        (pl.col("end") >= pl.col("last_ts")) | (pl.col("end") >= pl.col("other_last")).fill_null(False))
+    ev = ev.with_columns(ongoing.fill_null(False).alias("open")).drop("last_ts", "other_last")
+    out = pl.concat([ev, open_gaps.with_columns(pl.lit(True).alias("open")).select(ev.columns)], how="vertical_relaxed")
+    end = pl.when(pl.col("end").is_null()).then(pl.lit(clock).cast(UTC_TS)).otherwise(pl.col("end"))
+    return out.with_columns(((end - pl.col("start")).dt.total_seconds() / 3600.0).alias("duration_h"))
+
+
+def vessel_facts(store: Store, screen: bool = True) -> pl.DataFrame:
+    """mmsi, flag (MMSI country code), listed, list_names, name (latest broadcast) of every vessel seen."""
+    if screen and store.files("list_entries"):
+        from shadowfleet.sanctions.screen import screen as run_screen
+
+        run_screen(store)
+    names = (store.scan("static").filter(pl.col("name").is_not_null())
+             .group_by("mmsi").agg(pl.col("name").sort_by("ts").last()).collect())
+    seen = store.scan("positions").select("mmsi").unique().collect()
+    listed = listed_vessels(store).with_columns(
+        pl.col("list_hits").str.extract_all(r'"entry_name":"((?:[^"\\]|\\.)*)"')
+        .list.eval(pl.element().str.replace(r'^"entry_name":"', "").str.replace(r'"$', "")).list.unique()
+        .list.sort().list.join("; ").alias("list_names"))
+    return (seen.join(names, on="mmsi", how="left").join(listed.select("mmsi", "listed", "list_names"), on="mmsi",
+                                                           how="left")
+            .with_columns(flag_expr("mmsi").alias("flag"), pl.col("listed").fill_null(False)))
+
+
+def _alert_rows(matches: pl.DataFrame, live: pl.DataFrame, vessels: pl.DataFrame) -> pl.DataFrame:
+    cols = [c for c in ALERTS if c not in ("seq", "ts", "status", "version", "latency_s")]
+    if matches.height == 0:
+        return pl.DataFrame(schema={c: ALERTS[c] for c in cols})
+    rows = matches.join(live, on="event_id", how="left").join(vessels.select("mmsi", "name", "flag"), on="mmsi",
+                                                               how="left")
+    # an encounter is stored once per vessel (mirrored): one alert per pair, on the vessel the rule is about
+    # (its reasons do not start with "other vessel"), both event ids listed
+    pair = pl.when(pl.col("other_mmsi").is_not_null()).then(pl.concat_str(
+        [pl.col("rule"), pl.col("type"), pl.col("start").dt.epoch("s").cast(pl.Utf8),
+         pl.min_horizontal("mmsi", "other_mmsi").cast(pl.Utf8), pl.max_horizontal("mmsi", "other_mmsi").cast(pl.Utf8)],
+        separator="|")).otherwise(pl.col("rule") + pl.lit("|") + pl.col("event_id"))
+    rows = rows.with_columns(pair.alias("_pair"), pl.col("reasons").str.starts_with('["other vessel').alias("_other"))
+    ids = rows.group_by("_pair").agg(pl.col("event_id").sort().alias("_ids"))
+    rows = (rows.sort(["_pair", "_other", "mmsi"]).unique("_pair", keep="first", maintain_order=True)
+            .join(ids, on="_pair", how="left"))
+    return rows.select(
+        (pl.col("rule") + pl.lit(":") + pl.col("event_id")).alias("alert_id"), "rule", "severity",
+        (pl.lit('["') + pl.col("_ids").list.join('","') + pl.lit('"]')).alias("event_ids"), pl.col("type").alias("event_type"),
+        "mmsi", "other_mmsi", "name", "flag", pl.coalesce("near_place", "place").alias("place"), "lat", "lon", "start",
+        pl.when(pl.col("open")).then(None).otherwise(pl.col("end")).alias("end"), "open", "reasons",
+    ).select([pl.col(c).cast(ALERTS[c]) for c in cols])
+

@@ -1,0 +1,213 @@
+"""``run_live``: sources → spool → micro-batches into the store → detection cycles → alert messages → delivery.
+
+Threads: one per source (receive, append to its spool), one per webhook (deliver from the alerts table), and the
+caller's thread, which commits micro-batches and runs detection cycles in turn. Memory is bounded by one batch:
+a burst waits on disk in the spool, never in a queue.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Iterable
+
+from shadowfleet.errors import ShadowfleetError
+from shadowfleet.ingest.lines import ingest_lines
+from shadowfleet.live.alerts import AlertBook, to_messages
+from shadowfleet.live.config import DEFAULTS, LiveConfig
+from shadowfleet.live.delivery import JsonLines, Webhook
+from shadowfleet.live.detection import run_cycle
+from shadowfleet.live.rules import DEFAULT_RULES, Rule
+from shadowfleet.live.sources import Source, parse_source
+from shadowfleet.live.spool import Spool
+from shadowfleet.store import Store
+
+LIVE_DIR = "live"  # STORE/live: spools, webhook cursors
+
+
+@dataclasses.dataclass
+class LiveReport:
+    batches: int = 0
+    lines: int = 0
+    accepted: int = 0
+    rejected: dict = dataclasses.field(default_factory=dict)
+    cycles: int = 0
+    alerts: dict = dataclasses.field(default_factory=dict)  # messages written by status
+    latencies_s: list = dataclasses.field(default_factory=list)  # per cycle that wrote alerts
+    sources: dict = dataclasses.field(default_factory=dict)  # address → SourceStats
+    webhooks: dict = dataclasses.field(default_factory=dict)  # url → WebhookStats
+
+
+def run_live(
+    sources: Iterable[str | Source],
+    store: Store | str | Path,
+    rules: tuple[Rule, ...] = DEFAULT_RULES,
+    places=None,
+    events_config=None,
+    alerts_out=None,
+    webhooks: Iterable[str] = (),
+    config: LiveConfig = DEFAULTS,
+    send_env: str | None = None,
+    stop: threading.Event | None = None,
+    until_idle_s: float | None = None,
+    max_seconds: float | None = None,
+    on_alerts: Callable[[list[dict]], None] | None = None,
+    on_batch: Callable[[LiveReport], None] | None = None,
+) -> LiveReport:
+    """Run until ``stop`` is set (or no line arrived for ``until_idle_s``, or ``max_seconds`` passed), then store
+    what is left, run a last detection cycle and return the counts.
+
+    ``sources``: addresses (tcp://, udp://, ws://, wss://, tail:PATH) or Source objects; ``places``: a GeoJSON path,
+    a shadowfleet.places.Places or None (built-in gazetteer); ``alerts_out``: a text stream, a path, or None
+    (stdout); ``webhooks``: URLs (the signing secret comes from [live.webhook] secret_env)."""
+    from shadowfleet.places import Places, load_places
+
+    srcs = [s if isinstance(s, Source) else parse_source(s, send_env) for s in sources]
+    if not srcs:
+        raise ShadowfleetError("give at least one --source")
+    labels = [s.label for s in srcs]
+    if len(set(labels)) != len(labels):
+        raise ShadowfleetError("the same --source is given twice")
+    st = store if isinstance(store, Store) else Store(store)
+    pl_places = places if isinstance(places, Places) else load_places(places)
+    live_dir = st.root / LIVE_DIR
+    live_dir.mkdir(exist_ok=True)
+    hooks = [Webhook(u, st, live_dir, config.webhook) for u in webhooks]
+    out = JsonLines(alerts_out if alerts_out is not None else sys.stdout)
+    stop = stop or threading.Event()
+    report = LiveReport()
+    book = AlertBook(st)
+    spools = [Spool(live_dir / "spool", s.label, s.fmt, config.spool_segment_bytes) for s in srcs]
+
+    for s, sp in zip(srcs, spools):
+        s.start(sp, config, stop)
+        report.sources[s.label] = s.stats
+    for h in hooks:
+        h.start(stop)
+        report.webhooks[h.url] = h.stats
+
+    t_start = time.monotonic()
+    last_line_at = time.monotonic()
+    last_lines = 0
+    dirty = any(sp.committed.offset or sp.segments() for sp in spools)  # a restart re-checks alerts once
+    oldest_pending: float | None = None
+    last_cycle = 0.0
+    try:
+        while True:
+            received = sum(sp.received_lines for sp in spools)
+            if received != last_lines:
+                last_lines, last_line_at = received, time.monotonic()
+            stopping = stop.is_set() or (until_idle_s is not None and time.monotonic() - last_line_at >= until_idle_s) \
+                or (max_seconds is not None and time.monotonic() - t_start >= max_seconds)
+            if stopping:
+                stop.set()
+                for s in srcs:
+                    if s.thread is not None:
+                        s.thread.join(5.0)
+                for sp in spools:
+                    sp.close()
+            committed = _commit_all(st, spools, config, report, final=stopping)
+            if committed is not None:
+                dirty = True
+                if committed > 0 and (oldest_pending is None or committed < oldest_pending):
+                    oldest_pending = committed
+                if on_batch:
+                    on_batch(report)
+            now = time.monotonic()
+            if dirty and (stopping or now - last_cycle >= config.detect_interval_s):
+                dirty = False
+                last_cycle = now
+                _cycle(st, book, rules, pl_places, events_config, out, hooks, report, oldest_pending, on_alerts)
+                oldest_pending = None
+            if stopping:
+                break
+            if committed is None:
+                stop.wait(min(0.1, config.batch_interval_s))
+    finally:
+        stop.set()
+        for h in hooks:
+            h.join(timeout=10.0)
+        out.close()
+    return report
+
+
+def _commit_all(st: Store, spools: list[Spool], cfg: LiveConfig, report: LiveReport, final: bool) -> float | None:
+    """Store every batch that is due: a full one at once, a partial one once it has waited batch_interval_s
+    (or now, when stopping). Returns the wall time the oldest stored line arrived, or None if nothing was due."""
+    oldest = None
+    stored = False
+    for sp in spools:
+        while True:
+            b = sp.next_batch(cfg.batch_max_lines, final=final)
+            if b is None:
+                break
+            full = len(b.lines) >= cfg.batch_max_lines
+            waited = sp.arrived_at(b.start)  # None: received before this run (a restart's backlog)
+            if not (full or final or sp.pending is not None or waited is None
+                    or time.time() - waited >= cfg.batch_interval_s):
+                break
+            sp.begin(b)
+            fmt = "nmea" if sp.fmt == "nmea" else "jsonl"
+            lines = b.lines
+            if sp.fmt == "aisstream":
+                from shadowfleet.live.aisstream import to_gfw_lines
+
+                lines = to_gfw_lines(lines)
+            try:
+                rep = ingest_lines(lines, st, batch=f"live-{sp.dir.name}-{b.name}", source=sp.source, fmt=fmt)
+            except ShadowfleetError:
+                # JSON lines without a single MMSI and time field: counted, kept in the spool, not stored
+                report.rejected["unreadable_batch"] = report.rejected.get("unreadable_batch", 0) + len(lines)
+                sp.commit(b)
+                continue
+            sp.commit(b)
+            stored = True
+            report.batches += 1
+            report.lines += len(b.lines)
+            report.accepted += rep.n_accepted
+            for k, v in rep.rejected.items():
+                report.rejected[k] = report.rejected.get(k, 0) + v
+            if waited is not None:
+                oldest = waited if oldest is None else min(oldest, waited)
+            if not full:
+                break
+    if stored and oldest is None:
+        return 0.0  # something was stored, of unknown arrival
+    return oldest
+
+
+def _cycle(st, book, rules, places, events_config, out, hooks, report, oldest_pending, on_alerts) -> None:
+    res = run_cycle(st, rules, places, events_config)
+    report.cycles += 1
+    latency = (time.time() - oldest_pending) if oldest_pending is not None else None
+    msgs = book.diff(res.alerts, latency)
+    if msgs.height:
+        if latency is not None:
+            report.latencies_s.append(latency)
+        for s, n in msgs.group_by("status").len().iter_rows():
+            report.alerts[s] = report.alerts.get(s, 0) + n
+        messages = to_messages(msgs)
+        out.write(messages)
+        for h in hooks:
+            h.wake.set()
+        if on_alerts:
+            on_alerts(messages)
+
+
+def spool_lines(store: Store | str | Path) -> dict[str, list[Path]]:
+    """The spool segment files of a live store by source address (the raw lines received, for audit or re-ingest)."""
+    import json
+
+    root = Path(store.root if isinstance(store, Store) else store) / LIVE_DIR / "spool"
+    out = {}
+    for d in sorted(p for p in root.glob("*") if p.is_dir()):
+        try:
+            src = json.loads((d / "meta.json").read_text())["source"]
+        except (OSError, ValueError, KeyError):
+            continue
+        out[src] = sorted(d.glob("*.spool"))
+    return out
+
