@@ -55,8 +55,8 @@ class AlertBook:
         gone = prev.join(current.select("alert_id"), on="alert_id", how="anti") if prev.height else prev
         gone = gone.with_columns(pl.lit("retracted").alias("status"), (pl.col("version") + 1).cast(pl.Int32),
                                  pl.lit('["the condition no longer holds on the data received so far"]').alias("reasons"))
-        msgs = pl.concat([cur.select([c for c in ALERTS if c in cur.columns] + ["status", "version"])
-                          .select(pl.all()), gone], how="diagonal_relaxed") if gone.height else cur
+        cur = cur.select([c for c in ALERTS if c in cur.columns])
+        msgs = pl.concat([cur, gone.select(cur.columns)], how="vertical_relaxed") if gone.height else cur
         if msgs.height == 0:
             return pl.DataFrame(schema=ALERTS)
         msgs = msgs.sort(["start", "alert_id"], nulls_last=True).with_columns(

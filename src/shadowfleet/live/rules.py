@@ -222,16 +222,17 @@ def _match(events: pl.DataFrame, vessels: pl.DataFrame, rule: Rule, places) -> p
     ev = ev.with_columns(pl.lit([], pl.List(pl.Utf8)).alias("why"))
     if rule.vessel:
         a = _vessel_side(vessels, rule, "mmsi")
+        a = a.rename({"why": "why_a"})
         b = _vessel_side(vessels, rule, "other_mmsi").rename({"ok": "ok_b", "why": "why_b"})
         ev = ev.join(a, on="mmsi", how="left").join(b, on="other_mmsi", how="left")
         ev = ev.filter(pl.col("ok").fill_null(False) | pl.col("ok_b").fill_null(False))
         ev = ev.with_columns(pl.concat_list(
             pl.col("why"),
             pl.when(pl.col("ok").fill_null(False)).then(
-                pl.col("why").list.eval(pl.lit("vessel ") + pl.element())).otherwise(pl.lit([], pl.List(pl.Utf8))),
+                pl.col("why_a").list.eval(pl.lit("vessel ") + pl.element())).otherwise(pl.lit([], pl.List(pl.Utf8))),
             pl.when(pl.col("ok_b").fill_null(False)).then(
                 pl.col("why_b").list.eval(pl.lit("other vessel ") + pl.element())).otherwise(pl.lit([], pl.List(pl.Utf8))),
-        ).alias("why")).drop("ok", "ok_b", "why_b")
+        ).alias("why")).drop("ok", "ok_b", "why_a", "why_b")
     near_place = pl.Series("near_place", [None] * ev.height, dtype=pl.Utf8)
     near_km = pl.Series("near_km", [None] * ev.height, dtype=pl.Float64)
     if rule.has_place:

@@ -19,14 +19,16 @@ class LineSplitter:
         self.oversize = 0
 
     def feed(self, data: bytes) -> list[bytes]:
-        data = self.buf + data
-        parts = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        if self.skipping:  # the rest of an oversize line: drop up to its end
+            nl = data.find(b"\n")
+            if nl < 0:
+                return []
+            data, self.skipping = data[nl + 1:], False
+        parts = (self.buf + data).split(b"\n")
         self.buf = parts.pop()
         out = []
         for p in parts:
-            if self.skipping:
-                self.skipping = False
-                continue
             if not p.strip():
                 continue
             if len(p) > self.max:
