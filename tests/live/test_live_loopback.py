@@ -146,7 +146,9 @@ def test_live_survives_a_hostile_feed_and_kill_9_and_ends_equal_to_batch(feed_fi
     for f in files:
         ingest(f, check, source=source)
     for table in ("positions", "static"):
-        a, b = st.read(table), check.read(table)
+        # copies of one report heard at the same second merge into one row; which receiver's name that row keeps
+        # is the store's tie-break (order-dependent), so the receiver column is left out of the comparison
+        a, b = st.read(table).drop("receiver"), check.read(table).drop("receiver")
         assert a.height > 10_000 if table == "positions" else a.height > 100
         assert a.equals(b), table
     assert st.read("rejects").height == check.read("rejects").height
