@@ -37,7 +37,14 @@ function table(columns, rows, onRow) {
   return el("table", {}, el("thead", {}, head), el("tbody", {}, body));
 }
 
-const fmtTime = (s) => (s ? s.replace("T", " ").replace(/:\d\dZ$/, "Z") : "");
+// any ISO 8601 text from the API ("…Z", "…+00:00", with or without fractions) as "YYYY-MM-DD HH:MMZ"
+function fmtTime(s) {
+  if (!s) return "";
+  const t = Date.parse(s);
+  return Number.isFinite(t) ? new Date(t).toISOString().slice(0, 16).replace("T", " ") + "Z" : String(s);
+}
+// replaceChildren without the null/undefined placeholders of optional parts
+const show = (box, ...nodes) => box.replaceChildren(...nodes.flat().filter((n) => n !== null && n !== undefined && n !== false));
 const fmtNum = (x, d = 0) => (x === null || x === undefined ? "" : Number(x).toLocaleString("en", { maximumFractionDigits: d, minimumFractionDigits: d }));
 const status = (msg) => { $("status").textContent = msg || ""; };
 
@@ -178,7 +185,7 @@ function drawTrack(fc, fit = true) {
   $("map").dataset.trackLines = String(n);
   if (fit && layers.track.getLayers().length) {
     const b = L.featureGroup(layers.track.getLayers()).getBounds();
-    if (b.isValid()) map.fitBounds(b.pad(0.2), { maxZoom: 10 });
+    if (b.isValid()) map.fitBounds(b.pad(0.2), { maxZoom: 10, animate: false });
   }
   setupTimebar();
 }
@@ -261,7 +268,7 @@ async function render() {
     else if (current.view === "ledger") await ledgerView();
     else await eventsView();
   } catch (e) {
-    panel.replaceChildren(el("p", { class: "error" }, "error: " + e.message));
+    show(panel, el("p", { class: "error" }, "error: " + e.message));
   }
 }
 
@@ -334,9 +341,9 @@ async function eventsView() {
     el("button", { type: "button", disabled: offset === 0, onclick: () => go("events", null, Object.assign({}, current.params, { offset: Math.max(0, offset - limit) })) }, "← previous"),
     ` ${pageData.total ? offset + 1 : 0}–${offset + pageData.entries.length} of ${pageData.total} `,
     el("button", { type: "button", disabled: pageData.nextOffset === null, id: "next-page", onclick: () => go("events", null, Object.assign({}, current.params, { offset: pageData.nextOffset })) }, "next →"));
-  panel.replaceChildren(el("h1", {}, "Events"), form, el("div", { class: "toolbar" }, el("span", { id: "event-total" }, `${pageData.total} events`), exportButtons("/events", filters, "events")), rows, pager, el("div", { id: "event-detail" }));
+  show(panel, el("h1", {}, "Events"), form, el("div", { class: "toolbar" }, el("span", { id: "event-total" }, `${pageData.total} events`), exportButtons("/events", filters, "events")), rows, pager, el("div", { id: "event-detail" }));
   if (!p.map && markers.length && !p.event) {
-    const b = L.featureGroup(markers).getBounds(); if (b.isValid()) map.fitBounds(b.pad(0.1), { maxZoom: 9 });
+    const b = L.featureGroup(markers).getBounds(); if (b.isValid()) map.fitBounds(b.pad(0.1), { maxZoom: 9, animate: false });
   }
   if (p.event) {
     const ev = pageData.entries.find((e) => e.event_id === p.event) || await api("/events/" + encodeURIComponent(p.event)).catch(() => null);
@@ -346,7 +353,7 @@ async function eventsView() {
 
 async function selectEvent(ev, store = true) {
   if (store) setHash("events", null, Object.assign({}, current.params, { event: ev.event_id, t: undefined }));
-  if (ev.lat !== null) map.setView([ev.lat, ev.lon], Math.max(map.getZoom(), 8));
+  if (ev.lat !== null) map.setView([ev.lat, ev.lon], Math.max(map.getZoom(), 8), { animate: false });
   const box = $("event-detail");
   const around = 24 * 3600 * 1000;
   const from = new Date(Date.parse(ev.start) - around).toISOString();
@@ -373,7 +380,7 @@ async function vesselView(mmsi) {
   const range = { "start-date": p["start-date"], "end-date": p["end-date"] };
   layers.events.clearLayers(); layers.nearby.clearLayers(); layers.area.clearLayers();
   const latest = v.identities.length ? v.identities[v.identities.length - 1] : {};
-  panel.replaceChildren(
+  show(panel,
     el("h1", { id: "vessel-name" }, v.name || `MMSI ${v.mmsi}`),
     el("p", { class: "facts" }, `MMSI ${v.mmsi} · flag ${v.flag || "?"} (${v.country || "unknown MID"}) · IMO ${latest.imo ?? "?"} · call sign ${latest.callsign || "?"} · ${fmtNum(v.n_positions)} positions, first ${fmtTime(v.first_seen)}, last ${fmtTime(v.last_seen)}`),
     v.listed ? el("p", { class: "listed" }, "On a sanctions list") : null,
@@ -383,7 +390,7 @@ async function vesselView(mmsi) {
       ["call sign", (r) => r.callsign], ["type", (r) => r.ship_category || r.ship_type], ["length", (r) => r.length]], v.identities),
     el("h2", {}, "Destinations broadcast"), el("p", { id: "destinations" }, v.destinations.join(" · ") || "none"),
     el("h2", {}, "Draught history"),
-    table([["time", (r) => fmtTime(r.ts || r.first_seen)], ["draught m", (r) => r.draught], ["change m", (r) => r.change_m ?? r.delta]], v.draughts),
+    table([["since", (r) => fmtTime(r.since)], ["until", (r) => fmtTime(r.until)], ["draught m", (r) => fmtNum(r.draught, 1)], ["change m", (r) => (r.change_m === null ? "" : fmtNum(r.change_m, 1))]], v.draughts),
     el("h2", {}, "Sanctions list hits"),
     v.sanctions.length ? table([["list", (r) => r.list_id], ["version", (r) => r.version_date], ["entry", (r) => r.entry_name], ["on", (r) => r.match_on],
       ["score", (r) => r.score], ["why", (r) => r.explanation]], v.sanctions) : el("p", {}, "none"),
@@ -403,7 +410,7 @@ async function casesView() {
   const p = current.params;
   const data = await api("/cases", { sort: p.sort, limit: 200 });
   layers.events.clearLayers(); layers.track.clearLayers(); layers.nearby.clearLayers(); layers.cursor.clearLayers();
-  panel.replaceChildren(el("h1", {}, "Cases"),
+  show(panel, el("h1", {}, "Cases"),
     el("div", { class: "toolbar" }, `${data.total} cases`, exportButtons("/cases", { sort: p.sort }, "cases")),
     table([["discharge", (c) => fmtTime(c.discharge_start)], ["vessel", (c) => c.name || c.mmsi], ["flag", (c) => c.flag],
       ["load", (c) => c.load_place || c.load_reachable || ""], ["discharge at", (c) => c.discharge_place || c.discharge_kind],
@@ -433,7 +440,7 @@ async function caseView(id) {
       notesList.append(noteItem(note)); form.text.value = ""; status("note saved");
     } catch (err) { status("note not saved: " + err.message); }
   });
-  panel.replaceChildren(
+  show(panel,
     el("h1", {}, `Case: ${c.name || c.mmsi}`),
     el("p", { class: "facts" }, el("a", { href: `#/vessel/${c.mmsi}` }, `MMSI ${c.mmsi}`), ` · flag ${c.flag || "?"} · confidence ${fmtNum(c.confidence, 2)} · ${c.product || ""}`),
     el("h2", {}, "Evidence chain"), chain,
@@ -515,7 +522,7 @@ async function ledgerView() {
   const form = el("form", { class: "filters" }, el("label", {}, "Year ", el("input", { name: "year", type: "number", value: led.year, min: 1990, max: 2100 })),
     el("label", {}, "Country ", el("input", { name: "country", value: led.country, size: 3 })), el("button", { type: "submit" }, "Show"));
   form.addEventListener("submit", (e) => { e.preventDefault(); go("ledger", null, { year: form.year.value, country: form.country.value }); });
-  panel.replaceChildren(el("h1", {}, `Ledger ${led.year}: ${led.country}`), form, chart,
+  show(panel, el("h1", {}, `Ledger ${led.year}: ${led.country}`), form, chart,
     el("p", { class: "legend-text" }, "Bars: estimated barrels per month (blue, line = low–high), reported deliveries (green). Lines: cumulative estimate (blue) and reported (green dashed); red: the 500,000-barrel annual cap."),
     table([["month", (m) => m.month], ["cases", (m) => m.cases], ["estimate (low–high)", (m) => `${fmtNum(m.est_central)} (${fmtNum(m.est_low)}–${fmtNum(m.est_high)})`],
       ["reported", (m) => fmtNum(m.reported)], ["cumulative", (m) => fmtNum(m.cum_central)], ["% of cap", (m) => fmtNum(m.pct_cap_central, 1)]], months));
