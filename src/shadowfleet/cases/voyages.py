@@ -12,6 +12,7 @@ Python loop per event.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -20,6 +21,7 @@ from shadowfleet.cases.config import DEFAULTS, CasesConfig
 from shadowfleet.cases.particulars import vessel_particulars
 from shadowfleet.cases.placeinfo import place_info, ports_holding, resolve_places, waters_country, with_place_info
 from shadowfleet.cases.products import barrels_per_tonne
+from shadowfleet.engine import bucket_of, n_partitions
 from shadowfleet.errors import ShadowfleetError
 from shadowfleet.identity import flag_expr
 from shadowfleet.places.geo import haversine_km
@@ -431,11 +433,13 @@ def _dark_arrivals(v: pl.DataFrame, ev: pl.DataFrame, cfg: CasesConfig) -> pl.Da
     return v.with_columns(pl.coalesce("discharge_dark_from", "discharge_start").alias("discharge_start"))
 
 
-def voyages(store, vessels=None, cfg: CasesConfig = DEFAULTS, places=None) -> pl.DataFrame:
+def voyages(store, vessels=None, cfg: CasesConfig = DEFAULTS, places=None,
+            bucket: tuple[int, int] | None = None) -> pl.DataFrame:
     """Every load with its discharge (null columns when none was found), with tonnes, barrels and confidence.
 
     ``vessels``: a user vessel table (CSV path or the frame of ``read_vessel_table``); ``places``: a Places,
-    GeoJSON path, or None for the built-in gazetteer.
+    GeoJSON path, or None for the built-in gazetteer. ``bucket`` (k, n): only the voyages of loading vessels
+    whose MMSI falls in partition k of n (every event stays visible: a discharge may involve another ship).
     """
     ev = read_events(store)
     places_obj = resolve_places(places)
@@ -456,6 +460,8 @@ def voyages(store, vessels=None, cfg: CasesConfig = DEFAULTS, places=None) -> pl
         sp = _supplier_port_loads(ev, cfg, tankers)
         if sp.height:
             loads = pl.concat([loads, sp.select(loads.columns)])
+    if bucket is not None:
+        loads = loads.filter(bucket_of("mmsi", bucket[1]) == bucket[0])
     if loads.height == 0:
         return pl.DataFrame(schema=CASES_SCHEMA)
 
@@ -646,15 +652,30 @@ def _cargo_and_confidence(v: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
     return v.select([pl.col(c).cast(t) for c, t in CASES_SCHEMA.items()]).sort(["load_start", "mmsi"])
 
 
-def build_cases(store, vessels=None, cfg: CasesConfig = DEFAULTS, places=None, write: bool = True) -> pl.DataFrame:
+def build_cases(store, vessels=None, cfg: CasesConfig = DEFAULTS, places=None, write: bool = True,
+                engine=None) -> pl.DataFrame:
     """The cases (loads with a discharge) of the store's events; written to the store's `cases` table (and every
-    load, with or without a discharge, to `voyages`, which the report counts loads from)."""
-    v = voyages(store, vessels, cfg, places)
+    load, with or without a discharge, to `voyages`, which the report counts loads from). ``engine``
+    (shadowfleet.engine.open_engine): the voyages of each bucket of loading vessels as one task."""
+    if engine is None or engine.name == "local":
+        v = voyages(store, vessels, cfg, places)
+    else:
+        n = n_partitions(engine)
+        job = engine.share((Path(store.root), vessels, cfg, places, n))
+        v = pl.concat(list(engine.results(engine.map(_voyages_task, range(n), job))))
+        v = v.sort(["load_start", "mmsi"])
     cases = v.filter(pl.col("discharge_kind").is_not_null())
     if write:
         store.replace("voyages", v)
         store.replace("cases", cases)
     return cases
+
+
+def _voyages_task(k: int, job: tuple) -> pl.DataFrame:
+    root, vessels, cfg, places, n = job
+    from shadowfleet.store import Store
+
+    return voyages(Store(root, create=False), vessels, cfg, places, bucket=(k, n))
 
 
 def read_cases(store) -> pl.DataFrame:

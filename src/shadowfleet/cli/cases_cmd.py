@@ -12,7 +12,7 @@ import polars as pl
 import typer
 
 from shadowfleet.cli import app
-from shadowfleet.cli.common import QuietOpt, StoreOpt, console, emit_table, existing_store
+from shadowfleet.cli.common import EngineOpt, QuietOpt, SchedulerOpt, StoreOpt, console, emit_table, existing_store
 from shadowfleet.output import (
     CaseFormat, SummaryFormat, Terminal, csv_text, frame_table, json_records, table, utc_text, write_output,
 )
@@ -48,6 +48,8 @@ def cases_cmd(
     vessels: Optional[Path] = typer.Option(None, "--vessels", help="Vessel table CSV: imo and/or mmsi, dwt (optional name, length, beam, draught)."),
     places: Optional[Path] = typer.Option(None, "--places", help="Gazetteer GeoJSON (default: the built-in one)."),
     config: Optional[Path] = ConfigOpt,
+    engine: str = EngineOpt,
+    scheduler: Optional[str] = SchedulerOpt,
     quiet: bool = QuietOpt,
 ) -> None:
     """Chain each vessel's events into voyages (load → discharge) and store the cases with barrels and evidence."""
@@ -61,7 +63,10 @@ def cases_cmd(
         if rejects and not quiet:
             console.print(f"vessel table: {table.height} rows used; set aside: "
                           + ", ".join(f"{n} {why}" for why, n in rejects.items()))
-    cases = build_cases(st, table, cfg, places=places)
+    from shadowfleet.engine import open_engine
+
+    with open_engine(engine, scheduler) as eng:
+        cases = build_cases(st, table, cfg, places=places, engine=eng)
     if fmt is CaseFormat.table:
         emit_table(frame_table(cases, columns=[c for c in _CASE_COLUMNS if c in cases.columns]), out, True, "")
     else:

@@ -16,6 +16,11 @@ out = Terminal()
 
 StoreOpt = typer.Option(..., "--store", "-s", help="Store directory (created by `shadowfleet ingest`).")
 QuietOpt = typer.Option(False, "--quiet", "-q", help="Print nothing but errors and the requested output.")
+EngineOpt = typer.Option("local", "--engine", help="local (this process) or dask (partition tasks on a Dask cluster).")
+SchedulerOpt = typer.Option(
+    None, "--scheduler",
+    help="With --engine dask: local:N (a cluster of N worker processes on this machine; default one per core) "
+         "or a running scheduler's address, e.g. tcp://10.0.0.5:8786.")
 OutOpt = typer.Option(None, "--out", "-o", help="Write to this file instead of standard output.")
 
 _WIDE = 200  # columns when the output is a pipe or a file: rich would otherwise cut every table to 80

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from shadowfleet.cli import app
-from shadowfleet.cli.common import OutOpt, QuietOpt, StoreOpt, console, emit_table, existing_store, parse_time
+from shadowfleet.cli.common import EngineOpt, OutOpt, QuietOpt, SchedulerOpt, StoreOpt, console, emit_table, existing_store, parse_time
 from shadowfleet.output import EventFormat, frame_table, output_stream
 
 
@@ -19,16 +19,20 @@ def detect(
     start: Optional[str] = typer.Option(None, "--start", help="Only positions from this UTC time (ISO 8601)."),
     end: Optional[str] = typer.Option(None, "--end", help="Only positions up to this UTC time (ISO 8601)."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML with \\[events.<event>] threshold overrides (and \\[tracks] for the segmenter)."),
+    engine: str = EngineOpt,
+    scheduler: Optional[str] = SchedulerOpt,
     quiet: bool = QuietOpt,
 ) -> None:
     """Detect port calls (dark ones inferred), AIS gaps, encounters, loitering, draught and identity changes and
     spoofing; writes the store's `events` and `segments` tables (a re-run replaces them)."""
+    from shadowfleet.engine import open_engine
     from shadowfleet.events import EVENT_TYPES, detect as run_detect
 
     st = existing_store(store)
     dropped: dict[str, int] = {}
-    events = run_detect(st, places=places, start=parse_time(start, "start"), end=parse_time(end, "end"),
-                        config=config, counts=dropped)
+    t0, t1 = parse_time(start, "start"), parse_time(end, "end")
+    with open_engine(engine, scheduler) as eng:
+        events = run_detect(st, places=places, start=t0, end=t1, config=config, counts=dropped, engine=eng)
     if not quiet:
         skipped = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in dropped.items() if v)
         if skipped:

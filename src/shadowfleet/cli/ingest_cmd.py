@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from shadowfleet.cli import app
-from shadowfleet.cli.common import QuietOpt, console, out
+from shadowfleet.cli.common import EngineOpt, QuietOpt, SchedulerOpt, console, out
 from shadowfleet.output import printable, table
 
 
@@ -28,28 +28,31 @@ def ingest_cmd(
     ),
     batch_lines: Optional[int] = typer.Option(None, "--batch-lines", help="Lines per batch (default 500000)."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML file; its \\[ingest] section overrides defaults."),
+    engine: str = EngineOpt,
+    scheduler: Optional[str] = SchedulerOpt,
     quiet: bool = QuietOpt,
 ) -> None:
     """Decode AIS files (NMEA, CSV, JSON lines) into the store; already ingested files are skipped."""
+    from shadowfleet.engine import open_engine
     from shadowfleet.ingest import ingest
     from shadowfleet.ingest.config import load
 
     cfg = load(config)
-
-    if quiet:
-        report = ingest(paths, store, fmt=fmt, source=source, time_from=time_from, columns=columns,
-                        batch_lines=batch_lines, config=cfg)
-    else:
-        with Progress(TextColumn("{task.description}", markup=False), BarColumn(bar_width=None), TextColumn("{task.fields[lines]} lines"),
-                      TimeElapsedColumn(), console=console, transient=True,
-                      disable=not console.is_terminal) as bar:  # no bar in logs/pipes: keeps errors one line
-            task = bar.add_task("ingest", total=None, lines=0)
-
-            def progress(file_report, lines_done):
-                bar.update(task, description=printable(Path(file_report.path).name, one_line=True), lines=f"{lines_done:,}")
-
+    with open_engine(engine, scheduler) as eng:
+        if quiet:
             report = ingest(paths, store, fmt=fmt, source=source, time_from=time_from, columns=columns,
-                            batch_lines=batch_lines, progress=progress, config=cfg)
+                            batch_lines=batch_lines, config=cfg, engine=eng)
+        else:
+            with Progress(TextColumn("{task.description}", markup=False), BarColumn(bar_width=None), TextColumn("{task.fields[lines]} lines"),
+                          TimeElapsedColumn(), console=console, transient=True,
+                          disable=not console.is_terminal) as bar:  # no bar in logs/pipes: keeps errors one line
+                task = bar.add_task("ingest", total=None, lines=0)
+
+                def progress(file_report, lines_done):
+                    bar.update(task, description=printable(Path(file_report.path).name, one_line=True), lines=f"{lines_done:,}")
+
+                report = ingest(paths, store, fmt=fmt, source=source, time_from=time_from, columns=columns,
+                                batch_lines=batch_lines, progress=progress, config=cfg, engine=eng)
     if quiet:
         return
     rows = []

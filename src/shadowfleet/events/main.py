@@ -57,6 +57,13 @@ def detect_events(
         find_identity_changes(static, clean, cfg.identity_change),
         find_spoofing(segmented, cfg.spoofing, places),
     ]
+    return numbered(parts)
+
+
+def numbered(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """The detectors' outputs as one events table in a fixed order, with ids."""
+    if not parts:
+        return with_event_ids(empty_events())
     events = pl.concat([p.select(EVENT_COLUMNS) for p in parts], how="vertical_relaxed")
     return with_event_ids(events.sort(["mmsi", "start", "type", "other_mmsi"], nulls_last=True))
 
@@ -98,10 +105,12 @@ def detect(
     end: dt.datetime | None = None,
     config: EventsConfig | str | Path | None = None,
     counts: dict | None = None,
+    engine: Any = None,
 ) -> pl.DataFrame:
     """Compute all events from the store (optionally a time window) and write `events` and `segments`.
     ``counts``, if given, receives the positions dropped before detection, by reason (nothing vanishes
-    uncounted; ingest has already rejected what it could not read)."""
+    uncounted; ingest has already rejected what it could not read). ``engine`` (shadowfleet.engine.open_engine)
+    runs detection as vessel-bucket and encounter-bucket tasks, e.g. on a Dask cluster; the events are the same."""
     cfg = config if isinstance(config, EventsConfig) else load_config(config)
     tracks_cfg = None
     if isinstance(config, (str, Path)):
@@ -112,6 +121,16 @@ def detect(
     if start is not None and end is not None and end < start:
         raise ShadowfleetError("--end is before --start")
     pidx = place_index(places)
+    if engine is not None and engine.name != "local":
+        from shadowfleet.events.partitioned import detect_partitioned
+
+        segments, parts = detect_partitioned(
+            engine, store.scan("positions", start, end), store.scan("static", start, end), pidx, cfg, tracks_cfg,
+            _POSITION_COLUMNS, SEGMENT_COLUMNS, counts)
+        events = numbered(parts)
+        store.replace("segments", segments)
+        store.replace("events", events)
+        return events
     positions = store.read("positions", start, end)
     positions = positions.select([c for c in _POSITION_COLUMNS if c in positions.columns])
     static = store.read("static", start, end)

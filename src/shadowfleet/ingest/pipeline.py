@@ -351,6 +351,7 @@ def ingest(
     batch_lines: int | None = None,
     progress: Callable[[FileReport, int], None] | None = None,
     config: IngestConfig = DEFAULTS,
+    engine=None,
 ) -> IngestReport:
     """Ingest AIS files (NMEA, CSV, JSON lines; gzip/bz2/zip read transparently) into ``store``.
 
@@ -368,16 +369,52 @@ def ingest(
     inputs = _expand(paths)  # a missing file is an error before any store is created
     st = store if isinstance(store, Store) else Store(store)
     report = IngestReport()
+    if engine is not None and engine.name != "local":
+        report.files.extend(_ingest_on(engine, inputs, st, fmt, source, time_from, mapping, n_lines, progress, config))
+        return report
     for inp in inputs:
         report.files.append(_ingest_one(inp, st, fmt, source, time_from, mapping, n_lines, progress, config))
     return report
+
+
+def _ingest_on(engine, inputs, st, fmt, source, time_from, mapping, n_lines, progress, cfg) -> list[FileReport]:
+    """One task per new file on ``engine``: workers decode and write their own part files (atomic renames, names
+    unique to the file's content); the client alone writes the catalog, once per task result. A file already
+    ingested, or the same content twice in the list, is skipped here (a hash read is far cheaper than decoding),
+    as one process would skip it."""
+    known = set(st.ingest_log()["sha256"].to_list())
+    shas = [_sha256(inp) for inp in inputs]
+    todo = []
+    for i, sha in enumerate(shas):
+        if sha not in known:
+            todo.append(i)
+            known.add(sha)
+    job = engine.share((st.root, fmt, source, time_from, mapping, n_lines, cfg))
+    done = {}
+    for i, rep in zip(todo, engine.results(engine.map(_ingest_task, [inputs[i] for i in todo], job))):
+        src = source or Path(inputs[i].name.split(":")[-1]).name
+        st.log_ingest(rep.sha256, inputs[i].name, src, rep.format, rep.n_accepted, rep.n_rejected)
+        done[i] = rep
+        if progress is not None:
+            progress(rep, rep.lines)
+    return [done.get(i) or FileReport(path=inp.name, sha256=sha, skipped_already_ingested=True)
+            for i, (inp, sha) in enumerate(zip(inputs, shas))]
+
+
+def _ingest_task(inp, job) -> FileReport:
+    root, fmt, source, time_from, mapping, n_lines, cfg = job
+    st = Store(root, create=False)
+    return _ingest_one(inp, st, fmt, source, time_from, mapping, n_lines, None, cfg, known=frozenset())
 
 
 class _AlreadyIngested(Exception):
     pass
 
 
-def _ingest_one(inp, st, fmt, source, time_from, mapping, n_lines, progress, cfg) -> FileReport:
+def _ingest_one(inp, st, fmt, source, time_from, mapping, n_lines, progress, cfg,
+                known: frozenset | None = None) -> FileReport:
+    """One file into ``st``, logged in its catalog; with ``known`` (the shas already ingested) the catalog is
+    neither read nor written: the caller logs the file."""
     t0 = time.perf_counter()
     rep = FileReport(path=inp.name, sha256="")
     # The sha256 (a full read of the file) is taken in a thread while the first NMEA batch is read and parsed;
@@ -392,7 +429,7 @@ def _ingest_one(inp, st, fmt, source, time_from, mapping, n_lines, progress, cfg
                 return
             sha = sha_f.result()
             rep.sha256 = sha
-            if st.ingested(sha):
+            if (sha in known) if known is not None else st.ingested(sha):
                 raise _AlreadyIngested
             _drop_unfinished(st, sha)
             checked.append(sha)
@@ -406,8 +443,9 @@ def _ingest_one(inp, st, fmt, source, time_from, mapping, n_lines, progress, cfg
         except _AlreadyIngested:  # a fresh report: nothing of the partly read content counts
             return FileReport(path=inp.name, sha256=rep.sha256, skipped_already_ingested=True)
     rep.seconds = time.perf_counter() - t0
-    src = source or Path(inp.name.split(":")[-1]).name
-    st.log_ingest(rep.sha256, inp.name, src, kind, rep.n_accepted, rep.n_rejected)
+    if known is None:
+        src = source or Path(inp.name.split(":")[-1]).name
+        st.log_ingest(rep.sha256, inp.name, src, kind, rep.n_accepted, rep.n_rejected)
     return rep
 
 

@@ -160,7 +160,14 @@ def find_encounters(
     grid = resample(positions, cfg)
     if grid.height == 0:
         return empty_events()
-    pairs = encounter_pairs(grid, cfg)
+    return encounters_from_pairs(encounter_pairs(grid, cfg), grid, cfg, places)
+
+
+def encounters_from_pairs(
+    pairs: pl.DataFrame, grid: pl.DataFrame, cfg: EncounterConfig = EncounterConfig(), places: PlaceIndex | None = None
+) -> pl.DataFrame:
+    """Encounter events from the close pairs of every bucket (`encounter_pairs`) and the slow grid they came from
+    (`resample`, which says whether both ships stayed slow through a short break)."""
     if pairs.height == 0:
         return empty_events()
     step = int(round(cfg.resample_min * US_PER_MIN))
