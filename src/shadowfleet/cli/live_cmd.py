@@ -11,7 +11,8 @@ from typing import Optional
 import typer
 
 from shadowfleet.cli import app
-from shadowfleet.cli.common import QuietOpt, StoreOpt, console
+from shadowfleet.cli.common import QuietOpt, StoreOpt
+from shadowfleet.output import Terminal
 
 
 @app.command()
@@ -49,15 +50,16 @@ def live(
         for s, h in old.items():
             signal.signal(s, h)
     if not quiet:
+        console = Terminal(stderr=True)
         rejected = sum(rep.rejected.values())
         alerts = ", ".join(f"{k} {v}" for k, v in sorted(rep.alerts.items())) or "none"
         console.print(f"live: {rep.lines} lines in {rep.batches} batches, {rep.accepted} reports stored, "
-                      f"{rejected} rejected; {rep.cycles} detection cycles; alert messages: {alerts}", markup=False)
+                      f"{rejected} rejected; {rep.cycles} detection cycles; alert messages: {alerts}")
         for addr, s in rep.sources.items():
             console.print(f"  {addr}: {s.connects} connections, {s.stalls} stalled, {s.oversize} oversize lines"
-                          + (f", last error {s.last_error}" if s.last_error else ""), markup=False)
+                          + (f", last error {s.last_error}" if s.last_error else ""))
         for url, w in rep.webhooks.items():
-            console.print(f"  webhook {url}: {w.delivered} delivered, {w.failed} failed", markup=False)
+            console.print(f"  webhook {url}: {w.delivered} delivered, {w.failed} failed")
 
 
 @app.command()

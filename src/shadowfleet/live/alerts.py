@@ -16,6 +16,7 @@ from typing import Iterator
 
 import polars as pl
 
+from shadowfleet.output import utc_text
 from shadowfleet.store import Store
 from shadowfleet.store.schema import ALERTS, UTC_TS
 
@@ -98,7 +99,7 @@ def to_messages(rows: pl.DataFrame) -> list[dict]:
     """Rows of the alerts table as JSON-ready dicts (event_ids and reasons as lists, times ISO 8601 with Z)."""
     out = []
     for r in rows.iter_rows(named=True):  # alert messages are few: one dict each is no hot path
-        m = {k: (_iso(v) if isinstance(v, dt.datetime) else v) for k, v in r.items()}
+        m = {k: (utc_text(v, micro=k == "ts") if isinstance(v, dt.datetime) else v) for k, v in r.items()}
         for k in ("event_ids", "reasons"):
             try:
                 m[k] = json.loads(m[k]) if m[k] else []
@@ -112,7 +113,3 @@ def to_json_line(msg: dict) -> str:
     # ensure_ascii: every control character and non-ASCII character escaped, so nothing from the data can act on a
     # terminal or a log viewer
     return json.dumps(msg, ensure_ascii=True, separators=(",", ":"))
-
-
-def _iso(t: dt.datetime) -> str:
-    return t.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
