@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 
 from shadowfleet.cli import app
 from shadowfleet.cli.common import EngineOpt, OutOpt, QuietOpt, SchedulerOpt, StoreOpt, console, emit_table, existing_store, parse_time
@@ -32,8 +33,13 @@ def detect(
     dropped: dict[str, int] = {}
     t0, t1 = parse_time(start, "start"), parse_time(end, "end")
     with open_engine(engine, scheduler) as eng:
-        events = run_detect(st, places=places, start=t0, end=t1, config=config, counts=dropped, engine=eng)
+        late: list = []
+        events = run_detect(st, places=places, start=t0, end=t1, config=config, counts=dropped, engine=eng,
+                            delays=late)
     if not quiet:
+        for r in (late[0].iter_rows(named=True) if late else []):
+            console.print(f"receiver {escape(r['receiver'])} runs {r['delay_s'] / 60:.0f} min late "
+                          f"({r['n_matched']} reports of {r['n_mmsi']} ship(s) compared): its stamps were moved back")
         skipped = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in dropped.items() if v)
         if skipped:
             console.print(f"positions left out before detection: {skipped}")

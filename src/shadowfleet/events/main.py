@@ -88,14 +88,22 @@ def with_event_ids(events: pl.DataFrame) -> pl.DataFrame:
     return events.select(["event_id"] + EVENT_COLUMNS)
 
 
-def segment(positions: pl.DataFrame, tracks_cfg=None, counts: dict | None = None) -> pl.DataFrame:
+def segment(positions: pl.DataFrame, tracks_cfg=None, counts: dict | None = None,
+            delays: list | None = None) -> pl.DataFrame:
     """Positions with the tracks stage's `segment` column (null = discarded as noise). Rows without MMSI, time
-    or a valid position, and exact repeats, are dropped by `tracks.prepare` and counted into ``counts``."""
-    from shadowfleet.tracks import TracksConfig, prepare, segment_all
+    or a valid position, and exact repeats, are dropped by `tracks.prepare` and counted into ``counts``. Reports
+    of receivers found to run late (`tracks.feed_delays`) get their stamps moved back first; the delays found
+    are appended to ``delays`` when given."""
+    from shadowfleet.tracks import TracksConfig, correct_late_feeds, feed_delays, prepare, segment_all
 
     if positions.height == 0:
         return positions.with_columns(pl.lit(None, pl.Utf8).alias("segment"))
-    return segment_all(prepare(positions, counts), tracks_cfg or TracksConfig())
+    cfg = tracks_cfg or TracksConfig()
+    prepared = prepare(positions, counts)
+    late = feed_delays(prepared, cfg)
+    if delays is not None:
+        delays.append(late)
+    return segment_all(correct_late_feeds(prepared, late), cfg)
 
 
 def detect(
@@ -106,8 +114,10 @@ def detect(
     config: EventsConfig | str | Path | None = None,
     counts: dict | None = None,
     engine: Any = None,
+    delays: list | None = None,
 ) -> pl.DataFrame:
-    """Compute all events from the store (optionally a time window) and write `events` and `segments`.
+    """Compute all events from the store (optionally a time window) and write `events` and `segments` (and
+    `feed_delays`: receivers found to run late, whose stamps were moved back; appended to ``delays`` too).
     ``counts``, if given, receives the positions dropped before detection, by reason (nothing vanishes
     uncounted; ingest has already rejected what it could not read). ``engine`` (shadowfleet.engine.open_engine)
     runs detection as vessel-bucket and encounter-bucket tasks, e.g. on a Dask cluster; the events are the same."""
@@ -134,7 +144,8 @@ def detect(
     positions = store.read("positions", start, end)
     positions = positions.select([c for c in _POSITION_COLUMNS if c in positions.columns])
     static = store.read("static", start, end)
-    segmented = segment(positions, tracks_cfg, counts)
+    late: list = []
+    segmented = segment(positions, tracks_cfg, counts, late)
     if counts is not None and segmented.height:
         # stations that are not ships stay in `segments` (and on the map) but raise no event
         counts["not_a_vessel"] = counts.get("not_a_vessel", 0) + int(segmented.select((~is_vessel_expr("mmsi")).sum()).item())
@@ -145,4 +156,8 @@ def detect(
     )
     store.replace("segments", segmented.select([c for c in SEGMENT_COLUMNS if c in segmented.columns]))
     store.replace("events", events)
+    if late:
+        store.replace("feed_delays", late[0])
+        if delays is not None:
+            delays.append(late[0])
     return events

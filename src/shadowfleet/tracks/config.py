@@ -18,6 +18,12 @@ class TracksConfig:
     # the reachable distance is max_speed × (Δt + time_slack_h) + position_slack_nm (GFW pads time likewise)
     time_slack_h: float = 0.1
     position_slack_nm: float = 0.5
+    # a point farther than max_speed_kn allows still continues a segment when the previous report's own SOG/COG
+    # predict it (dead reckoning misses by at most position_slack_nm + this share of the distance, within
+    # agree_max_h): high-speed craft (IMO HSC Code ferries at 30-45 kn) sail faster than GFW's 25 kn, and a report
+    # whose broadcast motion agrees with its displacement is one ship moving, not a jump (ours)
+    agree_share: float = 0.2
+    agree_max_h: float = 1.0
     # ours: a point may be matched against this many latest points of a segment, so one bad fix does not cut it
     # (GFW keeps a lookback of recent points too)
     lookback: int = 3
@@ -30,6 +36,19 @@ class TracksConfig:
     # False: type-27 rows get segment = null and never extend or open a segment, but one that fits an open
     # segment keeps it open past max_gap_h (ours: the ship was heard, as GFW keeps such segments whole)
     long_range_in_segments: bool = False
+    # late feeds (tracks/late_feed.py, ours): a receiver whose reports of moving ships (SOG >= late_min_sog_kn) lie
+    # within late_match_km of other receivers' reports of the same ship, a median of at least late_min_delay_min
+    # later, with at least late_min_consistent of them within late_tolerance_s of that median (one constant delay,
+    # not a ship sailing the same lane twice), over at least late_min_matches reports, runs late. 1 km: a ship at
+    # 12 kn covers it in 2.7 min, so the delay is measured to a few minutes; 5 min is well above the seconds of
+    # jitter of shore stations and the ~1 min of satellite store-and-forward stamps
+    late_min_sog_kn: float = 3.0
+    late_match_km: float = 1.0
+    late_min_delay_min: float = 5.0
+    late_tolerance_s: float = 300.0
+    late_min_consistent: float = 0.6
+    late_min_matches: int = 10
+    late_max_points: int = 500  # ours: reports compared per ship and receiver (evenly spaced), to bound the work
 
 
 def tracks_config(overrides: dict[str, Any] | None = None) -> TracksConfig:

@@ -26,6 +26,7 @@ from shadowfleet.tracks.config import TracksConfig
 
 NM_PER_RAD = EARTH_RADIUS_KM / KM_PER_NM  # Earth radius in nautical miles (IUGG mean radius)
 REQUIRED = ("mmsi", "ts", "lat", "lon")
+MAX_SOG_KN = 102.2  # ITU-R M.1371: the largest speed over ground a position report can carry
 
 
 def _check_columns(df: pl.DataFrame, what: str) -> None:
@@ -77,6 +78,7 @@ def _assign(
     seg = np.full(n, -1, dtype=np.int64)
     heard: dict[int, float] = {}  # open segment → latest time it was heard (its points or heard-only reports)
     vmax, tslack, pslack, gap_s = cfg.max_speed_kn, cfg.time_slack_h, cfg.position_slack_nm, cfg.max_gap_h * 3600
+    agree, agree_h = cfg.agree_share, cfg.agree_max_h
     lookback = max(1, int(cfg.lookback))
     open_last: dict[int, list[int]] = {}  # open segment → its latest point indices (newest last)
     n_seg = 0
@@ -99,13 +101,17 @@ def _assign(
                 dlon = radians(loi - lo[j])
                 h = sin(dlat / 2) ** 2 + coslat[i] * coslat[j] * sin(dlon / 2) ** 2
                 d_nm = 2 * NM_PER_RAD * asin(sqrt(min(h, 1.0)))
-                if d_nm > vmax * (dt_h + tslack) + pslack:
+                far = d_nm > vmax * (dt_h + tslack) + pslack
+                if far and (dt_h > agree_h or (vx[j] == 0.0 and vy[j] == 0.0)):
                     continue
                 # fit: distance from where j's reported speed and course would have taken it (flat-earth is fine
                 # at reachable distances), per hour of elapsed time
                 dx = ((loi - lo[j] + 180.0) % 360.0 - 180.0) * 60.0 * coslat[j] - vx[j] * dt_h
                 dy = (lai - la[j]) * 60.0 - vy[j] * dt_h
-                cost = hypot(dx, dy) / (dt_h + tslack)
+                miss = hypot(dx, dy)
+                if far and miss > pslack + agree * d_nm:
+                    continue  # faster than a ship, and not what its own reported motion predicts
+                cost = miss / (dt_h + tslack)
                 if cost < best_cost:
                     best, best_cost = s, cost
         if heard_only[i]:
@@ -159,11 +165,12 @@ def _segment_polars(track: pl.DataFrame, config: TracksConfig) -> pl.DataFrame:
     t = np.where(ok, t, np.nan)
     la = np.where(ok, track["lat"].cast(pl.Float64).fill_null(0.0).to_numpy(), 0.0)
     lo = np.where(ok, track["lon"].cast(pl.Float64).fill_null(0.0).to_numpy(), 0.0)
-    # velocity in nm/h east and north from SOG/COG; unknown or impossible → 0 (the fit then uses the last position)
+    # velocity in nm/h east and north from SOG/COG; unknown or beyond AIS's 102.2 kn → 0 (the fit then uses the last
+    # position)
     if "sog" in track.columns and "cog" in track.columns:
         sog = track["sog"].cast(pl.Float64).fill_null(np.nan).to_numpy()
         cog = np.radians(track["cog"].cast(pl.Float64).fill_null(np.nan).to_numpy())
-        good = np.isfinite(sog) & np.isfinite(cog) & (sog >= 0) & (sog <= config.max_speed_kn)
+        good = np.isfinite(sog) & np.isfinite(cog) & (sog >= 0) & (sog <= MAX_SOG_KN)
         vx = np.where(good, sog * np.sin(cog), 0.0)
         vy = np.where(good, sog * np.cos(cog), 0.0)
     else:

@@ -1,0 +1,105 @@
+"""Receivers whose time stamps run late: a feed that stamps every report a constant time after it was sent.
+
+A report is stamped when it is received (tag block c:, $PGHP); a feed that is relayed late (a satellite provider
+delivering in batches, a receiver whose clock is behind) stamps the ship's position of 40 minutes ago with the
+time of now. Compared with the other receivers' reports of the same ship, its reports retrace the ship's own
+track with one constant delay, and the segmenter would see one MMSI in two places at once, 150-400 km apart for a
+ship at 12 kn. No receiver can hear a report before it is sent, so of two feeds that disagree the earlier one is
+right: a feed whose reports lie on the others' track of the same ship a consistent time *later* is late by that
+time, and its stamps are moved back before segmentation.
+
+``feed_delays`` measures it per receiver (tag block `s:` / DMA `si:`, else the source file); ``correct_late_feeds``
+applies it. Both work on whole tables; the only loop is over MMSIs heard by more than one receiver.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from shadowfleet.places.geo import EARTH_RADIUS_KM
+from shadowfleet.tracks.config import TracksConfig
+
+KM_PER_DEG = np.pi / 180 * EARTH_RADIUS_KM
+DELAY_COLUMNS = {"receiver": pl.Utf8, "delay_s": pl.Float64, "n_matched": pl.Int64, "n_mmsi": pl.Int64,
+                 "consistent_share": pl.Float64}
+
+
+def feed_delays(positions: pl.DataFrame, cfg: TracksConfig = TracksConfig()) -> pl.DataFrame:
+    """One row per late receiver: receiver, delay_s (median lateness against the other receivers' reports of the
+    same ships), n_matched (reports compared), n_mmsi, consistent_share (share of them within the tolerance)."""
+    from scipy.spatial import cKDTree
+
+    empty = pl.DataFrame(schema=DELAY_COLUMNS)
+    cols = [c for c in ("receiver", "source") if c in positions.columns]
+    if not cols or positions.height == 0:
+        return empty
+    p = positions.with_columns(pl.coalesce([pl.col(c) for c in cols]).alias("_feed")).filter(
+        pl.col("_feed").is_not_null()
+    )
+    if "sog" in p.columns:
+        # only a moving ship's position says when it was there; an anchored ship is everywhere at once
+        p = p.filter(pl.col("sog") >= cfg.late_min_sog_kn)
+    multi = p.group_by("mmsi").agg(pl.col("_feed").n_unique().alias("k")).filter(pl.col("k") > 1)["mmsi"]
+    if multi.len() == 0:
+        return empty
+    p = p.filter(pl.col("mmsi").is_in(multi.implode())).sort(["mmsi", "ts"])
+    feeds, lags, ships = [], [], []
+    match_km = cfg.late_match_km
+    for part in p.partition_by("mmsi", maintain_order=True):
+        t = part["ts"].dt.epoch("us").to_numpy() / 1e6
+        lat, lon = part["lat"].to_numpy(), part["lon"].to_numpy()
+        k = np.cos(np.radians(np.nanmean(lat)))
+        xy = np.column_stack([lon * KM_PER_DEG * k, lat * KM_PER_DEG])
+        feed = part["_feed"].to_numpy()
+        for f in np.unique(feed):
+            mine, other = feed == f, feed != f
+            tree = cKDTree(xy[other])
+            n = int(min(mine.sum(), cfg.late_max_points))
+            ix = np.flatnonzero(mine)[np.linspace(0, mine.sum() - 1, n).astype(int)] if n else []
+            if not len(ix):
+                continue
+            d, j = tree.query(xy[ix], k=1, distance_upper_bound=match_km)
+            ok = np.isfinite(d)
+            if not ok.any():
+                continue
+            lag = t[ix][ok] - t[other][j[ok]]
+            feeds.append(np.full(len(lag), f, dtype=object))
+            lags.append(lag)
+            ships.append(np.full(len(lag), part["mmsi"][0]))
+    if not lags:
+        return empty
+    m = pl.DataFrame({"receiver": np.concatenate(feeds).astype(str), "lag": np.concatenate(lags),
+                      "mmsi": np.concatenate(ships)})
+    tol = cfg.late_tolerance_s
+    stats = (
+        m.group_by("receiver")
+        .agg(pl.col("lag").median().alias("delay_s"), pl.len().cast(pl.Int64).alias("n_matched"),
+             pl.col("mmsi").n_unique().cast(pl.Int64).alias("n_mmsi"), pl.col("lag"))
+        .with_columns(
+            (pl.col("lag").list.eval((pl.element() - pl.element().median()).abs() <= tol).list.mean())
+            .alias("consistent_share")
+        )
+        .filter(
+            (pl.col("delay_s") >= cfg.late_min_delay_min * 60)
+            & (pl.col("n_matched") >= cfg.late_min_matches)
+            & (pl.col("consistent_share") >= cfg.late_min_consistent)
+        )
+        .select(list(DELAY_COLUMNS))
+        .sort("receiver")
+    )
+    return stats.cast(DELAY_COLUMNS)
+
+
+def correct_late_feeds(positions: pl.DataFrame, delays: pl.DataFrame) -> pl.DataFrame:
+    """Positions with the stamps of late receivers moved back by their delay (re-sorted by mmsi, ts)."""
+    if delays.height == 0 or positions.height == 0:
+        return positions
+    cols = [c for c in ("receiver", "source") if c in positions.columns]
+    shift = positions.select(pl.coalesce([pl.col(c) for c in cols]).alias("receiver")).join(
+        delays.select("receiver", "delay_s"), on="receiver", how="left", maintain_order="left"
+    )["delay_s"].fill_null(0.0)
+    us = (shift * 1e6).round().cast(pl.Int64)
+    return positions.with_columns((pl.col("ts") - pl.duration(microseconds=us)).alias("ts")).sort(
+        ["mmsi", "ts"], maintain_order=True
+    )
