@@ -108,14 +108,70 @@ class SpoofingConfig:
     min_jump_km: float = 5.0
     # ours: implied speeds use at least this interval, so seconds of receive-time jitter do not make a jump
     min_jump_interval_s: float = 60.0
-    # the edges of a false stretch of track: faster than GFW gpsdio-segment's 25 kn max implied speed, and
-    # farther than 2 km (ours: above the 1.4 km GPS switching seen on the real DMA drift track)
+    # the spoofing speed: passing between two stretches of one MMSI faster than GFW gpsdio-segment's 25 kn max
+    # implied speed, and farther than 2 km (ours: above the 1.4 km GPS switching seen on the real DMA drift track)
     track_jump_kn: float = 25.0
     track_jump_km: float = 2.0
+    # ours: a spliced stretch holds at least this many reports over at least this long; shorter excursions are GPS
+    # glitches (the real CSCL SUMMER track in GFW's segmenter tests has one fix 3-4 km off its line for 2 min)
+    spliced_min_points: int = 3
+    # a silence this long opens a new received period (DESIGN.md inferred port call: a gap >= 2 h is the ship
+    # unobserved); the stretch that opens one is weighed on its own, not vouched for by what came before
+    silence_h: float = 2.0
+    spliced_min_minutes: float = 10.0
+    # a passage is the ship's own motion, whatever its speed, when its implied speed is within agree_factor x the
+    # faster reported SOG + agree_kn and its bearing within agree_deg of the reported COG (ours: fast ferries at
+    # 30-45 kn report what they do; ITU-R M.1371 SOG is to 0.1 kn, COG to 0.1 deg, GPS fixes wander ~10 m)
+    agree_factor: float = 1.25
+    agree_kn: float = 3.0
+    agree_deg: float = 30.0
+    # ours: two segments of one MMSI that take turns this many times are two transmitters on the air at once (two
+    # ships sharing the MMSI, or an unexplained second feed), not a false stretch spliced into one ship's track
+    shared_min_switches: int = 6
     coast_margin_km: float = 1.0  # global-land-mask resolution is 1 km: ignore points that close to the coast
+    # a smooth track deep inland: every report of a run on land with land inland_km away in all eight compass
+    # directions (and half as far), farther than that from searoute's sea-lane network, for at least
+    # inland_min_h. Ours: harbours and fjords lie within a few km of the sea by the 1 km mask, the Kiel Canal
+    # within 40 km of the Baltic or the North Sea along its whole length, and the Suez and Panama canals and the
+    # St Lawrence are on searoute's network (measured: docs/detection.md)
+    inland_km: float = 40.0
+    inland_min_h: float = 1.0
     two_places_km: float = 100.0  # ours: concurrent segments this far apart cannot be one ship
     two_places_min_points: int = 10  # ours: only "long" segments (this many positions) count as a second ship
     two_places_min_overlap_h: float = 1.0  # ours: the two segments must overlap in time at least this long
+    # patterns no ship sails (SkyTruth and C4ADS reports of circle spoofing; UN PoE): within windows of
+    # pattern_window_h, at least pattern_min_points reports moving at >= circle_min_kn on a circle of radius
+    # circle_min_km-circle_max_km (RMS off the circle <= circle_max_rms share of the radius) turning at least
+    # circle_min_turns times. Ours: ships swing round an anchor at < 1 kn on ~0.3 km; a purse seiner sets its net
+    # in one ~0.3 km turn; a compass-adjusting ship turns once or twice at one spot
+    pattern_window_h: float = 3.0
+    pattern_min_points: int = 12
+    circle_min_kn: float = 3.0
+    circle_min_km: float = 0.2
+    circle_max_km: float = 15.0
+    circle_max_rms: float = 0.15
+    circle_min_turns: float = 2.5
+    # ours: a moving ship (>= 1 kn) reporting exactly (to 1e-6 deg; ITU-R M.1371 resolution is 1/10,000 min) a
+    # position it already reported at least repeat_min_gap_min earlier, for at least this share of a window, is
+    # replaying a recorded track
+    repeat_min_share: float = 0.5
+    repeat_min_gap_min: float = 10.0
+    # ours: moving reports whose latitude and longitude are both whole multiples of 0.01 deg or of 1 minute; a true
+    # fix lands on such a point about once in 36 million reports
+    grid_min_share: float = 0.8
+    # ours: ... spread over an area: the smaller/larger eigenvalue of their covariance at least this (a straight
+    # passage is ~0, a filled square 1)
+    grid_min_spread: float = 0.1
+    # reception: a shore receiver hears ships within VHF range (IALA / ITU-R M.1371: typically 20-40 nm). Each
+    # receiver's reach is learned as the range_quantile of the distances from the middle of what it hears (at least
+    # range_min_reports reports); a report beyond max(range_factor x that, range_min_km) cannot be heard there.
+    # 100 nm (185 km) lies beyond VHF range but for rare ducting. A receiver whose learned reach exceeds
+    # satellite_km is a satellite (a low-orbit footprint is ~5,000 km across) and is exempt, as are type-27 reports
+    range_quantile: float = 0.9
+    range_factor: float = 2.0
+    range_min_km: float = 185.0
+    range_min_reports: int = 50
+    satellite_km: float = 1000.0
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,17 @@ def test_jump_onto_land_is_flagged_as_one_event():
     assert d["n_positions"] == 6 and d["entered"] is True and d["left"] is True
 
 
-def test_track_always_on_land_is_not_flagged_like_a_canal():
-    # the land mask cannot tell a canal from land: a track without a jump onto land is not evidence
-    assert find_spoofing(track(273000002, still(0, 100, 50.0, 100.0, every=10)), places=P).height == 0
+def test_a_smooth_track_deep_inland_for_hours_is_on_land_without_any_jump():
+    ev = find_spoofing(track(273000002, sail(0, 240, (43.9, 132.6), (43.7, 133.3), every=5)), places=P)
+    assert kinds(ev) == ["on_land"] and json.loads(ev["details"][0])["inland"] is True
+
+
+def test_ships_in_a_sea_canal_or_a_narrow_harbour_for_hours_are_not_on_land():
+    kiel = sail(0, 300, (54.36, 9.95), (54.30, 9.67), every=5, sog=6.0)  # Kiel Canal by Rendsburg
+    suez = sail(0, 300, (30.9, 32.32), (30.58, 32.30), every=5, sog=7.0)  # Suez Canal to Ismailia
+    harbour = still(0, 600, 42.80, 132.885, every=5)  # Nakhodka inner harbour, moored
+    for i, pts in enumerate((kiel, suez, harbour)):
+        assert find_spoofing(track(273000010 + i, pts)).height == 0, i
 
 
 def test_real_inland_waterways_are_not_spoofing(tmp_path):
@@ -91,14 +99,17 @@ def test_one_mmsi_on_two_sides_of_the_world_is_two_places():
     assert json.loads(two["details"][0])["distance_km"] > 5000
 
 
-def test_false_position_broadcast_for_hours_is_a_false_track():
+def test_false_position_broadcast_for_hours_is_a_spliced_middle_stretch():
     # sailing, then "at anchor" 30 km away for 10 h (one segment or not), then back on the true track
     true_a = sail(0, 120, SEA, (42.4, 132.7))
     fake = still(125, 725, 42.2, 132.9, every=5)
     true_b = sail(730, 850, (42.45, 132.75), (42.6, 133.0))
     ev = find_spoofing(track(273000001, true_a + fake + true_b), places=P)
-    assert kinds(ev) == ["false_track"]
+    assert kinds(ev) == ["spliced_track"]
     assert (ev["end"][0] - ev["start"][0]).total_seconds() == 600 * 60
+    d = json.loads(ev["details"][0])
+    assert d["position"] == "middle" and d["speed_in_kn"] > 25 and d["speed_out_kn"] > 25
+    assert (d["unobserved_from"], d["unobserved_to"]) == ("2024-03-07T02:00:00Z", "2024-03-07T12:10:00Z")
 
 
 def test_real_tracks_give_no_false_tracks(tmp_path):
@@ -110,3 +121,20 @@ def test_real_tracks_give_no_false_tracks(tmp_path):
     ingest(shared_file("ais/dma_aisabnormal_538004030_drift_20140928.ais"), st)
     seg = segment_all(prepare(st.read("positions")))
     assert find_spoofing(seg, places=P).height == 0
+
+
+def test_a_real_ocean_crossing_with_a_gps_glitch_is_not_spoofing():
+    """GFW gpsdio-segment regression case 477293900: CSCL SUMMER across the North Pacific (one fix 3-4 km off)."""
+    from shadowfleet.tracks import prepare, segment_all
+
+    path = shared_file("gfw_segmenter/gfw_gpsdio-segment_regr_477293900.json")
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    raw = pl.DataFrame([{k: r.get(k) for k in ("ssvid", "timestamp", "lat", "lon", "speed", "course")} for r in rows],
+                       infer_schema_length=None)
+    tr = raw.select(
+        pl.col("ssvid").cast(pl.Int64).alias("mmsi"),
+        pl.col("timestamp").str.to_datetime(time_zone="UTC").dt.cast_time_unit("us").alias("ts"),
+        pl.col("lat").cast(pl.Float64), pl.col("lon").cast(pl.Float64),
+        pl.col("speed").cast(pl.Float32).alias("sog"), pl.col("course").cast(pl.Float32).alias("cog"),
+    ).filter(pl.col("lat").is_not_null() & pl.col("lat").is_not_nan())
+    assert find_spoofing(segment_all(prepare(tr)), places=P).height == 0

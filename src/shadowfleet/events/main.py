@@ -45,17 +45,25 @@ def detect_events(
     ships); no store involved."""
     segmented = segmented.filter(is_vessel_expr("mmsi"))
     static = static.filter(is_vessel_expr("mmsi")) if "mmsi" in static.columns else static
-    clean = segmented.filter(pl.col("segment").is_not_null()).sort(["mmsi", "ts"])
+    spoofing = find_spoofing(segmented, cfg.spoofing, places)
+    # an MMSI two ships broadcast at once: the movement detectors run per ship (a key per shared track), and the
+    # events go back to the MMSI with the ship's track in their details
+    ships = shared_tracks(spoofing)
+    moving = _per_ship(segmented, ships)
+    clean = moving.filter(pl.col("segment").is_not_null()).sort(["mmsi", "ts"])
     coverage = reception_cells(segmented, cfg.ais_gap.coverage_cell_deg)
-    parts = [
+    per_ship = [
         find_port_calls(clean, places, cfg.port_call),
         # every received report ends a silence, noise included (the transponder was on)
-        find_gaps(segmented.sort(["mmsi", "ts"]), cfg.ais_gap, places, coverage),
+        find_gaps(moving.sort(["mmsi", "ts"]), cfg.ais_gap, places, coverage),
         find_encounters(clean, cfg.encounter, places),
         find_loitering(clean, places, cfg.loitering),
-        find_draught_changes(static, clean, cfg.draught_change),
-        find_identity_changes(static, clean, cfg.identity_change),
-        find_spoofing(segmented, cfg.spoofing, places),
+    ]
+    clean_mmsi = segmented.filter(pl.col("segment").is_not_null()).sort(["mmsi", "ts"])
+    parts = [_back_to_mmsi(p.select(EVENT_COLUMNS), ships) for p in per_ship] + [
+        find_draught_changes(static, clean_mmsi, cfg.draught_change),
+        find_identity_changes(static, clean_mmsi, cfg.identity_change),
+        spoofing,
     ]
     return numbered(parts)
 
@@ -66,6 +74,45 @@ def numbered(parts: list[pl.DataFrame]) -> pl.DataFrame:
         return with_event_ids(empty_events())
     events = pl.concat([p.select(EVENT_COLUMNS) for p in parts], how="vertical_relaxed")
     return with_event_ids(events.sort(["mmsi", "start", "type", "other_mmsi"], nulls_last=True))
+
+
+def shared_tracks(spoofing: pl.DataFrame) -> pl.DataFrame:
+    """(mmsi, segment, ship_key) of the tracks of MMSIs found broadcast by two ships at once (spoofing two_places);
+    ship_key is a negative stand-in MMSI, one per track."""
+    two = spoofing.filter(pl.col("details").str.contains('"kind":"two_places"', literal=True))
+    if two.height == 0:
+        return pl.DataFrame(schema={"mmsi": pl.Int64, "segment": pl.Utf8, "ship_key": pl.Int64})
+    tracks = two.select(
+        "mmsi",
+        pl.col("details").str.json_decode(pl.Struct({"tracks": pl.List(pl.Struct({"segment": pl.Utf8}))}))
+        .struct.field("tracks").alias("t"),
+    ).explode("t").select("mmsi", pl.col("t").struct.field("segment").alias("segment")).unique(maintain_order=True)
+    return tracks.with_columns((-(pl.int_range(pl.len()) + 1)).cast(pl.Int64).alias("ship_key"))
+
+
+def _per_ship(positions: pl.DataFrame, ships: pl.DataFrame) -> pl.DataFrame:
+    if ships.height == 0:
+        return positions
+    return positions.join(ships, on=["mmsi", "segment"], how="left", maintain_order="left").with_columns(
+        pl.coalesce("ship_key", "mmsi").alias("mmsi")).drop("ship_key")
+
+
+def _back_to_mmsi(events: pl.DataFrame, ships: pl.DataFrame) -> pl.DataFrame:
+    """Stand-in keys back to the MMSI (mmsi and other_mmsi), naming the ship's track in details.ship_track."""
+    if ships.height == 0 or events.height == 0:
+        return events
+    key = ships.select("ship_key", "mmsi", "segment")
+    out = events.join(key, left_on="mmsi", right_on="ship_key", how="left", suffix="_ship", maintain_order="left")
+    out = out.with_columns(
+        pl.coalesce("mmsi_ship", "mmsi").alias("mmsi"),
+        pl.when(pl.col("segment").is_not_null())
+        .then(pl.col("details").str.replace(r"^\{", pl.concat_str([pl.lit('{"ship_track":"'), pl.col("segment"),
+                                                                    pl.lit('",')])).str.replace(",}$", "}"))
+        .otherwise(pl.col("details")).alias("details"),
+    ).drop("mmsi_ship", "segment")
+    other = key.select(pl.col("ship_key").alias("other_mmsi"), pl.col("mmsi").alias("_other"))
+    return out.join(other, on="other_mmsi", how="left", maintain_order="left").with_columns(
+        pl.coalesce("_other", "other_mmsi").alias("other_mmsi")).drop("_other").select(EVENT_COLUMNS)
 
 
 def with_event_ids(events: pl.DataFrame) -> pl.DataFrame:

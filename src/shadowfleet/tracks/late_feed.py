@@ -28,8 +28,6 @@ DELAY_COLUMNS = {"receiver": pl.Utf8, "delay_s": pl.Float64, "n_matched": pl.Int
 def feed_delays(positions: pl.DataFrame, cfg: TracksConfig = TracksConfig()) -> pl.DataFrame:
     """One row per late receiver: receiver, delay_s (median lateness against the other receivers' reports of the
     same ships), n_matched (reports compared), n_mmsi, consistent_share (share of them within the tolerance)."""
-    from scipy.spatial import cKDTree
-
     empty = pl.DataFrame(schema=DELAY_COLUMNS)
     cols = [c for c in ("receiver", "source") if c in positions.columns]
     if not cols or positions.height == 0:
@@ -45,25 +43,16 @@ def feed_delays(positions: pl.DataFrame, cfg: TracksConfig = TracksConfig()) -> 
         return empty
     p = p.filter(pl.col("mmsi").is_in(multi.implode())).sort(["mmsi", "ts"])
     feeds, lags, ships = [], [], []
-    match_km = cfg.late_match_km
     for part in p.partition_by("mmsi", maintain_order=True):
         t = part["ts"].dt.epoch("us").to_numpy() / 1e6
         lat, lon = part["lat"].to_numpy(), part["lon"].to_numpy()
-        k = np.cos(np.radians(np.nanmean(lat)))
-        xy = np.column_stack([lon * KM_PER_DEG * k, lat * KM_PER_DEG])
+        xy = _local_xy(lat, lon, float(np.nanmean(lat)))
         feed = part["_feed"].to_numpy()
         for f in np.unique(feed):
             mine, other = feed == f, feed != f
-            tree = cKDTree(xy[other])
-            n = int(min(mine.sum(), cfg.late_max_points))
-            ix = np.flatnonzero(mine)[np.linspace(0, mine.sum() - 1, n).astype(int)] if n else []
-            if not len(ix):
+            lag = _lags(t[mine], xy[mine], t[other], xy[other], cfg)
+            if not len(lag):
                 continue
-            d, j = tree.query(xy[ix], k=1, distance_upper_bound=match_km)
-            ok = np.isfinite(d)
-            if not ok.any():
-                continue
-            lag = t[ix][ok] - t[other][j[ok]]
             feeds.append(np.full(len(lag), f, dtype=object))
             lags.append(lag)
             ships.append(np.full(len(lag), part["mmsi"][0]))
@@ -89,6 +78,43 @@ def feed_delays(positions: pl.DataFrame, cfg: TracksConfig = TracksConfig()) -> 
         .sort("receiver")
     )
     return stats.cast(DELAY_COLUMNS)
+
+
+def _local_xy(lat: np.ndarray, lon: np.ndarray, lat0: float) -> np.ndarray:
+    return np.column_stack([lon * KM_PER_DEG * np.cos(np.radians(lat0)), lat * KM_PER_DEG])
+
+
+def _lags(t_a: np.ndarray, xy_a: np.ndarray, t_b: np.ndarray, xy_b: np.ndarray, cfg: TracksConfig) -> np.ndarray:
+    """For (up to late_max_points evenly spaced) reports of A within late_match_km of a report of B: A's time
+    minus the time of the nearest report of B."""
+    from scipy.spatial import cKDTree
+
+    if len(t_a) == 0 or len(t_b) == 0:
+        return np.zeros(0)
+    n = int(min(len(t_a), cfg.late_max_points))
+    ix = np.linspace(0, len(t_a) - 1, n).astype(int)
+    d, j = cKDTree(xy_b).query(xy_a[ix], k=1, distance_upper_bound=cfg.late_match_km)
+    ok = np.isfinite(d)
+    return t_a[ix][ok] - t_b[j[ok]]
+
+
+def retraces(a: pl.DataFrame, b: pl.DataFrame, cfg: TracksConfig = TracksConfig()) -> bool:
+    """Whether track A (rows with ts, lat, lon, optionally sog) retraces track B with one constant delay: most of
+    A's moving reports lie on B's positions, a consistent time apart (a late-stamped feed of the same ship)."""
+    def moving(df: pl.DataFrame) -> pl.DataFrame:
+        return df.filter(pl.col("sog") >= cfg.late_min_sog_kn) if "sog" in df.columns else df
+
+    a, b = moving(a), moving(b)
+    if a.height < cfg.late_min_matches or b.height == 0:
+        return False
+    lat0 = float(b["lat"].mean())
+    lag = _lags(a["ts"].dt.epoch("us").to_numpy() / 1e6, _local_xy(a["lat"].to_numpy(), a["lon"].to_numpy(), lat0),
+                b["ts"].dt.epoch("us").to_numpy() / 1e6, _local_xy(b["lat"].to_numpy(), b["lon"].to_numpy(), lat0),
+                cfg)
+    n = int(min(a.height, cfg.late_max_points))
+    if len(lag) < max(cfg.late_min_matches, cfg.late_min_consistent * n):
+        return False
+    return bool(np.mean(np.abs(lag - np.median(lag)) <= cfg.late_tolerance_s) >= cfg.late_min_consistent)
 
 
 def correct_late_feeds(positions: pl.DataFrame, delays: pl.DataFrame) -> pl.DataFrame:
