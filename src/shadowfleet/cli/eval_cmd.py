@@ -75,6 +75,12 @@ def _print(report) -> None:
                  for what, reasons in (("missed", s.missed_reasons), ("false", s.false_reasons)) if reasons]
         if parts:
             con.print(f"{s.type} — " + "; ".join(parts))
+    v = report.spoofing_vessels
+    if v is not None and (v.planted or v.accused):
+        con.print(f"spoofing per vessel: {v.tp} of {v.visible} planted vessel(s) AIS could see found (recall "
+                  f"{_pct(v.recall)} %), {v.accused} accused, {v.fp} falsely (precision {_pct(v.precision)} %)"
+                  + (f"; missed {', '.join(map(str, v.missed))}" if v.missed else "")
+                  + (f"; falsely accused {', '.join(map(str, v.false))}" if v.false else ""))
     c = report.cases
     if c is not None:
         con.print(

@@ -83,6 +83,24 @@ class CaseScore:
 
 
 @dataclass
+class VesselScore:
+    """Spoofing scored per planted vessel: a vessel is found when any spoofing event names it (one incident may be
+    told by several rules, and what matters to an investigator is which ship lies about its position); a false
+    accusation is a vessel with spoofing events and no true spoofing at all."""
+
+    planted: int = 0  # vessels with a true spoofing event
+    visible: int = 0  # of which at least one AIS could see: the recall denominator
+    accused: int = 0  # vessels with at least one detected spoofing event
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    precision: float | None = None
+    recall: float | None = None
+    missed: list[int] = field(default_factory=list)
+    false: list[int] = field(default_factory=list)
+
+
+@dataclass
 class EvalReport:
     scenario: str | None
     seed: Any
@@ -91,6 +109,7 @@ class EvalReport:
     overall: TypeScore
     cases: CaseScore | None = None
     notes: list[str] = field(default_factory=list)
+    spoofing_vessels: VesselScore | None = None
 
     def to_dict(self) -> dict:
         return _jsonable(dataclasses.asdict(self))
@@ -169,7 +188,23 @@ def evaluate(
         overall=overall,
         cases=cases,
         notes=notes,
+        spoofing_vessels=_spoofing_vessels(t, d),
     )
+
+
+def _spoofing_vessels(t: pl.DataFrame, d: pl.DataFrame) -> VesselScore:
+    tv = t.filter(pl.col("type") == "spoofing")
+    every = set(tv["k1"].to_list())
+    seen = set(tv.filter(pl.col("visible"))["k1"].to_list())
+    accused = set(d.filter(pl.col("type") == "spoofing")["k1"].to_list())
+    s = VesselScore(planted=len(every), visible=len(seen), accused=len(accused))
+    s.tp = len(seen & accused)
+    s.fp = len(accused - every)  # a vessel whose spoofing AIS could not see is no false accusation
+    s.fn = len(seen - accused)
+    s.precision = _ratio(len(accused & every), len(accused))
+    s.recall = _ratio(s.tp, s.visible)
+    s.missed, s.false = sorted(seen - accused), sorted(accused - every)
+    return s
 
 
 # ---- events ----------------------------------------------------------------------------------------------------

@@ -127,6 +127,28 @@ def scenario_table(reports: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def spoofing_table(reports: list[dict]) -> str:
+    """Spoofing per planted vessel, per run and pooled (targets: recall and precision >= 0.95, and no vessel
+    accused in runs without planted spoofing)."""
+    lines = ["| run | planted (unseen) | found | accused | falsely accused | recall % | precision % |",
+             "|---|---|---|---|---|---|---|"]
+    tot = {"planted": 0, "visible": 0, "tp": 0, "fp": 0, "accused": 0}
+    for r in reports:
+        v = r.get("spoofing_vessels")
+        if not v:
+            continue
+        for k in tot:
+            tot[k] += v[k]
+        false = f"{v['fp']}" + (f" ({', '.join(map(str, v['false']))})" if v["false"] else "")
+        lines.append(f"| {r['scenario']} {r['seed']} | {v['planted']} ({v['planted'] - v['visible']}) | {v['tp']} | "
+                     f"{v['accused']} | {false} | {_f(v['recall'])} | {_f(v['precision'])} |")
+    rec = tot["tp"] / tot["visible"] if tot["visible"] else None
+    prec = (tot["accused"] - tot["fp"]) / tot["accused"] if tot["accused"] else None
+    lines.append(f"| all | {tot['planted']} ({tot['planted'] - tot['visible']}) | {tot['tp']} | {tot['accused']} | "
+                 f"{tot['fp']} | {_f(rec)} | {_f(prec)} |")
+    return "\n".join(lines)
+
+
 def _month(m: dict) -> str:
     err = "–" if m["error_pct"] is None else f"{m['error_pct']:+.0f} %"
     return f"{m['month']}: {m['est_central']:,.0f} vs {m['barrels_true']:,.0f} bbl ({err})"
@@ -179,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
         print(scenario_table(reports))
         print()
         print(cases_table(reports))
+        print()
+        print("Spoofing per planted vessel:")
+        print(spoofing_table(reports))
     if not a.tables_only:
         (a.out / "summary.json").write_text(json.dumps({"reports": reports, "failures": failures}, indent=1))
     return 1 if failures else 0

@@ -160,6 +160,8 @@ def simulate(scenario: str = "vostochny-2024-03", out: str | Path = "sim-out", s
     la_all = np.concatenate([pos.get("true_lat", np.zeros(0)), st.get("true_lat", np.zeros(0))])
     lo_all = np.concatenate([pos.get("true_lon", np.zeros(0)), st.get("true_lon", np.zeros(0))])
     msg, rcv, rxt = reception.receive(t_all, la_all, lo_all, cfg, np.random.default_rng([seed, 2]), rx, t0)
+    for rid, delay_s in ctx.late_feeds.items():  # receivers whose stamps run late (the transmissions do not)
+        rxt = np.where(rcv == rx.ids.index(rid), rxt + int(round(delay_s)), rxt)
 
     say("writing ais.nmea")
     paths = {k: str(outdir / f) for k, f in (("ais", "ais.nmea"), ("places", "places.geojson"),
@@ -183,6 +185,7 @@ def simulate(scenario: str = "vostochny-2024-03", out: str | Path = "sim-out", s
     tb.draughts(_emitted_draughts(vs, st))
     tb.identities()
     tb.spoofing()
+    tb.false_tracks()
     events = tb.finish()
     truth = _truth_doc(sc.name, seed, t0, t1, cfg, ctx, tb, events, counts, npos, nst, len(msg))
 

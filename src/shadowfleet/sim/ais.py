@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from shadowfleet.sim import falsetrack
 from shadowfleet.sim.config import SimConfig
 from shadowfleet.sim.motion import in_intervals, sample
 from shadowfleet.sim.vessels import Vessel
@@ -81,6 +82,13 @@ def positions(v: Vessel, vi: int, cfg: SimConfig, rng: np.random.Generator, t0: 
             sog[m] = np.abs(rng.normal(0.1, 0.05, m.sum()))
     status = s.status[ix].copy()
     status[spoofed] = 1  # the false position pretends to lie at anchor
+    cog = cog.copy()
+    for ft in v.false_tracks:
+        m = (t >= ft["a"]) & (t < ft["b"])
+        if m.any():
+            spoofed |= m
+            lat[m], lon[m], sog[m], cog[m] = falsetrack.positions(ft, t[m])
+            status[m] = 0  # under way using engine, as the false track pretends
     n = len(ix)
     ident = identity_columns(v, t)
     if v.cls == "A":

@@ -107,6 +107,10 @@ class SimConfig:
     never_draught_share: float = 0.4
     stale_draught_share: float = 0.25
 
+    # the spoofing scenario's late-stamped satellite feed: this receiver's stamps run late_feed_min late (the
+    # honest trap of a provider relaying satellite AIS in batches; ours: ~40 min as seen on external traffic)
+    late_feed_min: float = 40.0
+
     # --- imagery ---------------------------------------------------------------------------------------------
     # ours: Sentinel-1 revisit ~6 days per orbit direction (12 days per satellite, two in 2024 counting S1A only ~12);
     # Sentinel-2 ~5 days with two satellites. Footprints here are a site-sized window, not a full swath.

@@ -267,6 +267,28 @@ class TruthBuilder:
                           details={"true_lat": round(float(s.lat[0]), 5), "true_lon": round(float(s.lon[0]), 5),
                                    "offset_km": round(float(haversine_km(s.lat[0], s.lon[0], fla, flo)), 2)})
 
+    def false_tracks(self) -> None:
+        """Planted false tracks: one spoofing event each, visible when the detector's definitions can see it: at
+        least spliced_min_points of its reports over at least spliced_min_minutes received without a silence of
+        silence_h among them; a circle (entered where the ship is, so without a jump) needs pattern_min_points
+        reports within one pattern_window_h window (aligned on the epoch, as the detector's)."""
+        d = self.defs.spoofing
+        for vi, v in enumerate(self.v):
+            rec = self.rec[vi]
+            for ft in v.false_tracks:
+                a, b = ft["a"], min(ft["b"], self.t1)
+                got = rec.t[(rec.t >= a) & (rec.t < b) & rec.spoofed]
+                vis = False
+                for run in np.split(got, np.nonzero(np.diff(got) >= d.silence_h * 3600)[0] + 1):
+                    vis |= len(run) >= d.spliced_min_points and (run[-1] - run[0]) / 60 >= d.spliced_min_minutes
+                if ft["kind"] == "circle":
+                    win = np.floor(got / (d.pattern_window_h * 3600))
+                    vis = bool(len(got)) and int(np.unique(win, return_counts=True)[1].max()) >= d.pattern_min_points
+                s = sample(v.track, v.stops, np.array([a]))
+                self._add("spoofing", vi, a, b, ft["lat"], ft["lon"], visible=vis,
+                          details={"kind": ft["label"], "true_lat": round(float(s.lat[0]), 5),
+                                   "true_lon": round(float(s.lon[0]), 5), "received": int(len(got))})
+
     def finish(self) -> list[dict]:
         self.events.sort(key=lambda e: (e["_t"], e["mmsi"], e["type"], e["end"]))
         counters: dict[str, int] = {}

@@ -52,6 +52,9 @@ class Vessel:
     identities: list[dict] = field(default_factory=list)  # from, to, mmsi, name, imo, callsign, flag, ship_type
     off: list[tuple[float, float]] = field(default_factory=list)  # transponder off
     spoof: list[tuple[float, float, float, float]] = field(default_factory=list)  # a, b, fake lat, fake lon
+    # false tracks broadcast instead of the true position (sim/falsetrack.py): dicts with a, b (unix s), kind
+    # ("line" or "circle"), lat, lon (start or centre), north_kn, east_kn (line), radius_km, period_s (circle), label
+    false_tracks: list[dict] = field(default_factory=list)
     draught: list[tuple[float, float]] = field(default_factory=list)  # (from, broadcast draught m; 0 = n/a)
     destination: list[tuple[float, str]] = field(default_factory=list)  # (from, destination text)
     track: object = None  # routes.Track

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from shadowfleet.sim.scenarios import nampo, vostochny
+from shadowfleet.sim.scenarios import nampo, spoofing, vostochny
 from shadowfleet.sim.scenarios.common import Context, background
 
 
@@ -48,6 +48,12 @@ register(Scenario(
     "baseline",
     "Background traffic only in the Sea of Japan and the Yellow Sea: no violations (false-positive rates)",
     _baseline, "2024-03-01", 14, 200,
+    (("Vostochny", 42.745, 133.05), ("Dalian", 38.93, 121.7)), (34.0, 44.0, 117.0, 140.0)))
+register(Scenario(
+    "spoofing",
+    "Background traffic with planted spoofing (spliced false stretches, circles, a track across land, positions "
+    "beyond the hearing receiver) and honest traps (a 36 kn fast ferry, a satellite feed stamped 40 min late)",
+    spoofing.build, "2024-03-01", 10, 120,
     (("Vostochny", 42.745, 133.05), ("Dalian", 38.93, 121.7)), (34.0, 44.0, 117.0, 140.0)))
 
 

@@ -28,6 +28,7 @@ class Context:
     vessels: list[Vessel] = field(default_factory=list)
     voyages: list[dict] = field(default_factory=list)
     params: dict = field(default_factory=dict)
+    late_feeds: dict = field(default_factory=dict)  # receiver id -> seconds its stamps run late
 
     def add(self, v: Vessel) -> int:
         self.vessels.append(v)
