@@ -42,6 +42,7 @@ def _register() -> None:
         demo_cmd,
         detect_cmd,
         eval_cmd,
+        imagery_cmd,
         ingest_cmd,
         live_cmd,
         query_cmd,

@@ -22,6 +22,8 @@ def simulate_cmd(
     config: Path = typer.Option(None, "--config", help="TOML file: \\[sim] overrides realism defaults, "
                                 "\\[events.<event>] the event definitions the truth follows."),
     places: Path = typer.Option(None, "--places", help="GeoJSON gazetteer replacing the built-in one."),
+    imagery: bool = typer.Option(False, "--imagery", help="Also render every listed acquisition as a scene in "
+                                 "DIR/scenes (radar GeoTIFFs, optical band files)."),
     quiet: bool = QuietOpt,
 ) -> None:
     """Simulate a scenario: AIS as shore stations and satellites deliver it, with the ground truth behind it."""
@@ -31,13 +33,13 @@ def simulate_cmd(
 
     if quiet:
         summary = simulate(scenario, out_dir, seed=seed, start=start, days=days, vessels=vessels, config=config,
-                           places=places)
+                           places=places, render_imagery=imagery)
     else:
         with Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), TimeElapsedColumn(), console=console,
                       transient=True, disable=not console.is_terminal) as bar:  # no stray blank line in logs
             task = bar.add_task(f"simulating {scenario}", total=None)
             summary = simulate(scenario, out_dir, seed=seed, start=start, days=days, vessels=vessels,
-                               config=config, places=places,
+                               config=config, places=places, render_imagery=imagery,
                                progress=lambda msg: bar.update(task, description=f"{scenario}: {msg}"))
     if quiet:
         return
@@ -49,5 +51,6 @@ def simulate_cmd(
     out.print(f"  truth.json    events visible/total: {ev}")
     for month, bbl in summary.barrels_delivered_by_month.items():
         out.print(f"  delivered to the DPRK in {month}: {bbl:,.0f} bbl")
-    out.print(f"  imagery.json  {summary.acquisitions} acquisitions")
+    out.print(f"  imagery.json  {summary.acquisitions} acquisitions"
+              + (f", rendered in {Path(summary.paths['truth']).parent / 'scenes'}" if imagery else ""))
     out.print(f"  written to    {Path(summary.paths['truth']).parent}")

@@ -106,8 +106,9 @@ def simulate(scenario: str = "vostochny-2024-03", out: str | Path = "sim-out", s
              start: str | dt.date | None = None, days: float | None = None, vessels: int | None = None,
              config: SimConfig | str | Path | dict | None = None, places: str | Path | None = None,
              progress: Callable[[str], None] | None = None,
-             definitions: EventsConfig | None = None) -> SimSummary:
-    """Run a scenario and write DIR/ais.nmea, DIR/places.geojson, DIR/truth.json, DIR/imagery.json.
+             definitions: EventsConfig | None = None, render_imagery: bool = False) -> SimSummary:
+    """Run a scenario and write DIR/ais.nmea, DIR/places.geojson, DIR/truth.json, DIR/imagery.json (and, with
+    ``render_imagery``, the scenes themselves in DIR/scenes: radar GeoTIFFs and optical band files).
 
     ``vessels`` is the number of background vessels; ``places`` an optional GeoJSON gazetteer replacing the
     built-in one; ``progress`` receives a short message at each stage. The true events follow ``definitions``
@@ -192,8 +193,15 @@ def simulate(scenario: str = "vostochny-2024-03", out: str | Path = "sim-out", s
     say("imagery")
     acq = imagery.acquisitions(list(sc.sites), vs, cfg, np.random.default_rng([seed, 4]), t0, t1)
 
+    doc = {"scenario": sc.name, "seed": seed, "acquisitions": acq}
+    if render_imagery:
+        from shadowfleet.sim.render import render
+
+        say("rendering scenes")
+        render(doc, outdir / "scenes", int(seed), sites={n: (la, lo) for n, la, lo in sc.sites},
+               pixel_m=cfg.imagery_pixel_m)
     _write_json(paths["truth"], truth)
-    _write_json(paths["imagery"], {"scenario": sc.name, "seed": seed, "acquisitions": acq})
+    _write_json(paths["imagery"], doc)
     named = set(ctx.geo.used) | {e["place"] for e in events if e["place"]}
     _write_places(gaz, named, sc.bbox, paths["places"])
 

@@ -119,3 +119,5 @@ class SimConfig:
     # ours: share of optical acquisitions lost to cloud over the sea of Japan in March.
     optical_cloud_share: float = 0.4
     footprint_km: float = 30.0
+    # ESA: Sentinel-1 IW GRDH and Sentinel-2's visible/NIR bands have 10 m pixels; larger renders faster
+    imagery_pixel_m: float = 10.0

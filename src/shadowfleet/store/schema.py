@@ -133,6 +133,46 @@ ALERTS = {
     "latency_s": pl.Float64,  # from the oldest line of the data it was computed on arriving to this row
 }
 
+# Derived by `imagery detect` (issue 14): ships found in satellite scenes, and the scenes themselves.
+DETECTIONS = {
+    "detection_id": pl.Utf8,  # "<scene_id>-<n>"
+    "scene_id": pl.Utf8,
+    "sensor": pl.Utf8,  # sar | optical
+    "acquired": UTC_TS,
+    "lat": pl.Float64,
+    "lon": pl.Float64,
+    "length_m": pl.Float64,
+    "width_m": pl.Float64,
+    "heading_deg": pl.Float64,  # long axis, clockwise from north, 0-180 (bow and stern look alike); null if round
+    "score": pl.Float64,  # peak contrast in background standard deviations
+    "n_pixels": pl.Int64,
+    "distance_to_shore_km": pl.Float64,
+    "place": pl.Utf8,  # gazetteer id of the smallest port/berth/terminal/anchorage/STS area containing it
+    # radar only: a ship moving at v_r (m/s, along the look direction) appears shifted along the track by
+    # -(R/V) v_r; this is R/V in metres per m/s, and the track's bearing
+    "azimuth_shift_m_per_mps": pl.Float64,
+    "track_bearing_deg": pl.Float64,
+    "fixed": pl.Boolean,  # seen at the same spot in most scenes of it: a platform, buoy or jetty head
+}
+
+SCENES = {
+    "scene_id": pl.Utf8,
+    "sensor": pl.Utf8,
+    "acquired": UTC_TS,
+    "footprint": pl.Utf8,  # GeoJSON Polygon (lon/lat)
+    "pixel_m": pl.Float64,
+    "width": pl.Int64,
+    "height": pl.Int64,
+    "bands": pl.Utf8,  # comma-separated band names read
+    "source": pl.Utf8,  # the file or folder given
+    "cloud_share": pl.Float64,  # optical: share of the scene's water under cloud
+    "status": pl.Utf8,  # ok | cloudy (skipped) | no_water
+    "detections": pl.Int64,
+    "range_over_velocity_s": pl.Float64,
+    "track_bearing_deg": pl.Float64,
+}
+
+
 TABLES: dict[str, dict] = {
     "positions": POSITIONS,
     "static": STATIC,
@@ -142,6 +182,8 @@ TABLES: dict[str, dict] = {
     "events": EVENTS,
     "notes": NOTES,
     "alerts": ALERTS,
+    "detections": DETECTIONS,
+    "scenes": SCENES,
 }
 
 # Tables partitioned by UTC day of `ts`; others are written whole by the stage that derives them.

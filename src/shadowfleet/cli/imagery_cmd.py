@@ -1,0 +1,119 @@
+"""`shadowfleet imagery ...`: ship detection in satellite scenes, the detections, and their score against truth."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.markup import escape
+
+from shadowfleet.cli import app
+from shadowfleet.cli.common import QuietOpt, StoreOpt, console, existing_store, parse_time
+from shadowfleet.errors import ShadowfleetError
+
+imagery_app = typer.Typer(help="Satellite imagery: detect ships in radar and optical scenes, list and score them.",
+                          no_args_is_help=True)
+app.add_typer(imagery_app, name="imagery")
+
+
+@imagery_app.command("detect")
+def detect_cmd(
+    scenes: list[Path] = typer.Argument(..., help="Scenes: Sentinel-1 GRD SAFE folders or zips, Sentinel-2 SAFE "
+                                        "folders or band files (…_B04.jp2), GeoTIFFs (radar or RGB)."),
+    store: Path = StoreOpt,
+    sensor: str = typer.Option("auto", "--sensor", help="auto, sar or optical (for a GeoTIFF that does not say)."),
+    time: Optional[str] = typer.Option(None, "--time", help="Acquisition time (ISO 8601 UTC) for scenes whose "
+                                       "metadata and name carry none."),
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML with \\[imagery.sar], \\[imagery.optical], "
+                                          "\\[imagery.persistence] overrides."),
+    places: Optional[Path] = typer.Option(None, "--places", help="Gazetteer GeoJSON (default: the built-in one)."),
+    quiet: bool = QuietOpt,
+) -> None:
+    """Detect ships in each scene; writes the store's `scenes` and `detections` tables (a scene detected again
+    replaces its rows). A scene that cannot be read is one error line and the others still go through."""
+    from shadowfleet.imagery import detect
+    from shadowfleet.store import Store
+
+    st = Store(store, create=True)
+    errors: list[str] = []
+    run = detect([str(s) for s in scenes], st, sensor=sensor, time=parse_time(time, "time"), config=config,
+                 places=places, on_error=lambda m: (errors.append(m), print(f"error: {m}", file=sys.stderr)))
+    if not quiet and run.scenes:
+        for sid, n in run.per_scene.items():
+            console.print(f"{escape(sid)}: {n} object(s)")
+        console.print(f"{run.scenes} scene(s), {run.detections} ship detection(s), {run.fixed} fixed object(s) "
+                      f"set aside → {escape(str(store))}")
+    if errors:
+        raise typer.Exit(1)
+
+
+@imagery_app.command("detections")
+def detections_cmd(
+    store: Path = StoreOpt,
+    fmt: str = typer.Option("jsonl", "--format", "-f", help="jsonl, csv or geojson."),
+    scene: Optional[str] = typer.Option(None, "--scene", help="Only this scene id."),
+    include_fixed: bool = typer.Option(False, "--all", help="Include fixed objects (platforms, buoys)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout."),
+) -> None:
+    """Print the stored detections (one JSON object per line, CSV, or a GeoJSON FeatureCollection)."""
+    from shadowfleet.imagery import read_detections
+    from shadowfleet.imagery.export import WRITERS
+
+    if fmt not in WRITERS:
+        raise ShadowfleetError(f"--format must be one of {', '.join(WRITERS)}, not {fmt!r}")
+    det = read_detections(existing_store(store), include_fixed=include_fixed, scene=scene)
+    if out is None:
+        WRITERS[fmt](det, sys.stdout)
+        sys.stdout.flush()
+        return
+    tmp = out.with_name(f".{out.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        WRITERS[fmt](det, fh)
+    tmp.replace(out)
+
+
+@imagery_app.command("evaluate")
+def evaluate_cmd(
+    truth: Path = typer.Option(..., "--truth", help="The simulator's imagery.json, or a labels CSV of real scenes."),
+    store: Path = StoreOpt,
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML with an \\[imagery.evaluate] section."),
+    fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
+) -> None:
+    """Score the stored detections against truth: xView3 matching (one-to-one within 200 m), precision, recall,
+    F1, close-to-shore F1, length error, by length and wind class; every miss and false detection with a reason."""
+    from shadowfleet.imagery import read_detections, read_scenes
+    from shadowfleet.imagery.evaluate import evaluate, load_truth
+
+    if fmt not in ("text", "json"):
+        raise ShadowfleetError(f"--format must be text or json, not {fmt!r}")
+    st = existing_store(store)
+    score = evaluate(read_detections(st), read_scenes(st), load_truth(truth), config=config)
+    d = score.as_dict()
+    if fmt == "json":
+        print(json.dumps(d, indent=1))
+        return
+    w = sys.stdout.write
+
+    def line(name: str, c: dict) -> None:
+        f = lambda v: "  -  " if v is None else f"{v:.3f}"  # noqa: E731
+        w(f"{name:<22} P {f(c['precision'])}  R {f(c['recall'])}  F1 {f(c['f1'])}   "
+          f"(tp {c['tp']}, fp {c['fp']}, fn {c['fn']})\n")
+
+    w(f"{d['scenes']} scene group(s)\n")
+    line("all", d["overall"])
+    line("open water", d["open_water"])
+    line("close to shore (<2 km)", d["close_to_shore"])
+    for k, c in sorted(d["by_length"].items()):
+        line(f"length {k}", c)
+    for k, c in sorted(d["by_wind"].items()):
+        line(f"wind {k}", c)
+    w(f"length error: mean {d['length_error_m']} m, median relative {d['length_error_rel']}\n")
+    for m in d["misses"]:
+        ident = m.get("mmsi") or m.get("cand_id") or ""
+        w(f"miss  {m['group']} {ident} ({m['lat']:.5f}, {m['lon']:.5f}) length {m['length']}: {m['reason']}\n")
+    for f_ in d["false_detections"]:
+        w(f"false {f_['detection_id']} ({f_['lat']:.5f}, {f_['lon']:.5f}) length {f_['length_m']} "
+          f"score {f_['score']}: {f_['reason']}\n")

@@ -1,0 +1,122 @@
+"""Defaults of ship detection in satellite scenes, each with its public source. TOML sections [imagery.sar],
+[imagery.optical], [imagery.persistence], [imagery.evaluate] override them.
+
+Sources: GFW = Global Fishing Watch's Sentinel-1 detector (Paolo et al. 2024, Nature 625, "Satellite mapping
+reveals extensive industrial activity at sea", methods); SNAP = ESA SNAP's Ocean Tools "Adaptive Thresholding"
+operator (two-parameter CFAR) defaults; xView3 = the xView3-SAR challenge (Paolo et al. 2022, NeurIPS datasets
+track) metric; ESA = Sentinel-1 and Sentinel-2 user guides (product facts); "ours" gives a reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shadowfleet import config as _config
+
+
+@dataclass(frozen=True)
+class SarConfig:
+    # GFW: background statistics from a ring between 200 m and 600 m around the pixel under test (the target
+    # itself and its sidelobes stay inside the ring's hole)
+    ring_inner_m: float = 200.0
+    ring_outer_m: float = 600.0
+    # GFW: a pixel is a target when it exceeds the ring's mean by 22 standard deviations (on VH)
+    k_sigma: float = 22.0
+    # polarisations tested; a pixel bright in either is a candidate (GFW detects on VH, where sea clutter is
+    # lowest; VV adds hulls that VH misses in calm water)
+    polarisations: tuple[str, ...] = ("VH", "VV")
+    # ESA Sentinel-1 user guide: IW GRDH equivalent number of looks ~4.4. A perfectly flat background (no-data
+    # fill, a constant test product) would have a zero standard deviation: the ring's std is never taken below
+    # that of fully developed speckle, mean / sqrt(ENL).
+    enl: float = 4.4
+    # ours: background statistics are gathered on blocks of this size (5 x 5 pixels at 10 m); the ring is
+    # 40-120 pixels across, so block sums change its area by under 1 % and cut the work ~25 times
+    block_m: float = 50.0
+    # ours: candidate pixels closer than this are one object (a hull broken by speckle into pieces)
+    merge_m: float = 20.0
+    # ours: objects smaller than this many pixels are speckle spikes, larger than max_length_m are not ships
+    # (the largest tankers are ~380 m: ESA/IMO ship size classes)
+    min_pixels: int = 2
+    max_length_m: float = 450.0
+    # ours: the fine coastline (places.coast) is accurate to tens of metres, so a 60 m buffer keeps quays and
+    # their fenders out while leaving a ship moored alongside in (GFW's 1 km global mask needs far more)
+    shore_buffer_m: float = 60.0
+    # ours: pixels read per window (edge); larger windows use more memory, smaller ones re-read more halo
+    window_px: int = 2048
+    # ours: heading is estimated only for objects at least this elongated (length / width)
+    min_elongation_heading: float = 1.5
+
+
+@dataclass(frozen=True)
+class OpticalConfig:
+    # ours: a pixel is anomalous when a band's value exceeds the ring's mean by this many standard deviations
+    # (ring 100-300 m: wider than a hull's half-length at 10 m). Chosen on the real Galveston tiles (docs/imagery.md:
+    # 6 let sediment streaks and wave crests through, 8 keeps precision >= 0.9 at the same recall)
+    k_sigma: float = 8.0
+    ring_inner_m: float = 100.0
+    ring_outer_m: float = 300.0
+    # ours: ... and by at least this much reflectance-like brightness (0-1) above it, so calm dark water with a
+    # tiny spread does not turn ripples into ships
+    min_contrast: float = 0.035
+    # McFeeters 1996: NDWI = (green - NIR) / (green + NIR) > 0 is open water
+    ndwi_water: float = 0.0
+    # ours: clouds and haze: bright (brightness > cloud_brightness) and grey (saturation < cloud_saturation)
+    # areas; wider than cloud_min_m they are cloud, not hulls, and are skipped with a margin of cloud_margin_m
+    cloud_brightness: float = 0.35
+    cloud_saturation: float = 0.25
+    cloud_min_m: float = 500.0
+    cloud_margin_m: float = 200.0
+    # ours: a scene more than this share cloud is skipped whole (recorded in `scenes`)
+    max_cloud_share: float = 0.8
+    merge_m: float = 10.0
+    min_pixels: int = 3
+    max_length_m: float = 450.0
+    shore_buffer_m: float = 60.0
+    window_px: int = 2048
+    min_elongation_heading: float = 1.5
+
+
+@dataclass(frozen=True)
+class PersistenceConfig:
+    # ours: a bright object within this distance of one in other scenes of the same spot is the same object ...
+    radius_m: float = 50.0
+    # ... and it is fixed (platform, buoy, jetty head) when seen at min_scenes distinct acquisition times and in
+    # at least min_share of the acquisitions covering it; ships at anchor move > 50 m between revisits as they swing
+    min_scenes: int = 3
+    min_share: float = 0.75
+    # ... over at least this many days: a tanker may wait at one berth for two weeks, a jetty head stays for years
+    min_span_days: float = 30.0
+
+
+@dataclass(frozen=True)
+class EvaluateConfig:
+    match_m: float = 200.0  # xView3: a detection matches a true vessel within 200 m (one-to-one, Hungarian)
+    close_to_shore_km: float = 2.0  # xView3: "close to shore" = within 2 km of the shoreline
+    min_length_m: float = 0.0  # truth ships shorter than this are left out of the score (0: all)
+    # ours: length classes for the breakdown (metres)
+    length_classes: tuple[float, ...] = (50.0, 100.0, 200.0)
+    # ours: wind classes (m/s) for the breakdown by sea state (Beaufort 3 ends at 5.4 m/s, 5 at 10.7 m/s)
+    wind_classes: tuple[float, ...] = (5.4, 10.7)
+
+
+@dataclass(frozen=True)
+class ImageryConfig:
+    sar: SarConfig = field(default_factory=SarConfig)
+    optical: OpticalConfig = field(default_factory=OpticalConfig)
+    persistence: PersistenceConfig = field(default_factory=PersistenceConfig)
+    evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+
+
+def load_config(path: str | Path | None | ImageryConfig = None) -> ImageryConfig:
+    """The defaults with the [imagery.*] sections of a TOML file applied."""
+    if isinstance(path, ImageryConfig):
+        return path
+    o = _config.load_overrides(path)
+    d = ImageryConfig()
+    return ImageryConfig(
+        sar=_config.apply(d.sar, _config.section(o, "imagery.sar"), "imagery.sar"),
+        optical=_config.apply(d.optical, _config.section(o, "imagery.optical"), "imagery.optical"),
+        persistence=_config.apply(d.persistence, _config.section(o, "imagery.persistence"), "imagery.persistence"),
+        evaluate=_config.apply(d.evaluate, _config.section(o, "imagery.evaluate"), "imagery.evaluate"),
+    )

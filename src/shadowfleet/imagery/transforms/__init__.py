@@ -1,0 +1,1 @@
+"""Detector kernels on one window of pixels: background ring thresholds (CFAR), water masks, objects."""
