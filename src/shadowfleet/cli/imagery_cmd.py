@@ -64,15 +64,10 @@ def detections_cmd(
 
     if fmt not in WRITERS:
         raise ShadowfleetError(f"--format must be one of {', '.join(WRITERS)}, not {fmt!r}")
+    from shadowfleet.output import write_output
+
     det = read_detections(existing_store(store), include_fixed=include_fixed, scene=scene)
-    if out is None:
-        WRITERS[fmt](det, sys.stdout)
-        sys.stdout.flush()
-        return
-    tmp = out.with_name(f".{out.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        WRITERS[fmt](det, fh)
-    tmp.replace(out)
+    write_output(WRITERS[fmt](det), out)
 
 
 @imagery_app.command("evaluate")
