@@ -28,6 +28,21 @@ class IngestConfig:
     max_fragment_gap_lines: int = 1000
     # Unix times in tag blocks/prefixes above this are milliseconds. ours: 1e11 s is the year 5138.
     unix_ms_threshold: float = 1e11
+    # Limits that keep memory bounded whatever a file holds; longer input is rejected by reason
+    # (docs/reference.md, "Size limits of AIS and NMEA"):
+    # NMEA 0183: a sentence is at most 82 characters (the longest real ones are 80 plus CR LF); counted from
+    # '!' to the checksum, without a tag block before it or a receive time some loggers append after it.
+    max_sentence_chars: int = 82
+    # NMEA 0183 AIVDM: the fragment count is one digit, 1-9.
+    max_fragments: int = 9
+    # ITU-R M.1371: a message occupies at most 5 slots, 1,008 data bits = 168 six-bit payload characters.
+    max_payload_chars: int = 168
+    # ours: any line (NMEA, CSV row, JSON line) longer than this is rejected unread: 40x the longest row in
+    # the real samples (a 139-column Spire-style CSV row, 1,624 characters).
+    max_line_bytes: int = 65_536
+    # ours: a batch also ends at this many bytes, so that long lines cannot make a 500,000-line batch huge;
+    # real batches (~100 bytes a line) never reach it.
+    max_batch_bytes: int = 128 * 1024 * 1024
 
 
 DEFAULTS = IngestConfig()
@@ -42,6 +57,9 @@ def load(path: str | Path | None) -> IngestConfig:
         cfg = dataclasses.replace(cfg, earliest_time=cfg.earliest_time.replace(tzinfo=dt.timezone.utc))
     if cfg.batch_lines < 1:
         raise ShadowfleetError("[ingest] batch_lines must be at least 1")
+    for key in ("max_sentence_chars", "max_fragments", "max_payload_chars", "max_line_bytes", "max_batch_bytes"):
+        if getattr(cfg, key) < 1:
+            raise ShadowfleetError(f"[ingest] {key} must be at least 1")
     return cfg
 
 # ITU-R M.1371-5 "not available" sentinels.

@@ -18,7 +18,8 @@ from shadowfleet.errors import ShadowfleetError
 from shadowfleet.ingest import tabular
 from shadowfleet.ingest.config import DEFAULTS, IngestConfig
 from shadowfleet.ingest.nmea import NmeaParser
-from shadowfleet.ingest.pipeline import FileReport, _Context, _decode_and_write, _Input, _split
+from shadowfleet.ingest.pipeline import FileReport, _decode_and_write, _FileContext, _split
+from shadowfleet.ingest.sources import Input
 from shadowfleet.store import Store
 
 LINE_FORMATS = ("nmea", "jsonl")
@@ -40,15 +41,15 @@ def ingest_lines(
     # the store names a batch's files after the first 16 characters of the context's key
     key = hashlib.blake2b(batch.encode("utf-8"), digest_size=8).hexdigest()
     rep = FileReport(path=source, sha256=key, format=fmt)
-    inp = _Input(source, _no_file, _no_file, 0.0)
-    ctx = _Context(inp, store, source, key, rep, config, dt.datetime.now(dt.timezone.utc), None, False)
+    inp = Input(source, _no_file, _no_file, 0.0)
+    ctx = _FileContext(inp, store, source, key, rep, config, dt.datetime.now(dt.timezone.utc), None, False)
     if isinstance(lines, pl.Series):
         series = lines.cast(pl.Utf8).alias("raw")
     else:
         series = pl.Series("raw", lines, dtype=pl.Utf8)
     rep.lines = series.len()
     if fmt == "nmea":
-        parser = NmeaParser(config.unix_ms_threshold, config.max_fragment_gap_lines)
+        parser = NmeaParser(config)
         b = parser.parse(series, 1)
         for k, v in b.skipped.items():
             if v:

@@ -24,6 +24,7 @@ import numpy as np
 import polars as pl
 
 from shadowfleet.ingest import armour
+from shadowfleet.ingest.config import DEFAULTS, IngestConfig
 from shadowfleet.ingest.decode import civil_to_datetime
 
 UTC_US = pl.Datetime("us", "UTC")
@@ -56,89 +57,87 @@ class ParsedBatch:
 class NmeaParser:
     """Parses a file batch by batch, carrying time/receiver context and open multi-sentence messages."""
 
-    def __init__(self, unix_ms_threshold: float = 1e11, max_fragment_gap_lines: int = 1000):
-        self.unix_ms_threshold = unix_ms_threshold
-        self.max_fragment_gap_lines = max_fragment_gap_lines
+    def __init__(self, cfg: IngestConfig = DEFAULTS):
+        self.cfg = cfg
+        self.unix_ms_threshold = cfg.unix_ms_threshold
+        self.max_fragment_gap_lines = cfg.max_fragment_gap_lines
         self.last_ts = None
         self.last_receiver = None
         self.pending: dict[tuple, list[_Fragment]] = {}
 
     # ---- per batch ---------------------------------------------------------------------------------------
-    def parse(self, lines: list[str] | pl.Series, first_line: int) -> ParsedBatch:
+    def parse(self, lines: list[str] | pl.Series, first_line: int, too_long: np.ndarray | None = None) -> ParsedBatch:
+        """One batch of lines (``too_long``: positions of lines the reader emptied because they were over the
+        line limit; they are rejected by the caller, not counted as blank here)."""
+        df = self._lines_frame(lines, first_line, too_long)
+        df = _split_prefix(df)
+        df = _split_tag_block(df)
+        df = df.with_columns(self._tags(df))
+        df = self._carry_context(df)
+        skipped = _skipped(df)
+        rejects = [_odd_lines(df)]
+        ais = _sentence_fields(df)
+        good, checked_rejects = self._checked(ais)
+        rejects += checked_rejects
+        timed = int(good["ts"].is_not_null().sum())
+        messages, message_rejects = self._messages(good)
+        rejects += message_rejects
+        rejects.append(self._evict_stale(first_line + df.height - 1))
+        rejects = [r for r in rejects if r.height]
+        return ParsedBatch(
+            lines=df["raw"],
+            first_line=first_line,
+            messages=messages,
+            rejects=pl.concat(rejects, how="vertical_relaxed") if rejects else _frag_rejects([]),
+            skipped={k: int(v) for k, v in skipped.items()},
+            timed=timed,
+        )
+
+    # ---- sections of parse ---------------------------------------------------------------------------------
+    @staticmethod
+    def _lines_frame(lines: list[str] | pl.Series, first_line: int, too_long: np.ndarray | None) -> pl.DataFrame:
         # trailing whitespace (incl. \r\n) is never part of a sentence; a blank line becomes ""
         if not isinstance(lines, pl.Series):
             lines = pl.Series("raw", lines, dtype=pl.Utf8)
         raw = lines.alias("raw").str.strip_chars_end()
         n = raw.len()
-        df = pl.DataFrame([raw, pl.Series("line", np.arange(first_line, first_line + n, dtype=np.int64))])
+        long_ = np.zeros(n, bool)
+        if too_long is not None and len(too_long):
+            long_[too_long] = True
+        df = pl.DataFrame([raw, pl.Series("line", np.arange(first_line, first_line + n, dtype=np.int64)),
+                           pl.Series("too_long", long_)])
         first = pl.col("raw").str.slice(0, 1)
-        df = df.with_columns(
-            (pl.col("raw").str.len_bytes() == 0).alias("blank"),
+        return df.with_columns(
+            ((pl.col("raw").str.len_bytes() == 0) & ~pl.col("too_long")).alias("blank"),
             (first == "#").alias("comment"),
             first.is_in(["\\", "!", "$"]).alias("plain"),
         )
-        # Lines with a time prefix ("2024-03-07T12:00:00Z !AIVDM…", "1709812800,!AIVDM…"): split off the prefix
-        # (regex only on those lines; plain NMEA lines skip it).
-        df = df.with_columns(pl.lit(None, dtype=pl.Utf8).alias("pre"), pl.col("raw").alias("body"))
-        odd = ~pl.col("plain") & ~pl.col("blank") & ~pl.col("comment")
-        if df.select(odd.any()).item():
-            parts = df.filter(odd).select(
-                "line", pl.col("raw").str.extract_groups(r"^\s*(?P<p>[^\\!$]*?)[\s,;]*(?P<b>[\\!$].*)?$").alias("g")
-            ).unnest("g")
-            df = df.update(parts.select("line", pl.col("p").alias("pre"), pl.col("b").alias("body")),
-                           on="line", include_nulls=True)
-            df = df.with_columns(pl.col("pre").str.strip_chars().replace("", None))
-        # Tag block "\...\" then the sentence: split only the lines that start with a backslash.
-        df = df.with_columns(*_tag_and_sentence(df["body"]))
-        df = df.with_columns(pl.when(pl.col("sent").str.len_bytes() > 0).then(pl.col("sent")).alias("sent"))
-        df = df.with_columns(
-            ((pl.col("sent").str.slice(0, 1) == "!") & pl.col("sent").str.slice(3, 3).is_in(["VDM", "VDO"]))
-            .fill_null(False).alias("is_ais")
-        )
-        tags = self._tags(df)
-        df = df.with_columns(tags)
-        df = df.with_columns(self._line_times(df).alias("line_ts"))
 
-        # Carry context forward (within the batch, then from the previous batch).
+    def _carry_context(self, df: pl.DataFrame) -> pl.DataFrame:
+        """Each line's own time, then the latest time and receiver on or before it (within the batch, then from
+        the previous batch)."""
+        df = df.with_columns(self._line_times(df).alias("line_ts"))
         ts = pl.col("line_ts").forward_fill()
         rcv = pl.col("rcv").forward_fill()
         df = df.with_columns(
             (ts.fill_null(self.last_ts) if self.last_ts is not None else ts).alias("ts"),
             (rcv.fill_null(self.last_receiver) if self.last_receiver is not None else rcv).alias("receiver"),
         )
-        if n:
+        if df.height:
             last_ts, last_rcv = df.select(pl.col("ts").last(), pl.col("receiver").last()).row(0)
             self.last_ts = last_ts if last_ts is not None else self.last_ts
             self.last_receiver = last_rcv if last_rcv is not None else self.last_receiver
+        return df
 
-        other = ~pl.col("blank") & ~pl.col("comment") & pl.col("sent").is_not_null() & ~pl.col("is_ais")
-        skipped = df.select(
-            pl.col("blank").sum().alias("blank"),
-            pl.col("comment").sum().alias("comment"),
-            (other & ~pl.col("sent").str.starts_with("$PGHP")).sum().alias("other_nmea"),
-        ).row(0, named=True)
-        # Lines that are neither NMEA, a tag line, a comment nor blank; tag lines whose checksum fails.
-        junk = ~pl.col("blank") & ~pl.col("comment") & pl.col("sent").is_null() & pl.col("tag").is_null()
-        bad_tag = pl.col("tag_bad") & ~pl.col("is_ais")
-        odd_lines = df.filter(junk | bad_tag).select(
-            "line", "ts", "raw", pl.when(bad_tag).then(pl.lit("bad_checksum")).otherwise(pl.lit("malformed"))
-            .alias("reason"))
-        rejects = [odd_lines.with_columns(pl.col("ts").cast(UTC_US))]
-
-        ais = df.filter(pl.col("is_ais")).select("line", "raw", "sent", "ts", "receiver", "tag_bad", "grp")
-        ais = ais.with_columns(pl.col("sent").str.splitn(",", 7).alias("__f")).unnest("__f").rename({
-            "field_1": "tot", "field_2": "num", "field_3": "seq", "field_4": "chan", "field_5": "payload",
-            "field_6": "tail"}).drop("field_0")
-        ais = ais.with_columns(pl.col("tot").str.to_integer(strict=False), pl.col("num").str.to_integer(strict=False))
-        # tail = "<fill>*<hh>" optionally followed by ",<receive time>" (some loggers append it)
-        tail = pl.col("tail")
-        ais = ais.with_columns(
-            tail.str.slice(0, 1).cast(pl.Int64, strict=False).alias("fill"),
-            (tail.str.slice(1, 1) == "*").alias("star"),
-            tail.str.slice(2, 2).str.to_integer(base=16, strict=False).alias("cs"),
-            pl.when(tail.str.slice(4, 1) == ",").then(tail.str.slice(5)).otherwise(None).alias("suffix"),
-            pl.col("sent").str.find("*", literal=True).alias("star_at"),
-        )
+    def _checked(self, ais: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+        """AIS sentences that pass every check, and the others by reason: longer than NMEA 0183 allows,
+        malformed, bad checksum, more fragments than a message can have, fragment numbers out of order."""
+        cfg = self.cfg
+        # the sentence is '!' to the checksum; a receive time some loggers append after it is not part of it
+        length = pl.coalesce(pl.col("star_at") + 3, pl.col("sent").str.len_chars())
+        too_long = ais.select((length > cfg.max_sentence_chars).alias("x"))["x"].to_numpy()
+        rejects = [_rej(ais.filter(pl.Series(too_long)), "sentence_too_long")]
+        ais = ais.filter(pl.Series(~too_long))
         bad_form = ais.select(
             (pl.col("tot").is_null() | pl.col("num").is_null() | pl.col("payload").is_null() | ~pl.col("star").fill_null(False)
              | ~pl.col("fill").is_between(0, 5).fill_null(False) | pl.col("cs").is_null()
@@ -157,10 +156,16 @@ class NmeaParser:
             good = good.with_columns(pl.col("ts").fill_null(
                 pl.when(sfx > self.unix_ms_threshold).then(sfx * 1_000).otherwise(sfx * 1_000_000)
                 .cast(pl.Int64).cast(UTC_US)))
-        timed = int(good["ts"].is_not_null().sum())
+        too_many = (good["tot"] > cfg.max_fragments) | (good["num"] > cfg.max_fragments)
+        rejects.append(_rej(good.filter(too_many), "too_many_fragments"))
+        good = good.filter(~too_many)
         bad_seq = (good["num"] < 1) | (good["num"] > good["tot"]) | (good["tot"] < 1)
         rejects.append(_rej(good.filter(bad_seq), "malformed"))
-        good = good.filter(~bad_seq)
+        return good.filter(~bad_seq), rejects
+
+    def _messages(self, good: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+        """Whole messages: single sentences as they are, multi-sentence ones assembled; a message longer than
+        ITU-R M.1371 allows is rejected."""
         # The line text travels with a message only where it may be needed: a single-sentence message's raw line
         # is looked up by line number for the few that get rejected (ParsedBatch.lines), and its sentence is
         # kept only for the types decoded by pyais (19 'C', 21 'E'). Copying 2 strings per message costs more
@@ -173,17 +178,10 @@ class NmeaParser:
         )
         multi_msgs, multi_rej = self._assemble(good.filter(pl.col("tot") > 1))
         messages = pl.concat([single, multi_msgs], how="vertical_relaxed") if multi_msgs.height else single
-        rejects.append(multi_rej)
-        rejects.append(self._evict_stale(first_line + n - 1))
-        rejects = [r for r in rejects if r.height]
-        return ParsedBatch(
-            lines=df["raw"],
-            first_line=first_line,
-            messages=messages,
-            rejects=pl.concat(rejects, how="vertical_relaxed") if rejects else _frag_rejects([]),
-            skipped={k: int(v) for k, v in skipped.items()},
-            timed=timed,
-        )
+        long_ = messages["payload"].str.len_bytes() > self.cfg.max_payload_chars
+        if long_.any():
+            return messages.filter(~long_), [multi_rej, _rej(messages.filter(long_), "message_too_long")]
+        return messages, [multi_rej]
 
     def _tags(self, df: pl.DataFrame) -> list[pl.Series]:
         """Tag-block fields of every line (null where there is none), and whether its checksum fails."""
@@ -338,17 +336,89 @@ class NmeaParser:
         return msgs, _frag_rejects(orphans)
 
 
-def _tag_and_sentence(body: pl.Series) -> tuple[pl.Series, pl.Series]:
+def _split_prefix(df: pl.DataFrame) -> pl.DataFrame:
+    """Lines with a time prefix ("2024-03-07T12:00:00Z !AIVDM…", "1709812800,!AIVDM…"): the prefix split off
+    (regex only on those lines; plain NMEA lines skip it)."""
+    df = df.with_columns(pl.lit(None, dtype=pl.Utf8).alias("pre"), pl.col("raw").alias("body"))
+    odd = ~pl.col("plain") & ~pl.col("blank") & ~pl.col("comment") & ~pl.col("too_long")
+    if df.select(odd.any()).item():
+        parts = df.filter(odd).select(
+            "line", pl.col("raw").str.extract_groups(r"^\s*(?P<p>[^\\!$]*?)[\s,;]*(?P<b>[\\!$].*)?$").alias("g")
+        ).unnest("g")
+        df = df.update(parts.select("line", pl.col("p").alias("pre"), pl.col("b").alias("body")),
+                       on="line", include_nulls=True)
+        df = df.with_columns(pl.col("pre").str.strip_chars().replace("", None))
+    return df
+
+
+def _split_tag_block(df: pl.DataFrame) -> pl.DataFrame:
+    """Tag block "\\...\\" then the sentence; whether the sentence is AIS (!xxVDM / !xxVDO)."""
+    tag, sent, unclosed = _tag_and_sentence(df["body"])
+    df = df.with_columns(tag, sent, unclosed)
+    df = df.with_columns(pl.when(pl.col("sent").str.len_bytes() > 0).then(pl.col("sent")).alias("sent"))
+    return df.with_columns(
+        ((pl.col("sent").str.slice(0, 1) == "!") & pl.col("sent").str.slice(3, 3).is_in(["VDM", "VDO"]))
+        .fill_null(False).alias("is_ais")
+    )
+
+
+def _skipped(df: pl.DataFrame) -> dict[str, int]:
+    """Lines that are not data: blank, comments, other NMEA sentences of a receiver log ($PGHP time lines are
+    the log's clock, not counted)."""
+    other = (~pl.col("blank") & ~pl.col("comment") & pl.col("sent").is_not_null() & ~pl.col("is_ais")
+             & ~pl.col("unclosed"))
+    return df.select(
+        pl.col("blank").sum().alias("blank"),
+        pl.col("comment").sum().alias("comment"),
+        (other & ~pl.col("sent").str.starts_with("$PGHP")).sum().alias("other_nmea"),
+    ).row(0, named=True)
+
+
+def _odd_lines(df: pl.DataFrame) -> pl.DataFrame:
+    """Lines that are neither NMEA, a tag line, a comment nor blank; tag lines whose checksum fails; a tag
+    block that never closes."""
+    junk = (~pl.col("blank") & ~pl.col("comment") & pl.col("sent").is_null() & pl.col("tag").is_null()
+            & ~pl.col("too_long"))
+    bad_tag = pl.col("tag_bad") & ~pl.col("is_ais")
+    unclosed = pl.col("unclosed")
+    reason = (pl.when(unclosed).then(pl.lit("unclosed_tag_block")).when(bad_tag).then(pl.lit("bad_checksum"))
+              .otherwise(pl.lit("malformed")))
+    return df.filter(junk | bad_tag | unclosed).select("line", pl.col("ts").cast(UTC_US), "raw", reason.alias("reason"))
+
+
+def _sentence_fields(df: pl.DataFrame) -> pl.DataFrame:
+    """The fields of every AIS sentence: fragment count and number, sequence id, channel, payload, fill bits,
+    checksum and an optional receive time after it."""
+    ais = df.filter(pl.col("is_ais")).select("line", "raw", "sent", "ts", "receiver", "tag_bad", "grp")
+    ais = ais.with_columns(pl.col("sent").str.splitn(",", 7).alias("__f")).unnest("__f").rename({
+        "field_1": "tot", "field_2": "num", "field_3": "seq", "field_4": "chan", "field_5": "payload",
+        "field_6": "tail"}).drop("field_0")
+    ais = ais.with_columns(pl.col("tot").str.to_integer(strict=False), pl.col("num").str.to_integer(strict=False))
+    # tail = "<fill>*<hh>" optionally followed by ",<receive time>" (some loggers append it)
+    tail = pl.col("tail")
+    return ais.with_columns(
+        tail.str.slice(0, 1).cast(pl.Int64, strict=False).alias("fill"),
+        (tail.str.slice(1, 1) == "*").alias("star"),
+        tail.str.slice(2, 2).str.to_integer(base=16, strict=False).alias("cs"),
+        pl.when(tail.str.slice(4, 1) == ",").then(tail.str.slice(5)).otherwise(None).alias("suffix"),
+        pl.col("sent").str.find("*", literal=True).alias("star_at"),
+    )
+
+
+def _tag_and_sentence(body: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series]:
     """``tag``: the text between a leading backslash and the next one (null if the line has no tag block);
-    ``sent``: the rest of the line after the tag block (the whole line if none)."""
+    ``sent``: the rest of the line after the tag block (the whole line if none); ``unclosed``: the line starts
+    a tag block that never ends."""
     n = body.len()
     idx = np.flatnonzero(body.str.starts_with("\\").fill_null(False).to_numpy())
     tag = _nulls("tag", n, pl.Utf8)
+    unclosed = np.zeros(n, bool)
     if not idx.size:
-        return tag, body.alias("sent")
+        return tag, body.alias("sent"), pl.Series("unclosed", unclosed)
     sub = body.gather(idx)
     parts = pl.DataFrame({"b": sub}).select(pl.col("b").str.slice(1).str.splitn("\\", 2).alias("t")).unnest("t")
     closed = parts["field_1"].is_not_null()
+    unclosed[idx] = ~closed.to_numpy()
     t = pl.select(pl.when(closed).then(parts["field_0"])).to_series()
     rest = pl.select(pl.when(closed).then(parts["field_1"]).otherwise(sub)).to_series()
     wide = (t.str.len_bytes() != t.str.len_chars()).fill_null(False)
@@ -356,7 +426,7 @@ def _tag_and_sentence(body: pl.Series) -> tuple[pl.Series, pl.Series]:
         # a non-ASCII tag: the sentence starts len_bytes(tag) + 2 *characters* in, as it always has
         w = np.flatnonzero(wide.to_numpy())
         rest = rest.scatter(w, pl.select(sub.gather(w).str.slice(t.gather(w).str.len_bytes() + 2)).to_series())
-    return tag.scatter(idx, t), body.alias("sent").scatter(idx, rest)
+    return tag.scatter(idx, t), body.alias("sent").scatter(idx, rest), pl.Series("unclosed", unclosed)
 
 
 def _nulls(name: str, n: int, dtype) -> pl.Series:
