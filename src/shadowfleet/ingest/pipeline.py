@@ -21,7 +21,7 @@ Decisions a user should know:
   file that has times, a sentence before the first known time is rejected as ``missing_timestamp``.
 * **Bounded memory** — a line, sentence, fragment group or message longer than the formats allow is rejected by
   reason (``line_too_long``, ``sentence_too_long``, ``too_many_fragments``, ``message_too_long``; limits in
-  ``IngestConfig``), and an over-long line is never held whole (lines.py), so no input can exhaust memory.
+  ``IngestConfig``), and an over-long line is never held whole (reader.py), so no input can exhaust memory.
 * **Skipped, not rejected** (counted in ``skipped``): blank and comment lines, other NMEA sentences of a receiver
   log (GNSS fixes give the clock, the rest is ignored), and CSV/JSON static rows that repeat the vessel's
   previous static data.
