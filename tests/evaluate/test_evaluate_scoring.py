@@ -399,3 +399,17 @@ def test_two_true_calls_merged_into_one_detection_give_one_miss_marked_merged(tm
     assert (s.tp, s.fp, s.fn) == (1, 0, 1) and s.matches[0]["id"] == "port"  # the larger overlap wins
     assert s.missed[0]["id"] == "berth" and s.missed_reasons == {"its detection matched another true event (merged)": 1}
     assert (s.inferred_visible, s.inferred_tp) == (1, 0)
+
+
+def test_spoofing_is_scored_per_planted_vessel(tmp_path):
+    # TANKER planted twice and accused twice by two rules (one vessel found); PARTNER planted but AIS never heard
+    # it (not in recall); OTHER accused without any true spoofing (a false accusation)
+    truth = make_truth([
+        truth_event("s1", "spoofing", TANKER, 10, 16), truth_event("s2", "spoofing", TANKER, 100, 104),
+        truth_event("s3", "spoofing", PARTNER, 10, 12, visible=False),
+    ])
+    store = make_store(tmp_path, [stored_event("spoofing", TANKER, 11, 13), stored_event("spoofing", TANKER, 14, 15),
+                                  stored_event("spoofing", OTHER, 50, 51)])
+    v = evaluate(truth, store).spoofing_vessels
+    assert (v.planted, v.visible, v.accused, v.tp, v.fp, v.fn) == (2, 1, 2, 1, 1, 0)
+    assert v.recall == 1.0 and v.precision == 0.5 and v.false == [OTHER]

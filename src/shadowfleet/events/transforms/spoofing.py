@@ -372,7 +372,14 @@ def spliced_tracks(p: pl.DataFrame, cfg: SpoofingConfig) -> pl.DataFrame:
         pl.col("ts_b").shift(1).over("mmsi").alias("_prev_end"),
     )
     jout, jin = pl.col("_jump_out"), pl.col("_jump_in")
-    false = ((jin | jout) & (~jin | pl.col("_false_after").fill_null(False))
+    # a first or last stretch rests on one jump: it must be beyond any ship (max_jump_kn over min_jump_km), where a
+    # middle one has two jumps and the track around it to vouch for it
+    def impossible(km: str, kn: str) -> pl.Expr:
+        return ((pl.col(km) > cfg.min_jump_km) & (pl.col(kn) > cfg.max_jump_kn)).fill_null(False)
+
+    one_sided = (jin & jout) | (jout & impossible("jump_out_km", "speed_out_kn")) | (
+        jin & impossible("jump_in_km", "speed_in_kn"))
+    false = ((jin | jout) & one_sided & (~jin | pl.col("_false_after").fill_null(False))
              & (~jout | pl.col("_false_before").fill_null(False))
              & (pl.col("n_positions") >= cfg.spliced_min_points)
              & (pl.col("end") - pl.col("start") >= pl.duration(seconds=int(cfg.spliced_min_minutes * 60))))
