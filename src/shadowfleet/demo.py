@@ -42,11 +42,8 @@ def run_demo(out: str | Path = "demo-out", scenario: str = "vostochny-2024-03", 
     from shadowfleet.store import Store
 
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        from shadowfleet.errors import ShadowfleetError
-
-        raise ShadowfleetError(f"--out must be a folder, but is a file: {out}")  # before any step starts
     sim_dir, store_dir = out / "sim", out / "store"
+    _claim(out, (sim_dir, store_dir, out / "report.html"))  # before any step starts
     steps: dict[str, str] = {}
 
     announced: list[bool] = []
@@ -61,7 +58,7 @@ def run_demo(out: str | Path = "demo-out", scenario: str = "vostochny-2024-03", 
     steps["simulate"] = f"{sim.lines:,} NMEA lines from {sim.vessels} vessels ({sim_dir / 'ais.nmea'})"
 
     say("ingest: decoding the raw AIS into the store")
-    if store_dir.exists():  # a fresh store each run: the demo must show what this run found
+    if store_dir.exists():  # a fresh store each run (this one a demo made): the demo must show what this run found
         import shutil
 
         shutil.rmtree(store_dir)
@@ -95,3 +92,29 @@ def run_demo(out: str | Path = "demo-out", scenario: str = "vostochny-2024-03", 
     say("evaluate: what was found against the simulator's truth")
     scores = evaluate(sim_dir / "truth.json", store, places=sim_dir / "places.geojson")
     return DemoResult(out=out, report=report, headline=text, steps=steps, scores=scores)
+
+
+MARKER = ".shadowfleet-demo"  # in --out: what earlier demo runs created there, so that a re-run may replace it
+
+
+def _claim(out: Path, paths: tuple[Path, ...]) -> None:
+    """Refuse to run over anything in ``out`` that a demo did not create (a user's own ``store`` in ``--out .``),
+    then record that the demo owns ``paths``: it replaces them, and nothing else, on every run."""
+    import json
+
+    from shadowfleet.errors import ShadowfleetError
+
+    if out.exists() and not out.is_dir():
+        raise ShadowfleetError(f"--out must be a folder, but is a file: {out}")
+    marker = out / MARKER
+    try:
+        owned = set(json.loads(marker.read_text(encoding="utf-8")).get("created", [])) if marker.is_file() else set()
+    except (ValueError, AttributeError, OSError):
+        owned = set()
+    foreign = [p for p in paths if (p.exists() or p.is_symlink()) and p.name not in owned]
+    if foreign:
+        raise ShadowfleetError(
+            f"--out {out}: {foreign[0]} exists and was not made by `shadowfleet demo`; the demo would replace it "
+            "(give another --out, or move it)")
+    out.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps({"created": sorted(owned | {p.name for p in paths})}) + "\n", encoding="utf-8")

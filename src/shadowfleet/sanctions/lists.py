@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,14 +163,19 @@ def _empty(v: str | None) -> str | None:
     return None if v in ("", "-0-") else v
 
 
-def _number(v: str | None) -> float | None:
+def _number(v: str | None, p: Path, line: int, what: str) -> float | None:
+    """A tonnage as written ("12,345"); None when it is not a number; an error when it is one no ship has
+    ("1e999" reads as infinity, "nan" as not a number)."""
     v = _empty(v)
     if v is None:
         return None
     try:
-        return float(v.replace(",", ""))
+        x = float(v.replace(",", ""))
     except ValueError:
         return None
+    if not math.isfinite(x):
+        raise ShadowfleetError(f"{p}:{line}: {what} is not a finite number: {v[:40]!r}")
+    return x
 
 
 def _imo(v: str | None, p: Path, line: int) -> int | None:
@@ -264,8 +270,8 @@ def _parse_ofac(p: Path, text: str) -> list[dict]:
                 flag=vflag,
                 former_flags=[f for f in (flag_iso2(x) for x in _OFAC_FORMER_FLAG.findall(remarks)) if f],
                 vessel_type=vtype,
-                tonnage=_number(tonnage),
-                grt=_number(grt),
+                tonnage=_number(tonnage, p, line, "tonnage"),
+                grt=_number(grt, p, line, "GRT"),
                 owner=vowner,
                 programs=";".join(x.strip() for x in (program or "").split("] [") if x.strip()) or None,
                 remarks=remarks or None,
@@ -381,8 +387,8 @@ def _parse_1718(p: Path, text: str) -> list[dict]:
                 callsign=_empty(r.get("call_sign")),
                 flag=_empty(r.get("flag")),
                 vessel_type=_empty(r.get("type")),
-                tonnage=_number(r.get("tonnage") or r.get("dwt")),
-                grt=_number(r.get("gross_tonnage") or r.get("grt")),
+                tonnage=_number(r.get("tonnage") or r.get("dwt"), p, line, "tonnage"),
+                grt=_number(r.get("gross_tonnage") or r.get("grt"), p, line, "gross_tonnage"),
                 owner=_empty(r.get("designated_owner")),
                 programs="UN 1718",
                 remarks="; ".join(
@@ -421,6 +427,30 @@ _FTM_TYPES = {"Vessel": "vessel", "Person": "person", "Company": "company", "Org
               "LegalEntity": "company", "PublicBody": "other"}
 
 
+# properties whose values may be a nested entity (an object with an id or caption) instead of an id
+_FTM_ENTITY_PROPS = {"owner"}
+
+
+def _json_type(v) -> str:
+    return {dict: "an object", list: "a list", bool: "true/false", int: "a number", float: "a number",
+            type(None): "null"}.get(type(v), type(v).__name__)
+
+
+def _check_ftm_values(p: Path, line: int, props: dict) -> None:
+    """FollowTheMoney values are text (numbers too are written as text); an entity reference may be a nested
+    entity object. Anything else (a number, an object where text is due) is one error naming the property."""
+    for key, values in props.items():
+        for v in values:
+            if isinstance(v, str):
+                continue
+            if key in _FTM_ENTITY_PROPS and isinstance(v, dict) and all(
+                    isinstance(v.get(k), str) or v.get(k) is None for k in ("id", "caption")) \
+                    and (v.get("id") or v.get("caption")):
+                continue
+            raise ShadowfleetError(f"{p}:{line}: property {str(key)[:40]!r} holds {_json_type(v)} where "
+                                   "FollowTheMoney has text")
+
+
 def _parse_ftm(p: Path, text: str) -> list[dict]:
     if text.lstrip().startswith("["):
         raise ShadowfleetError(f"{p}:1: a JSON array; FollowTheMoney entities are read one JSON object per line")
@@ -432,11 +462,17 @@ def _parse_ftm(p: Path, text: str) -> list[dict]:
             e = json.loads(s)
         except json.JSONDecodeError as exc:
             raise ShadowfleetError(f"{p}:{line}: not a JSON object ({exc.msg})") from None
-        if not isinstance(e, dict) or not e.get("id") or not isinstance(e.get("schema"), str):
-            raise ShadowfleetError(f"{p}:{line}: a FollowTheMoney entity needs \"id\" and \"schema\"")
+        except RecursionError:
+            raise ShadowfleetError(f"{p}:{line}: JSON nested too deeply to be a FollowTheMoney entity") from None
+        if not isinstance(e, dict) or not isinstance(e.get("id"), str) or not e["id"] \
+                or not isinstance(e.get("schema"), str):
+            raise ShadowfleetError(f"{p}:{line}: a FollowTheMoney entity needs \"id\" and \"schema\" as text")
+        if e.get("caption") is not None and not isinstance(e["caption"], str):
+            raise ShadowfleetError(f"{p}:{line}: \"caption\" must be text, not {_json_type(e['caption'])}")
         props = e.setdefault("properties", {})
         if not isinstance(props, dict) or not all(isinstance(v, list) for v in props.values()):
             raise ShadowfleetError(f"{p}:{line}: \"properties\" must map each property to a list of values")
+        _check_ftm_values(p, line, props)
         entities.append((line, e))
     # owners are entity references (Vehicle.owner, range LegalEntity): resolve them to names within the file
     names = {e["id"]: (e["properties"].get("name") or [e.get("caption") or e["id"]])[0] for _, e in entities}
@@ -465,8 +501,8 @@ def _parse_ftm(p: Path, text: str) -> list[dict]:
                 flag=first("flag") or (first("country") if kind != "vessel" else None),
                 former_flags=[f for f in (flag_iso2(x) for x in pr.get("pastFlags", [])) if f],
                 vessel_type=first("type"),
-                tonnage=_number(first("tonnage")),
-                grt=_number(first("grossRegisteredTonnage")),
+                tonnage=_number(first("tonnage"), p, line, "tonnage"),
+                grt=_number(first("grossRegisteredTonnage"), p, line, "grossRegisteredTonnage"),
                 owner=";".join(owners) or None,
                 programs=";".join(pr.get("programId", []) or pr.get("topics", [])) or None,
                 remarks="; ".join(pr.get("notes", [])) or None,
