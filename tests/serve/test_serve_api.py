@@ -317,3 +317,35 @@ def test_static_files_cannot_be_reached_outside_the_package(base_url):
     for path in ("/static/../app.py", "/static/%2e%2e/app.py", "/static/..%2fapp.py", "/static/vendor/../../queries.py"):
         r = httpx.get(base_url + path)
         assert r.status_code == 404 and "import" not in r.text
+
+
+def test_the_map_track_read_from_segments_matches_the_full_export(api, served):
+    mmsi = int(Store(served["store"], create=False).read("cases")["mmsi"][0])
+    window = {"start-date": "2024-03-01", "end-date": "2024-03-07"}
+    fc = api.get(f"/vessels/{mmsi}/track", params=window).json()
+    rows = list(csv.DictReader(io.StringIO(api.get(f"/vessels/{mmsi}/track", params={**window, "format": "csv"}).text)))
+    assert fc["features"][-1]["properties"]["times"] == [r["ts"][:19] + "Z" for r in rows]
+
+
+def test_positions_ingested_after_detect_still_appear_on_the_map_track(served, tmp_path):
+    import shutil
+
+    from servekit import running
+    from shadowfleet.ingest import ingest
+    from shadowfleet.serve import create_app
+
+    root = tmp_path / "store"
+    shutil.copytree(served["store"], root)
+    late = tmp_path / "late.csv"
+    late.write_text("MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName\n"
+                    f"{HOSTILE_MMSI},2024-03-20T10:00:00,42.8,133.9,5.0,90,90,LATE\n"
+                    f"{HOSTILE_MMSI},2024-03-20T11:00:00,42.8,134.0,5.0,90,90,LATE\n", encoding="utf-8")
+    ingest([late], Store(root, create=False), fmt="csv")
+    with running(create_app(root, places=served["places"])) as base:
+        import httpx
+
+        fc = httpx.get(f"{base}/api/v1/vessels/{HOSTILE_MMSI}/track",
+                       params={"start-date": "2024-03-01", "end-date": "2024-03-21"}).json()
+    times = fc["features"][-1]["properties"]["times"]
+    assert times[-2:] == ["2024-03-20T10:00:00Z", "2024-03-20T11:00:00Z"]
+    assert any(t.startswith("2024-03-01") for t in times)

@@ -122,7 +122,7 @@ def vessel_track(
 ):
     view, cfg = _state(request)
     fmt = _list_format(fmt or "geojson", ("geojson", "csv", "mfjson"))
-    tr = q.vessel_track(view, mmsi, start_date, end_date, simplify=simplify, cfg=cfg)
+    tr = q.vessel_track(view, mmsi, start_date, end_date, simplify=simplify, full=fmt == "csv", cfg=cfg)
     if fmt == "csv":
         return _download(csv_text(tr), "text/csv; charset=utf-8", f"track-{mmsi}.csv")
     if fmt == "mfjson":

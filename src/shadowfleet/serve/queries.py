@@ -361,11 +361,14 @@ def vessel_detail(view: StoreView, mmsi: int) -> dict[str, Any]:
 
 
 def vessel_track(view: StoreView, mmsi: int, start_date: str | None = None, end_date: str | None = None,
-                 simplify: float | None = None, cfg: ServeConfig = DEFAULTS) -> pl.DataFrame:
+                 simplify: float | None = None, full: bool = False, cfg: ServeConfig = DEFAULTS) -> pl.DataFrame:
     """One vessel's positions in [start-date, end-date) (copies from several receivers merged), with segment ids.
 
     Without dates: the last 30 days it was heard. ``simplify`` (metres) keeps only the points a line drawn at that
-    tolerance needs (Douglas-Peucker per segment), with their times."""
+    tolerance needs (Douglas-Peucker per segment), with their times. ``full``: every position column (for an
+    export); otherwise the columns a map needs (mmsi, ts, lat, lon, sog, segment), read from the `segments` table
+    detect wrote (sorted by vessel, so one vessel's rows are found without scanning everyone's) plus any
+    positions newer than it."""
     start = parse_time(start_date, "start-date")
     end = parse_time(end_date, "end-date")
     if simplify is not None and not (0 <= simplify <= 100_000):
@@ -381,11 +384,38 @@ def vessel_track(view: StoreView, mmsi: int, start_date: str | None = None, end_
     if (end - start).total_seconds() > cfg.track_max_days * 86400:
         raise BadParameter("end-date", f"a track request spans at most {cfg.track_max_days:g} days")
     last_us = end - dt.timedelta(microseconds=1)  # registry.track's end is inclusive; ours is exclusive
-    tr = view.retrying(lambda: registry_track(view.store, mmsi, start, last_us))
+
+    def read() -> pl.DataFrame:
+        covered = None if full else _segments_end(view)
+        if covered is None:
+            return registry_track(view.store, mmsi, start, last_us)
+        seg = (view.store.scan("segments").select(MAP_TRACK_COLUMNS)
+               .filter((pl.col("mmsi") == mmsi) & (pl.col("ts") >= start) & (pl.col("ts") < end))
+               .collect().with_columns(pl.col("segment").cast(pl.Utf8), pl.col("sog").cast(pl.Float32)))
+        if end <= covered:
+            return seg
+        newer = registry_track(view.store, mmsi, max(start, covered + dt.timedelta(microseconds=1)), last_us)
+        return pl.concat([seg, newer.select(MAP_TRACK_COLUMNS).with_columns(pl.col("sog").cast(pl.Float32))])
+
+    tr = view.retrying(read).sort("ts")
     tr = tr.filter(pl.col("lat").is_not_null() & pl.col("lon").is_not_null())
     if simplify:
         tr = _simplify(tr, simplify)
     return tr
+
+
+MAP_TRACK_COLUMNS = ["mmsi", "ts", "lat", "lon", "sog", "segment"]
+
+
+def _segments_end(view: StoreView) -> dt.datetime | None:
+    """The last time the `segments` table covers (None without one)."""
+
+    def build():
+        if not view.store.files("segments"):
+            return None
+        return view.store.scan("segments").select(pl.col("ts").max()).collect().item()
+
+    return view.cached("segments_end", ("segments",), build)
 
 
 def _last_heard(view: StoreView, mmsi: int) -> dt.datetime | None:
