@@ -13,6 +13,7 @@ def test_demo_runs_the_chain_and_prints_the_headline_and_report_path(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     assert "loaded at" in r.stdout and "annual cap" in r.stdout
     assert f"report: {out / 'report.html'}" in r.stdout.replace("\n", "")
+    assert f"dashboard: shadowfleet serve --store {out / 'store'}" in r.stdout.replace("\n", "")
     html = (out / "report.html").read_text()
     assert "<script src" not in html and "Vostochny" in html
     for step in ("simulate", "ingest", "detect", "screen", "cases", "F1 vs truth"):

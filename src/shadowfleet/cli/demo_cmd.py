@@ -42,3 +42,4 @@ def demo(
                 )
     out.print(result.headline)
     out.print(f"report: {result.report}")
+    out.print(f"dashboard: shadowfleet serve --store {result.out / 'store'}   then open http://127.0.0.1:8000/")
