@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -36,7 +38,14 @@ def _download(body: str, media: str, filename: str) -> Response:
 
 
 def _geojson(doc: dict[str, Any], filename: str) -> Response:
-    return _download(json.dumps(doc), "application/geo+json", filename)
+    return _download(orjson.dumps(doc), "application/geo+json", filename)
+
+
+class FastJSON(JSONResponse):
+    """JSON encoded by orjson: a month of a vessel's track is ~10,000 numbers, 10x faster than the json module."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
 
 
 def _export_bounds(fmt: str, limit: int | None, cfg) -> dict:
@@ -47,7 +56,7 @@ def _export_bounds(fmt: str, limit: int | None, cfg) -> dict:
     return {"limit": limit or cfg.export_max}
 
 
-@router.get("/events", summary="Events, filtered, sorted and paged (GFW API v3 parameter names)")
+@router.get("/events", response_class=FastJSON, summary="Events, filtered, sorted and paged (GFW API v3 parameter names)")
 def events(
     request: Request,
     types: str | None = Query(None, description="Comma-separated event types, e.g. port_call,encounter"),
@@ -126,16 +135,15 @@ def vessel_track(
     if fmt == "csv":
         return _download(csv_text(tr), "text/csv; charset=utf-8", f"track-{mmsi}.csv")
     if fmt == "mfjson":
-        return _download(json.dumps(track_mfjson(tr, mmsi)), "application/json", f"track-{mmsi}.mf.json")
-    return JSONResponse(track_geojson(tr, mmsi), media_type="application/geo+json")
+        return _download(orjson.dumps(track_mfjson(tr, mmsi)), "application/json", f"track-{mmsi}.mf.json")
+    return FastJSON(track_geojson(tr, mmsi), media_type="application/geo+json")
 
 
 @router.get("/tracks/nearby", summary="Other vessels' tracks near a place and time (what else was there)")
 def tracks_nearby(request: Request, lat: float = Query(..., ge=-90, le=90), lon: float = Query(..., ge=-180, le=180),
                   time: str = Query(...), exclude: int | None = Query(None, ge=1, le=999_999_999)):
     view, cfg = _state(request)
-    return JSONResponse(q.nearby_tracks(view, lat, lon, time, exclude=exclude, cfg=cfg),
-                        media_type="application/geo+json")
+    return FastJSON(q.nearby_tracks(view, lat, lon, time, exclude=exclude, cfg=cfg), media_type="application/geo+json")
 
 
 @router.get("/cases", summary="Cases (load → discharge), sorted and paged")

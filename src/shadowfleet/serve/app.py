@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import threading
 from importlib import resources
 from pathlib import Path
 
@@ -55,6 +56,7 @@ def create_app(store: str | Path | Store, token: str | None = None, places=None,
     app.state.places_doc = gaz.to_geojson()
     app.state.land_doc = _land()
     token_bytes = token.encode() if token else None
+    threading.Thread(target=_warm, args=(app.state.view,), daemon=True, name="serve-warm").start()
 
     @app.middleware("http")
     async def guard(request: Request, call_next):
@@ -109,6 +111,17 @@ def create_app(store: str | Path | Store, token: str | None = None, places=None,
         return FileResponse(HERE / "templates" / "docs.html", media_type="text/html")
 
     return app
+
+
+def _warm(view: StoreView) -> None:
+    """Read the tables every first request needs while the server starts, so no analyst waits for them."""
+    from shadowfleet.serve import queries
+
+    for step in (queries.events_frame, queries.vessel_names, queries.segments_end):
+        try:
+            step(view)
+        except Exception:  # noqa: BLE001 - a store without events or segments is served all the same
+            pass
 
 
 def _secure(response):

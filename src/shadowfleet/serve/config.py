@@ -22,8 +22,8 @@ class ServeConfig:
     author_max_chars: int = 80
     body_max_bytes: int = 16_384  # a note's JSON body: 4,000 characters of up to 4 UTF-8 bytes each
     search_max: int = 50  # vessels returned by one search
-    nearby_km: float = 20.0  # "other tracks nearby": ~ radar horizon of a tanker's bridge is 12 nm (22 km)
-    nearby_hours: float = 12.0  # around the event's time; the report pads case tracks by 12 h the same way
+    nearby_km: float = 20.0  # ours: wide enough to show an STS partner approaching, narrow enough to stay readable
+    nearby_hours: float = 12.0  # ours: around the event's time, as the report pads a case's tracks by 12 h
     retry_s: float = 2.0  # how long a read waits for a table being replaced before answering 503
 
 

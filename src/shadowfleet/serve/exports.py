@@ -6,7 +6,9 @@ from typing import Any
 
 import polars as pl
 
-from shadowfleet.output import utc_text
+import numpy as np
+
+from shadowfleet.output import utc_expr
 from shadowfleet.serve.queries import GAP_H
 
 def points_geojson(rows: list[dict[str, Any]], lat: str = "lat", lon: str = "lon") -> dict[str, Any]:
@@ -20,13 +22,12 @@ def points_geojson(rows: list[dict[str, Any]], lat: str = "lat", lon: str = "lon
     return {"type": "FeatureCollection", "features": feats}
 
 
-def _pieces(tr: pl.DataFrame) -> pl.DataFrame:
-    """Consecutive positions grouped into pieces: a new piece starts at a new segment or after a silence of GAP_H."""
-    brk = (
-        (pl.col("segment").fill_null("") != pl.col("segment").fill_null("").shift(1))
-        | ((pl.col("ts") - pl.col("ts").shift(1)).dt.total_seconds() > GAP_H * 3600)
-    ).fill_null(True)
-    return tr.with_columns(brk.cum_sum().alias("piece"))
+def _piece_bounds(tr: pl.DataFrame) -> np.ndarray:
+    """Row indices where pieces start (and the end): a new piece at a new segment or after a silence of GAP_H."""
+    seg = tr["segment"].fill_null("").to_numpy()
+    ts = tr["ts"].dt.epoch("us").to_numpy()
+    brk = np.r_[True, (seg[1:] != seg[:-1]) | (np.diff(ts) > GAP_H * 3600e6)]
+    return np.r_[np.flatnonzero(brk), tr.height]
 
 
 def track_geojson(tr: pl.DataFrame, mmsi: int) -> dict[str, Any]:
@@ -35,29 +36,23 @@ def track_geojson(tr: pl.DataFrame, mmsi: int) -> dict[str, Any]:
     feats: list[dict[str, Any]] = []
     if tr.height == 0:
         return {"type": "FeatureCollection", "features": feats}
-    p = _pieces(tr)
-    lines = p.group_by("piece", maintain_order=True).agg(
-        "lon", "lat", pl.col("segment").first(), pl.col("ts").first().alias("start"),
-        pl.col("ts").last().alias("end"))
-    prev = None
-    for _piece, lon, lat, seg, start, end in lines.iter_rows():
-        if prev is not None:
-            feats.append({"type": "Feature", "geometry": {"type": "LineString",
-                                                          "coordinates": [prev[0], [lon[0], lat[0]]]},
-                          "properties": {"mmsi": mmsi, "kind": "gap", "start": utc_text(prev[1]),
-                                         "end": utc_text(start),
-                                         "hours": round((start - prev[1]).total_seconds() / 3600, 2)}})
-        coords = [[x, y] for x, y in zip(lon, lat)]
+    coords = np.column_stack([tr["lon"].to_numpy(), tr["lat"].to_numpy()]).tolist()
+    times = tr.select(utc_expr("ts"))["ts"].to_list()
+    segs = tr["segment"].to_list()
+    bounds = _piece_bounds(tr)
+    for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):  # one iteration per piece, not per position
+        if i:
+            gap_h = (tr["ts"][int(a)] - tr["ts"][int(a) - 1]).total_seconds() / 3600
+            feats.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": [coords[a - 1], coords[a]]},
+                          "properties": {"mmsi": mmsi, "kind": "gap", "start": times[a - 1], "end": times[a],
+                                         "hours": round(gap_h, 2)}})
+        line = coords[a:b]
         feats.append({"type": "Feature",
-                      "geometry": {"type": "LineString", "coordinates": coords if len(coords) > 1 else coords * 2},
-                      "properties": {"mmsi": mmsi, "kind": "track", "segment": seg, "start": utc_text(start),
-                                     "end": utc_text(end), "n_positions": len(coords)}})
-        prev = ([lon[-1], lat[-1]], end)
-    feats.append({"type": "Feature",
-                  "geometry": {"type": "MultiPoint", "coordinates": [[x, y] for x, y in zip(tr["lon"], tr["lat"])]},
-                  "properties": {"mmsi": mmsi, "kind": "positions",
-                                 "times": [utc_text(t) for t in tr["ts"]],
-                                 "sog": tr["sog"].to_list()}})
+                      "geometry": {"type": "LineString", "coordinates": line if len(line) > 1 else line * 2},
+                      "properties": {"mmsi": mmsi, "kind": "track", "segment": segs[a], "start": times[a],
+                                     "end": times[b - 1], "n_positions": int(b - a)}})
+    feats.append({"type": "Feature", "geometry": {"type": "MultiPoint", "coordinates": coords},
+                  "properties": {"mmsi": mmsi, "kind": "positions", "times": times, "sog": tr["sog"].to_list()}})
     return {"type": "FeatureCollection", "features": feats}
 
 
@@ -65,16 +60,20 @@ def track_mfjson(tr: pl.DataFrame, mmsi: int, name: str | None = None) -> dict[s
     """OGC Moving Features Encoding Extension: JSON (OGC 19-045r3): one MovingFeature per piece of track, a
     MovingPoint with linear interpolation, speed over ground as a temporal property in knots."""
     feats = []
-    for _piece, part in _pieces(tr).group_by("piece", maintain_order=True):
-        times = [utc_text(t) for t in part["ts"]]
+    if tr.height == 0:
+        return {"type": "FeatureCollection", "features": feats}
+    coords = np.column_stack([tr["lon"].to_numpy(), tr["lat"].to_numpy()]).tolist()
+    times = tr.select(utc_expr("ts"))["ts"].to_list()
+    sog, segs = tr["sog"].to_list(), tr["segment"].to_list()
+    bounds = _piece_bounds(tr)
+    for a, b in zip(bounds[:-1], bounds[1:]):
         feats.append({
             "type": "Feature",
-            "temporalGeometry": {"type": "MovingPoint", "datetimes": times,
-                                 "coordinates": [[x, y] for x, y in zip(part["lon"], part["lat"])],
+            "temporalGeometry": {"type": "MovingPoint", "datetimes": times[a:b], "coordinates": coords[a:b],
                                  "interpolation": "Linear"},
-            "temporalProperties": [{"datetimes": times,
-                                    "sog": {"type": "Measure", "form": "[kn_i]", "values": part["sog"].to_list(),
+            "temporalProperties": [{"datetimes": times[a:b],
+                                    "sog": {"type": "Measure", "form": "[kn_i]", "values": sog[a:b],
                                             "interpolation": "Linear"}}],
-            "properties": {"mmsi": mmsi, "name": name, "segment": part["segment"][0]},
+            "properties": {"mmsi": mmsi, "name": name, "segment": segs[a]},
         })
     return {"type": "FeatureCollection", "features": feats}

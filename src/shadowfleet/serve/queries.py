@@ -386,13 +386,13 @@ def vessel_track(view: StoreView, mmsi: int, start_date: str | None = None, end_
     last_us = end - dt.timedelta(microseconds=1)  # registry.track's end is inclusive; ours is exclusive
 
     def read() -> pl.DataFrame:
-        covered = None if full else _segments_end(view)
+        covered = None if full else segments_end(view)
         if covered is None:
             return registry_track(view.store, mmsi, start, last_us)
         seg = (view.store.scan("segments").select(MAP_TRACK_COLUMNS)
                .filter((pl.col("mmsi") == mmsi) & (pl.col("ts") >= start) & (pl.col("ts") < end))
                .collect().with_columns(pl.col("segment").cast(pl.Utf8), pl.col("sog").cast(pl.Float32)))
-        if end <= covered:
+        if end <= covered or not _heard_after(view, covered):
             return seg
         newer = registry_track(view.store, mmsi, max(start, covered + dt.timedelta(microseconds=1)), last_us)
         return pl.concat([seg, newer.select(MAP_TRACK_COLUMNS).with_columns(pl.col("sog").cast(pl.Float32))])
@@ -407,13 +407,46 @@ def vessel_track(view: StoreView, mmsi: int, start_date: str | None = None, end_
 MAP_TRACK_COLUMNS = ["mmsi", "ts", "lat", "lon", "sog", "segment"]
 
 
-def _segments_end(view: StoreView) -> dt.datetime | None:
+def _max_ts_from_footers(files) -> dt.datetime | None:
+    """The latest ``ts`` from the Parquet files' row-group statistics (footers only), or None without them."""
+    import pyarrow.parquet as pq
+
+    best = None
+    for f in files:
+        meta = pq.ParquetFile(f).metadata
+        col = meta.schema.names.index("ts") if "ts" in meta.schema.names else None
+        if col is None:
+            return None
+        for g in range(meta.num_row_groups):
+            st = meta.row_group(g).column(col).statistics
+            if st is None or not st.has_min_max:
+                return None
+            hi = st.max if isinstance(st.max, dt.datetime) else None
+            if hi is None:
+                return None
+            hi = hi if hi.tzinfo else hi.replace(tzinfo=UTC)
+            best = hi if best is None or hi > best else best
+    return best
+
+
+def _heard_after(view: StoreView, t: dt.datetime) -> bool:
+    """Whether the store holds any position later than ``t`` (only the day folders from ``t`` on are read)."""
+
+    def build() -> bool:
+        last = view.store.scan("positions", start=t).select(pl.col("ts").max()).collect().item()
+        return last is not None and last > t
+
+    return view.cached(f"heard_after:{t.isoformat()}", ("positions",), build)
+
+
+def segments_end(view: StoreView) -> dt.datetime | None:
     """The last time the `segments` table covers (None without one)."""
 
     def build():
-        if not view.store.files("segments"):
+        files = view.store.files("segments")
+        if not files:
             return None
-        return view.store.scan("segments").select(pl.col("ts").max()).collect().item()
+        return _max_ts_from_footers(files) or view.store.scan("segments").select(pl.col("ts").max()).collect().item()
 
     return view.cached("segments_end", ("segments",), build)
 
