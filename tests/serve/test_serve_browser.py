@@ -224,3 +224,26 @@ def test_api_docs_page_lists_the_routes(watched, base_url):
     page.goto(base_url + "/api/v1/docs")
     page.wait_for_selector(".op")
     assert page.get_by_text(re.compile(r"/api/v1/vessels/\{mmsi\}/track")).count() >= 1
+
+
+def test_satellite_detections_in_the_store_are_drawn_on_the_map(browser, served, tmp_path):
+    import datetime as dt
+
+    import polars as pl
+
+    from shadowfleet.serve import create_app
+    from shadowfleet.store import Store
+
+    root = tmp_path / "store"
+    shutil.copytree(served["store"], root)
+    Store(root, create=False).replace("detections", pl.DataFrame({
+        "detection_id": ["d1", "d2"], "scene_id": ["S2A_TEST", "S2A_TEST"],
+        "ts": [dt.datetime(2024, 3, 2, 1, 30, tzinfo=dt.timezone.utc)] * 2,
+        "lat": [42.73, 42.75], "lon": [133.05, 133.07], "length_m": [105.0, 98.0]}))
+    with running(create_app(root, places=served["places"])) as base:
+        assert httpx.get(base + "/api/v1/detections").json()["total"] == 2
+        w = Watched(browser, base)
+        page = w.open()
+        page.wait_for_selector("path.detection")
+        assert page.locator("path.detection").count() == 2
+        w.check()

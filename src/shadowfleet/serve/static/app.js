@@ -199,6 +199,19 @@ function drawNearby(fc) {
   }).addTo(layers.nearby);
 }
 
+// Ships detected in satellite scenes, when the store holds any: hollow squares, apart from AIS events.
+async function drawDetections() {
+  layers.detections.clearLayers();
+  const det = await api("/detections", { limit: 1000 });
+  for (const d of det.entries) {
+    if (typeof d.lat !== "number" || typeof d.lon !== "number") continue;
+    const when = d.ts || d.time || d.acquired || d.start;
+    L.circleMarker([d.lat, d.lon], { radius: 5, color: "#000", weight: 2, fill: false, className: "detection" })
+      .bindTooltip(el("span", {}, `satellite detection${d.scene_id ? " · scene " + d.scene_id : ""}${when ? " · " + fmtTime(when) : ""}`))
+      .addTo(layers.detections);
+  }
+}
+
 // ---- time bar and playback ---------------------------------------------------------------------------------
 
 let playing = null;
@@ -342,6 +355,7 @@ async function eventsView() {
     ` ${pageData.total ? offset + 1 : 0}–${offset + pageData.entries.length} of ${pageData.total} `,
     el("button", { type: "button", disabled: pageData.nextOffset === null, id: "next-page", onclick: () => go("events", null, Object.assign({}, current.params, { offset: pageData.nextOffset })) }, "next →"));
   show(panel, el("h1", {}, "Events"), form, el("div", { class: "toolbar" }, el("span", { id: "event-total" }, `${pageData.total} events`), exportButtons("/events", filters, "events")), rows, pager, el("div", { id: "event-detail" }));
+  drawDetections().catch(() => {});
   if (!p.map && markers.length && !p.event) {
     const b = L.featureGroup(markers).getBounds(); if (b.isValid()) map.fitBounds(b.pad(0.1), { maxZoom: 9, animate: false });
   }
@@ -394,7 +408,7 @@ async function vesselView(mmsi) {
     el("h2", {}, "Sanctions list hits"),
     v.sanctions.length ? table([["list", (r) => r.list_id], ["version", (r) => r.version_date], ["entry", (r) => r.entry_name], ["on", (r) => r.match_on],
       ["score", (r) => r.score], ["why", (r) => r.explanation]], v.sanctions) : el("p", {}, "none"),
-    el("h2", {}, `Events (${v.events.length})`),
+    el("h2", {}, `Events (${v.events.length}) `, exportButtons("/events", { vessels: String(v.mmsi) }, `events-${v.mmsi}`)),
     table([["start", (e) => fmtTime(e.start)], ["type", (e) => e.type.replace("_", " ")], ["hours", (e) => fmtNum(e.duration_h, 1)], ["place", (e) => e.place || ""]],
       v.events, (e) => go("events", null, { vessels: String(v.mmsi), event: e.event_id })),
     el("h2", {}, `Cases (${v.cases.length})`),
