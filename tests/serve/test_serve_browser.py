@@ -238,7 +238,7 @@ def test_satellite_detections_in_the_store_are_drawn_on_the_map(browser, served,
     shutil.copytree(served["store"], root)
     Store(root, create=False).replace("detections", pl.DataFrame({
         "detection_id": ["d1", "d2"], "scene_id": ["S2A_TEST", "S2A_TEST"],
-        "ts": [dt.datetime(2024, 3, 2, 1, 30, tzinfo=dt.timezone.utc)] * 2,
+        "sensor": ["optical", "optical"], "acquired": [dt.datetime(2024, 3, 2, 1, 30, tzinfo=dt.timezone.utc)] * 2,
         "lat": [42.73, 42.75], "lon": [133.05, 133.07], "length_m": [105.0, 98.0]}))
     with running(create_app(root, places=served["places"])) as base:
         assert httpx.get(base + "/api/v1/detections").json()["total"] == 2

@@ -647,7 +647,11 @@ def detections_page(view: StoreView, limit: int | None = None, offset: int | Non
     limit, offset = page_bounds(limit, offset, cfg)
     if not view.store.files("detections"):
         return {"total": 0, "offset": offset, "limit": limit, "nextOffset": None, "entries": []}
-    df = view.cached("detections", ("detections",), lambda: view.store.scan("detections").collect())
+    def build() -> pl.DataFrame:
+        df = view.store.scan("detections").collect()
+        return df.sort(["acquired", "detection_id"], nulls_last=True) if "acquired" in df.columns else df
+
+    df = view.cached("detections", ("detections",), build)
     nxt = offset + limit if offset + limit < df.height else None
     rows = df.slice(offset, limit)
     return {"total": df.height, "offset": offset, "limit": limit, "nextOffset": nxt,
