@@ -18,8 +18,8 @@ def _store(make_store, list_entries=None):
     ]
     if list_entries is None:
         list_entries = [
-            {"list_id": "ofac", "imo": "7389704", "mmsi": None, "tonnage": "3,003", "grt": None},
-            {"list_id": "ofac", "imo": "8106496", "mmsi": None, "tonnage": None, "grt": "962"},
+            {"list_id": "ofac", "imo": "7389704", "mmsi": None, "tonnage": 3003.0, "grt": None},
+            {"list_id": "ofac", "imo": "8106496", "mmsi": None, "tonnage": None, "grt": 962.0},
         ]
     return make_store([], statics, list_entries=list_entries)
 

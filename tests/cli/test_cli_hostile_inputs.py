@@ -129,8 +129,10 @@ def test_csv_rows_of_wrong_types_are_counted_rejections(tmp_path):
 def test_overwritten_catalog_is_named(sim_store, tmp_path, command):
     store = tmp_path / "store"
     shutil.copytree(sim_store, store)
-    (store / "catalog.duckdb").write_bytes(b"garbage, not a DuckDB database" * 100)
-    assert_one_line_error(run(*command, "--store", store), "catalog.duckdb", "cannot be opened")
+    for f in store.glob("catalog.sqlite*"):
+        f.unlink()
+    (store / "catalog.sqlite").write_bytes(b"garbage, not a database" * 100)
+    assert_one_line_error(run(*command, "--store", store), "catalog.sqlite", "damaged or was overwritten")
 
 
 def test_demo_bad_days_is_the_only_stderr_line(tmp_path):
@@ -191,7 +193,7 @@ def test_part_file_of_another_table_is_named(sim_store, tmp_path):
     store = tmp_path / "store"
     shutil.copytree(sim_store, store)
     part = sorted((store / "positions").rglob("*.parquet"))[0]
-    shutil.copyfile(store / "events" / "part-0.parquet", part)  # a valid Parquet file, of the wrong table
+    shutil.copyfile(sorted((store / "events").glob("*.parquet"))[0], part)  # a valid Parquet file, of the wrong table
     assert_one_line_error(run("stats", "--store", store), part.name, "does not hold table positions")
 
 

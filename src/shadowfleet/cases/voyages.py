@@ -25,48 +25,9 @@ from shadowfleet.engine import bucket_of, n_partitions
 from shadowfleet.errors import ShadowfleetError
 from shadowfleet.identity import flag_expr
 from shadowfleet.places.geo import haversine_km
-from shadowfleet.store.schema import UTC_TS
+from shadowfleet.store import TABLES, UTC_TS, conform
 
-# docs/CONTRACTS.md "Cases"; destination_country and the capacity columns are extra (conform keeps extras).
-CASES_SCHEMA = {
-    "case_id": pl.Utf8,
-    "mmsi": pl.Int64,
-    "imo": pl.Int64,
-    "name": pl.Utf8,
-    "flag": pl.Utf8,
-    "load_place": pl.Utf8,
-    "load_start": UTC_TS,
-    "load_end": UTC_TS,
-    "load_inferred": pl.Boolean,
-    "discharge_kind": pl.Utf8,
-    "discharge_place": pl.Utf8,
-    "discharge_other_mmsi": pl.Int64,
-    "discharge_start": UTC_TS,
-    "discharge_end": UTC_TS,
-    "tonnes_low": pl.Float64,
-    "tonnes_central": pl.Float64,
-    "tonnes_high": pl.Float64,
-    "barrels_low": pl.Float64,
-    "barrels_central": pl.Float64,
-    "barrels_high": pl.Float64,
-    "product": pl.Utf8,
-    "confidence": pl.Float64,
-    "reasons": pl.Utf8,
-    "evidence": pl.Utf8,
-    "list_hits": pl.Utf8,
-    # extras
-    "destination_country": pl.Utf8,
-    "load_country": pl.Utf8,
-    "load_port_level": pl.Boolean,  # load placed at the port only (dark call), not at the berth
-    "load_site": pl.Utf8,  # the berth; for a port-level load the port's only oil terminal, else the port
-    "load_reachable": pl.Utf8,  # load hidden in an AIS gap: the load terminals reachable during it
-    "tonnes_method": pl.Utf8,  # draught_rise, draught_drop, capacity, fleet_prior
-    "draught_change_m": pl.Float64,
-    "capacity_source": pl.Utf8,
-    "dwt_central": pl.Float64,
-    "load_supplier_port": pl.Boolean,  # possible load at a supplier port without a mapped oil berth (then an STS)
-    "discharge_sts_dark": pl.Boolean,  # STS inferred from an AIS gap while a DPRK/listed vessel waited at the area
-}
+CASES_SCHEMA = TABLES["cases"]  # docs/CONTRACTS.md "Cases"; declared in the store's schema registry
 
 _H = dt.timedelta(hours=1)
 
@@ -101,11 +62,7 @@ def listed_vessels(store, cfg: CasesConfig = DEFAULTS) -> pl.DataFrame:
     schema = {"mmsi": pl.Int64, "listed": pl.Boolean, "list_hits": pl.Utf8}
     if not store.files("screening"):
         return pl.DataFrame(schema=schema)
-    sc = store.read("screening")
-    for c, t in (("list_id", pl.Utf8), ("entry_id", pl.Utf8), ("entry_name", pl.Utf8), ("match_on", pl.Utf8),
-                 ("score", pl.Float64), ("laundering_suspected", pl.Boolean)):
-        if c not in sc.columns:
-            sc = sc.with_columns(pl.lit(None, t).alias(c))
+    sc = conform(store.read("screening"), "screening")
     strong = pl.col("match_on").is_in(["imo", "mmsi", "callsign"]) | (pl.col("score").cast(pl.Float64) >= cfg.listed_min_score)
     sc = sc.filter(strong & pl.col("mmsi").is_not_null())
     hit = pl.struct(
@@ -666,8 +623,9 @@ def build_cases(store, vessels=None, cfg: CasesConfig = DEFAULTS, places=None, w
         v = v.sort(["load_start", "mmsi"])
     cases = v.filter(pl.col("discharge_kind").is_not_null())
     if write:
-        store.replace("voyages", v)
-        store.replace("cases", cases)
+        with store.transaction() as tx:  # the report counts loads from one and cases from the other: one commit
+            tx.replace("voyages", v)
+            tx.replace("cases", cases)
     return cases
 
 
@@ -681,8 +639,4 @@ def _voyages_task(k: int, job: tuple) -> pl.DataFrame:
 def read_cases(store) -> pl.DataFrame:
     if not store.files("cases"):
         raise ShadowfleetError("no cases in the store: run `shadowfleet cases` first")
-    df = store.read("cases")
-    for c, t in CASES_SCHEMA.items():
-        if c not in df.columns:
-            df = df.with_columns(pl.lit(None, t).alias(c))
-    return df
+    return conform(store.read("cases"), "cases")

@@ -24,7 +24,7 @@ from shadowfleet.evaluate.truth import load_truth, parse_times, truth_events, tr
 from shadowfleet.output import utc_text
 from shadowfleet.events.main import EVENT_TYPES  # the contract's event types, in the order reports list them
 from shadowfleet.store import Store
-from shadowfleet.store.schema import EVENTS, UTC_TS
+from shadowfleet.store.schema import UTC_TS, empty
 
 _NO_PARTNER = -1  # k2 of events that are not between two vessels
 
@@ -213,7 +213,7 @@ def _spoofing_vessels(t: pl.DataFrame, d: pl.DataFrame) -> VesselScore:
 def _stored(table: str, store: Store) -> pl.DataFrame:
     files = store.files(table)
     if not files:
-        return pl.DataFrame(schema=EVENTS) if table == "events" else pl.DataFrame()
+        return empty(table) if table == "events" else pl.DataFrame()
     return store.scan(table).collect()  # through the store, so a damaged part file is named, not a traceback
 
 

@@ -9,19 +9,12 @@ from typing import Any
 import polars as pl
 
 from shadowfleet.errors import ShadowfleetError
-from shadowfleet.store.schema import UTC_TS
+from shadowfleet.store import TABLES, UTC_TS
 
+# the stored event's columns (the store's registry), with the truth's own id and visibility
 TRUTH_EVENTS = {
     "id": pl.Utf8,
-    "type": pl.Utf8,
-    "mmsi": pl.Int64,
-    "start": UTC_TS,
-    "end": UTC_TS,
-    "lat": pl.Float64,
-    "lon": pl.Float64,
-    "place": pl.Utf8,
-    "other_mmsi": pl.Int64,
-    "inferred": pl.Boolean,
+    **{c: t for c, t in TABLES["events"].items() if c not in ("event_id", "details")},
     "visible": pl.Boolean,
 }
 

@@ -178,19 +178,21 @@ def detect(
     if start is not None and end is not None and end < start:
         raise ShadowfleetError("--end is before --start")
     pidx = place_index(places)
+    snap = store.snapshot()  # positions and static of one commit, whatever an ingest adds meanwhile
     if engine is not None and engine.name != "local":
         from shadowfleet.events.partitioned import detect_partitioned
 
         segments, parts = detect_partitioned(
-            engine, store.scan("positions", start, end), store.scan("static", start, end), pidx, cfg, tracks_cfg,
+            engine, snap.scan("positions", start, end), snap.scan("static", start, end), pidx, cfg, tracks_cfg,
             _POSITION_COLUMNS, SEGMENT_COLUMNS, counts)
         events = numbered(parts)
-        store.replace("segments", segments)
-        store.replace("events", events)
+        with store.transaction() as tx:  # segments and the events found on them, committed together
+            tx.replace("segments", segments)
+            tx.replace("events", events)
         return events
-    positions = store.read("positions", start, end)
+    positions = snap.read("positions", start, end)
     positions = positions.select([c for c in _POSITION_COLUMNS if c in positions.columns])
-    static = store.read("static", start, end)
+    static = snap.read("static", start, end)
     late: list = []
     segmented = segment(positions, tracks_cfg, counts, late)
     if counts is not None and segmented.height:
@@ -201,10 +203,11 @@ def detect(
     events = detect_events(segmented, static, pidx, cfg) if segmented.height or static.height else with_event_ids(
         empty_events()
     )
-    store.replace("segments", segmented.select([c for c in SEGMENT_COLUMNS if c in segmented.columns]))
-    store.replace("events", events)
-    if late:
-        store.replace("feed_delays", late[0])
-        if delays is not None:
-            delays.append(late[0])
+    with store.transaction() as tx:  # segments, the events found on them and the feed delays, committed together
+        tx.replace("segments", segmented.select([c for c in SEGMENT_COLUMNS if c in segmented.columns]))
+        tx.replace("events", events)
+        if late:
+            tx.replace("feed_delays", late[0])
+    if late and delays is not None:
+        delays.append(late[0])
     return events

@@ -1,8 +1,8 @@
 """``ingest_lines()``: lines already in memory (a live feed's micro-batch) → the store as one batch, through the
 same parsing, decoding, validation and receiver merging as file ingest.
 
-The batch name is the caller's: writing a batch again under the same name replaces it (Store.append), which is
-what lets a live feed replay its spool after a crash without storing a line twice. One call is one self-contained
+The batch is one store commit (all its tables at once), named by the caller: writing a batch again under the same
+name replaces it (Store.append), which is what lets a live feed replay its spool after a crash without storing a line twice. One call is one self-contained
 batch: a multi-sentence message must not straddle two calls (its fragments would be rejected as orphans), and
 time and receiver context does not carry over from the previous call.
 """
@@ -41,8 +41,15 @@ def ingest_lines(
     # the store names a batch's files after the first 16 characters of the context's key
     key = hashlib.blake2b(batch.encode("utf-8"), digest_size=8).hexdigest()
     rep = FileReport(path=source, sha256=key, format=fmt)
-    inp = Input(source, _no_file, _no_file, 0.0)
-    ctx = _FileContext(inp, store, source, key, rep, config, dt.datetime.now(dt.timezone.utc), None, False)
+    inp = Input(source, _no_file, 0.0)
+    with store.transaction() as tx:  # every table of the batch visible at once
+        _ingest_batch(lines, fmt, _FileContext(inp, tx, source, key, rep, config, dt.datetime.now(dt.timezone.utc),
+                                               None, False))
+    return rep
+
+
+def _ingest_batch(lines: list[str] | pl.Series, fmt: str, ctx: _FileContext) -> None:
+    rep, config = ctx.rep, ctx.cfg
     if isinstance(lines, pl.Series):
         series = lines.cast(pl.Utf8).alias("raw")
     else:
@@ -62,7 +69,6 @@ def ingest_lines(
         df, bad = tabular.read_jsonl_chunk(series.to_list(), 1)
         tables, rej = ({}, []) if df.height == 0 else _split(tabular.canonical_jsonl(df), rep)
         ctx.write(tables, [bad] + rej)
-    return rep
 
 
 def _no_file():

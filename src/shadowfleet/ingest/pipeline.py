@@ -11,10 +11,10 @@ Decisions a user should know:
 * **Duplicates** — the same report heard by several receivers within ``store.DEDUPE_WINDOW_S`` is merged inside
   each batch (``n_receivers`` summed); copies that fall in different batches or files are merged by
   ``Store.read``. ``accepted`` counts reports before merging, ``stored`` rows after.
-* **Idempotence and interruption** — a file is identified by the sha256 of its bytes; its batches are written as
-  ``<sha256[:16]>-<n>`` (atomic renames), and the file is logged as ingested only after its last batch. Running
-  the same file again is a no-op; re-running an interrupted file first removes the batches it left, then writes
-  them again (so a different ``batch_lines`` cannot double anything).
+* **Idempotence and interruption** — a file is identified by the sha256 of its content (decompressed: the same
+  file gzipped later is the same file); its batches and its ingest-log row are one store commit, visible only
+  once the last batch is written. Running the same file again, or twice at once, stores it once; a killed run
+  leaves nothing visible, and its re-run starts clean.
 * **No time at all** (plain sentences): ``time_from`` is required — an ISO time assigned to every message of
   such a file, or ``"mtime"`` for the file's modification time. The relative order of messages is then lost; it is
   meant for small samples, not for track analysis. Without it the file is refused with a one-line error. In a
@@ -48,7 +48,7 @@ from shadowfleet.ingest.reader import LineBatch, head_lines, line_batches
 from shadowfleet.ingest.nmea import NmeaParser, ParsedBatch
 from shadowfleet.ingest.sources import FORMATS, Input, detect_format, expand, file_sha256, time_from
 from shadowfleet.ingest.validate import FLAGS, REJECT_REASONS, UTC_US, merge_receivers, store_columns, validate
-from shadowfleet.store import Store
+from shadowfleet.store import AlreadyIngested, Store, Transaction
 
 DATA_TABLES = ("positions", "static", "base_stations", "aids")
 __all__ = ["DATA_TABLES", "FLAGS", "FORMATS", "REJECT_REASONS", "FileReport", "IngestReport", "detect_format",
@@ -125,7 +125,7 @@ class IngestRun:
     cfg: IngestConfig
     now: dt.datetime
     # the sha256 of the files already ingested, when the caller keeps the catalog (an engine's client): then the
-    # catalog is neither read nor written here
+    # catalog is not read here, and the caller commits each file
     known: frozenset | None = None
 
 
@@ -163,10 +163,10 @@ def ingest(
 
 
 def _ingest_on(engine, inputs: list[Input], run: IngestRun) -> list[FileReport]:
-    """One task per new file on ``engine``: workers decode and write their own part files (atomic renames, names
-    unique to the file's content); the client alone writes the catalog, once per task result. A file already
-    ingested, or the same content twice in the list, is skipped here (a hash read is far cheaper than decoding),
-    as one process would skip it."""
+    """One task per new file on ``engine``: workers decode and write their own part files (names unique to the
+    writer), invisible until the client commits each task's result (the file's rows in every table and its
+    ingest-log row at once). A file already ingested, or the same content twice in the list, is skipped here (a
+    hash read is far cheaper than decoding), as one process would skip it."""
     st = run.store
     known = set(st.ingest_log()["sha256"].to_list())
     shas = [file_sha256(inp) for inp in inputs]
@@ -175,23 +175,22 @@ def _ingest_on(engine, inputs: list[Input], run: IngestRun) -> list[FileReport]:
         if sha not in known:
             todo.append(i)
             known.add(sha)
-    job = engine.share((st.root, run.fmt, run.source, run.time_from, run.mapping, run.n_lines, run.cfg))
+    # the store travels as its root plus this process's writer id: staged files stay ours until committed
+    job = engine.share((st, run.fmt, run.source, run.time_from, run.mapping, run.n_lines, run.cfg))
     done = {}
-    for i, rep in zip(todo, engine.results(engine.map(_ingest_task, [inputs[i] for i in todo], job))):
-        st.log_ingest(rep.sha256, inputs[i].name, _source_name(run, inputs[i]), rep.format, rep.n_accepted,
-                      rep.n_rejected)
-        done[i] = rep
+    for i, (rep, tx) in zip(todo, engine.results(engine.map(_ingest_task, [inputs[i] for i in todo], job))):
+        done[i] = _commit(rep, tx, inputs[i])
         if run.progress is not None:
-            run.progress(rep, rep.lines)
+            run.progress(done[i], done[i].lines)
     return [done.get(i) or FileReport(path=inp.name, sha256=sha, skipped_already_ingested=True)
             for i, (inp, sha) in enumerate(zip(inputs, shas))]
 
 
-def _ingest_task(inp: Input, job) -> FileReport:
-    root, fmt, source, time_from, mapping, n_lines, cfg = job
-    run = IngestRun(Store(root, create=False), fmt, source, time_from, mapping, n_lines, None, cfg,
-                    dt.datetime.now(dt.timezone.utc), known=frozenset())
-    return _ingest_file(run, inp)
+def _ingest_task(inp: Input, job) -> tuple[FileReport, Transaction | None]:
+    st, fmt, source, time_from, mapping, n_lines, cfg = job
+    run = IngestRun(st, fmt, source, time_from, mapping, n_lines, None, cfg, dt.datetime.now(dt.timezone.utc),
+                    known=frozenset())
+    return _stage_file(run, inp)
 
 
 class _Admission:
@@ -208,35 +207,56 @@ class _Admission:
             sha = self.rep.sha256 = self.sha.result()
             known = self.run.known
             self.decided = sha not in known if known is not None else not self.run.store.ingested(sha)
-            if self.decided:
-                _drop_unfinished(self.run.store, self.rep.sha256)
         return self.decided
 
 
 def _ingest_file(run: IngestRun, inp: Input) -> FileReport:
+    """One file as one commit: its rows in every table and its ingest-log row become visible together, or not
+    at all (a killed run leaves nothing visible; the next open of the store removes its files)."""
+    return _commit(*_stage_file(run, inp), inp)
+
+
+def _commit(rep: FileReport, tx: Transaction | None, inp: Input) -> FileReport:
+    if tx is None:
+        return rep
+    try:
+        tx.commit()
+    except AlreadyIngested:  # another process committed the same content meanwhile: nothing of this run counts
+        return FileReport(path=inp.name, sha256=rep.sha256, skipped_already_ingested=True)
+    return rep
+
+
+def _stage_file(run: IngestRun, inp: Input) -> tuple[FileReport, Transaction | None]:
+    """The file written to a transaction of the store with its ingest-log row, not yet committed; no
+    transaction when the file was ingested already."""
     t0 = time.perf_counter()
     rep = FileReport(path=inp.name, sha256="")
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-sha256") as hasher:
-        admit = _Admission(run, hasher.submit(file_sha256, inp), rep)
-        try:
-            kind = _ingest_content(run, inp, rep, admit)
-        except ShadowfleetError:
-            if admit.new_file():
-                raise
-            kind = None  # an already ingested file is skipped, whatever its content
-    if kind is None:  # a fresh report: nothing of the partly read content counts
-        return FileReport(path=inp.name, sha256=rep.sha256, skipped_already_ingested=True)
-    rep.seconds = time.perf_counter() - t0
-    if run.known is None:
-        run.store.log_ingest(rep.sha256, inp.name, _source_name(run, inp), kind, rep.n_accepted, rep.n_rejected)
-    return rep
+    tx = run.store.transaction()
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-sha256") as hasher:
+            admit = _Admission(run, hasher.submit(file_sha256, inp), rep)
+            try:
+                kind = _ingest_content(run, inp, rep, admit, tx)
+            except ShadowfleetError:
+                if admit.new_file():
+                    raise
+                kind = None  # an already ingested file is skipped, whatever its content
+        if kind is None:  # a fresh report: nothing of the partly read content counts
+            tx.discard()
+            return FileReport(path=inp.name, sha256=rep.sha256, skipped_already_ingested=True), None
+        rep.seconds = time.perf_counter() - t0
+        tx.log_ingest(rep.sha256, inp.name, _source_name(run, inp), kind, rep.n_accepted, rep.n_rejected)
+    except BaseException:
+        tx.discard()
+        raise
+    return rep, tx
 
 
 def _source_name(run: IngestRun, inp: Input) -> str:
     return run.source or Path(inp.name.split(":")[-1]).name
 
 
-def _ingest_content(run: IngestRun, inp: Input, rep: FileReport, admit: _Admission) -> str | None:
+def _ingest_content(run: IngestRun, inp: Input, rep: FileReport, admit: _Admission, tx: Transaction) -> str | None:
     """The file's format, or None when it turned out to be ingested already."""
     cfg = run.cfg
     try:
@@ -245,7 +265,7 @@ def _ingest_content(run: IngestRun, inp: Input, rep: FileReport, admit: _Admissi
         kind = run.fmt if run.fmt != "auto" else _detect_or_fail(head, inp.name)
         rep.format = kind
         tf = time_from(run.time_from, inp) if kind == "nmea" else None
-        ctx = _FileContext(inp, run.store, _source_name(run, inp), "", rep, cfg, run.now, tf, tf is not None)
+        ctx = _FileContext(inp, tx, _source_name(run, inp), "", rep, cfg, run.now, tf, tf is not None)
         with inp.opener() as fh:
             batches = line_batches(fh, run.n_lines, cfg.max_line_bytes, cfg.max_batch_bytes)
             if kind == "nmea":
@@ -265,19 +285,6 @@ def _ingest_content(run: IngestRun, inp: Input, rep: FileReport, admit: _Admissi
     return kind if done else None
 
 
-def _drop_unfinished(st: Store, sha: str) -> None:
-    """Remove batches (and temporary files) an interrupted ingest of this file left behind, so the re-run
-    starts clean even with another batch size."""
-    prefix = f"part-{sha[:16]}-"
-    for table in DATA_TABLES + ("rejects",):
-        base = st.root / table
-        if not base.is_dir():
-            continue
-        for f in base.glob(f"day=*/*{prefix}*"):
-            if f.name.startswith(prefix) or f.name.startswith("." + prefix):
-                f.unlink(missing_ok=True)
-
-
 def _detect_or_fail(head, name):
     try:
         return detect_format(head)
@@ -288,7 +295,7 @@ def _detect_or_fail(head, name):
 @dataclasses.dataclass
 class _FileContext:
     inp: Input
-    store: Store
+    store: Transaction  # the file's commit: batches appended to it become visible together
     source: str
     sha: str
     rep: FileReport

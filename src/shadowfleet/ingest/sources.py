@@ -22,8 +22,7 @@ FORMATS = ("auto", "nmea", "csv", "jsonl")
 @dataclasses.dataclass
 class Input:
     name: str  # what the report and rejects call it
-    opener: Callable[[], io.BufferedIOBase]  # decompressed bytes
-    raw_opener: Callable[[], io.BufferedIOBase]  # the bytes the sha256 is taken of
+    opener: Callable[[], io.BufferedIOBase]  # decompressed bytes: the content, which the sha256 is taken of
     mtime: float
 
 
@@ -47,9 +46,9 @@ def inputs_of(f: Path) -> list[Input]:
         magic = fh.read(4)
     mtime = f.stat().st_mtime
     if magic[:2] == b"\x1f\x8b":
-        return [Input(str(f), lambda: gzip.open(f, "rb"), lambda: open(f, "rb"), mtime)]
+        return [Input(str(f), lambda: gzip.open(f, "rb"), mtime)]
     if magic[:3] == b"BZh":
-        return [Input(str(f), lambda: bz2.open(f, "rb"), lambda: open(f, "rb"), mtime)]
+        return [Input(str(f), lambda: bz2.open(f, "rb"), mtime)]
     if magic == b"PK\x03\x04":
         try:
             with zipfile.ZipFile(f) as z:
@@ -62,13 +61,14 @@ def inputs_of(f: Path) -> list[Input]:
                 z = zipfile.ZipFile(f)
                 return z.open(name)
             return op
-        return [Input(f"{f}:{m.filename}", member(m.filename), member(m.filename), mtime) for m in members]
-    return [Input(str(f), lambda: open(f, "rb"), lambda: open(f, "rb"), mtime)]
+        return [Input(f"{f}:{m.filename}", member(m.filename), mtime) for m in members]
+    return [Input(str(f), lambda: open(f, "rb"), mtime)]
 
 
 def file_sha256(inp: Input) -> str:
+    """Of the content, not the container: a file compressed after it was ingested is the same file."""
     h = hashlib.sha256()
-    with inp.raw_opener() as fh:
+    with inp.opener() as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()

@@ -21,9 +21,10 @@ from shadowfleet.cases.config import DEFAULTS, CasesConfig
 from shadowfleet.cases.ledger import cap_ledger, reported_deliveries
 from shadowfleet.cases.placeinfo import place_info, ports_holding, resolve_places
 from shadowfleet.cases.products import product_table
-from shadowfleet.cases.voyages import CASES_SCHEMA, read_cases
+from shadowfleet.cases.voyages import read_cases
 from shadowfleet.definitions import EventsConfig
 from shadowfleet.errors import ShadowfleetError
+from shadowfleet.store import conform
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:72em;color:#1d2430;line-height:1.45}
@@ -248,10 +249,7 @@ def summarise(store, period: str | None = None, places=None, cfg: CasesConfig = 
               reported=None) -> Summary:
     start, end = _period_bounds(period)
     cases = read_cases(store)
-    voy = _voyages_table(store)
-    for c, t in CASES_SCHEMA.items():
-        if c not in voy.columns:
-            voy = voy.with_columns(pl.lit(None, t).alias(c))
+    voy = conform(_voyages_table(store), "voyages")
     if start is not None:
         voy = voy.filter(_in("load_start", start, end) | _in("discharge_start", start, end).fill_null(False))
         cases = cases.filter(_in("load_start", start, end) | _in("discharge_start", start, end).fill_null(False))

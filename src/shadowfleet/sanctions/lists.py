@@ -34,7 +34,7 @@ import polars as pl
 from shadowfleet.errors import ShadowfleetError
 from shadowfleet.identity import imo_valid
 from shadowfleet.sanctions.countries import flag_iso2
-from shadowfleet.sanctions.schema import LIST_ENTRIES, conform
+from shadowfleet.store import conform
 
 KINDS = ("ofac-sdn", "un-xml", "un-1718-vessels", "opensanctions", "csv")
 
@@ -109,7 +109,7 @@ def load_list(
         pl.lit(vdate).alias("version_date"),
         pl.lit(list_name).alias("list_name"),
     )
-    entries = conform(entries, LIST_ENTRIES)
+    entries = conform(entries, "list_entries")
     dup = entries.filter(pl.col("entry_id").is_duplicated())
     if dup.height:
         r = dup.row(1, named=True)

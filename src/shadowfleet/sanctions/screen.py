@@ -16,9 +16,8 @@ from shadowfleet.errors import ShadowfleetError
 from shadowfleet.identity import mid_expr
 from shadowfleet.sanctions.config import COMMON_VESSEL_NAMES, ScreeningConfig
 from shadowfleet.sanctions.names import name_keys, normalise, similar_pairs
-from shadowfleet.sanctions.schema import SCREENING, conform, empty
 from shadowfleet.sanctions.store_io import list_entries
-from shadowfleet.store import Store
+from shadowfleet.store import TABLES, Store, conform, empty
 
 TABLE = "screening"
 
@@ -50,7 +49,7 @@ def screen_identities(
     ids = _identities(identities, cfg)
     vessels = _vessel_entries(entries, cfg)
     if ids.height == 0:
-        return empty(SCREENING)
+        return empty("screening")
 
     names = _name_pairs(ids, vessels, cfg)
     cand = pl.concat(
@@ -360,7 +359,7 @@ def _with_risk(hits: pl.DataFrame, ids: pl.DataFrame, cfg: ScreeningConfig) -> p
         },
         schema={"mmsi": pl.Int64, "risk": pl.Float64, "risk_reasons": pl.Utf8},
     )
-    with_hits = hits.join(risk, on="mmsi", how="left") if hits.height else empty(SCREENING)
+    with_hits = hits.join(risk, on="mmsi", how="left") if hits.height else empty("screening")
     no_hit = risk.filter(~pl.col("mmsi").is_in(hits["mmsi"].to_list() if hits.height else []))
     no_hit = no_hit.with_columns(
         pl.format("no list hit; risk from: {}", pl.col("risk_reasons").str.json_decode(
@@ -368,6 +367,6 @@ def _with_risk(hits: pl.DataFrame, ids: pl.DataFrame, cfg: ScreeningConfig) -> p
         ).list.eval(pl.element().struct.field("detail")).list.join("; ")).alias("explanation"),
         pl.lit(False).alias("laundering_suspected"),
     )
-    out = pl.concat([conform(with_hits, SCREENING), conform(no_hit, SCREENING)], how="diagonal_relaxed")
-    out = conform(out, SCREENING).select(list(SCREENING))
+    out = pl.concat([conform(with_hits, "screening"), conform(no_hit, "screening")], how="diagonal_relaxed")
+    out = conform(out, "screening").select(list(TABLES["screening"]))
     return out.sort(["risk", "mmsi", "score"], descending=[True, False, True], nulls_last=True)

@@ -1,6 +1,9 @@
-"""The store: Parquet by UTC day plus an embedded DuckDB catalog (no server)."""
+"""The store: Parquet part files (by UTC day for AIS) plus a SQLite catalog of what they hold (no server)."""
 
-from shadowfleet.store.schema import TABLES, conform, empty
-from shadowfleet.store.store import DEDUPE_WINDOW_S, Store, dedupe_reports, mark_first_copies
+from shadowfleet.store.schema import SPECS, TABLES, UTC_TS, conform, empty, register, spec
+from shadowfleet.store.store import (
+    DEDUPE_WINDOW_S, AlreadyIngested, Store, Transaction, dedupe_reports, mark_first_copies,
+)
 
-__all__ = ["Store", "TABLES", "conform", "empty", "dedupe_reports", "mark_first_copies", "DEDUPE_WINDOW_S"]
+__all__ = ["Store", "Transaction", "AlreadyIngested", "SPECS", "TABLES", "UTC_TS", "conform", "empty", "register",
+           "spec", "dedupe_reports", "mark_first_copies", "DEDUPE_WINDOW_S"]

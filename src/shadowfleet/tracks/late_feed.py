@@ -18,11 +18,11 @@ import numpy as np
 import polars as pl
 
 from shadowfleet.places.geo import EARTH_RADIUS_KM
+from shadowfleet.store import TABLES
 from shadowfleet.tracks.config import TracksConfig
 
 KM_PER_DEG = np.pi / 180 * EARTH_RADIUS_KM
-DELAY_COLUMNS = {"receiver": pl.Utf8, "delay_s": pl.Float64, "n_matched": pl.Int64, "n_mmsi": pl.Int64,
-                 "consistent_share": pl.Float64}
+DELAY_COLUMNS = TABLES["feed_delays"]
 
 
 def feed_delays(positions: pl.DataFrame, cfg: TracksConfig = TracksConfig()) -> pl.DataFrame:
