@@ -2,9 +2,10 @@
 same parsing, decoding, validation and receiver merging as file ingest.
 
 The batch is one store commit (all its tables at once), named by the caller: writing a batch again under the same
-name replaces it (Store.append), which is what lets a live feed replay its spool after a crash without storing a line twice. One call is one self-contained
-batch: a multi-sentence message must not straddle two calls (its fragments would be rejected as orphans), and
-time and receiver context does not carry over from the previous call.
+name replaces it (Store.append), which is what lets a live feed replay its spool after a crash without storing a
+line twice. One call is one self-contained batch: a multi-sentence message must not straddle two calls (its
+fragments would be rejected as orphans), and time and receiver context does not carry over from the previous
+call.
 """
 
 from __future__ import annotations
