@@ -349,3 +349,23 @@ def test_positions_ingested_after_detect_still_appear_on_the_map_track(served, t
     times = fc["features"][-1]["properties"]["times"]
     assert times[-2:] == ["2024-03-20T10:00:00Z", "2024-03-20T11:00:00Z"]
     assert any(t.startswith("2024-03-01") for t in times)
+
+
+def test_notes_posted_at_once_by_many_analysts_are_all_kept_once(api, base_url):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    cid = api.get("/cases").json()["entries"][-1]["case_id"]
+    before = len(api.get(f"/cases/{cid}").json()["notes"])
+
+    def post(i: int) -> int:
+        return httpx.post(f"{base_url}/api/v1/cases/{cid}/notes", json={"author": f"analyst {i}", "text": f"note {i}"},
+                          timeout=30).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(post, range(24)))
+    assert codes == [201] * 24
+    notes = api.get(f"/cases/{cid}").json()["notes"]
+    assert len(notes) == before + 24
+    assert sorted(n["text"] for n in notes[before:]) == sorted(f"note {i}" for i in range(24))

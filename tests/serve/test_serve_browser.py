@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 import shutil
@@ -236,14 +237,25 @@ def test_satellite_detections_in_the_store_are_drawn_on_the_map(browser, served,
 
     root = tmp_path / "store"
     shutil.copytree(served["store"], root)
-    Store(root, create=False).replace("detections", pl.DataFrame({
-        "detection_id": ["d1", "d2"], "scene_id": ["S2A_TEST", "S2A_TEST"],
-        "sensor": ["optical", "optical"], "acquired": [dt.datetime(2024, 3, 2, 1, 30, tzinfo=dt.timezone.utc)] * 2,
-        "lat": [42.73, 42.75], "lon": [133.05, 133.07], "length_m": [105.0, 98.0]}))
+    store = Store(root, create=False)
+    case = store.read("cases").row(0, named=True)
+    ev = store.read("events").filter(pl.col("event_id").is_in(json.loads(case["evidence"]))
+                                     & pl.col("lat").is_not_null()).row(0, named=True)
+    far = dt.datetime(2024, 3, 2, 1, 30, tzinfo=dt.timezone.utc)
+    store.replace("detections", pl.DataFrame({
+        "detection_id": ["d1", "d2", "d3"], "scene_id": ["S2A_TEST", "S2A_TEST", "S1A_CASE"],
+        "sensor": ["optical", "optical", "sar"], "acquired": [far, far, ev["start"]],
+        "lat": [42.73, 42.75, ev["lat"] + 0.01], "lon": [133.05, 133.07, ev["lon"]], "length_m": [105.0, 98.0, 90.0]}))
     with running(create_app(root, places=served["places"])) as base:
-        assert httpx.get(base + "/api/v1/detections").json()["total"] == 2
+        assert httpx.get(base + "/api/v1/detections").json()["total"] == 3
+        near = httpx.get(base + f"/api/v1/cases/{case['case_id']}").json()["detections"]
+        assert [d["detection_id"] for d in near] == ["d3"]
         w = Watched(browser, base)
         page = w.open()
         page.wait_for_selector("path.detection")
-        assert page.locator("path.detection").count() == 2
+        assert page.locator("path.detection").count() == 3
+        page.goto(base + f"/#/case/{case['case_id']}")
+        page.wait_for_selector("text=S1A_CASE")
+        assert page.locator("path.detection").count() == 1
+        w.shot("09-case-detection")
         w.check()

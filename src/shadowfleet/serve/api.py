@@ -163,8 +163,8 @@ def cases(request: Request, vessels: str | None = None, sort: str | None = None,
 
 @router.get("/cases/{case_id}", summary="A case: evidence chain, timeline, barrels with reasons, notes")
 def case(request: Request, case_id: str = Path(..., pattern=CASE_ID)):
-    view, _ = _state(request)
-    return q.case_detail(view, case_id)
+    view, cfg = _state(request)
+    return q.case_detail(view, case_id, cfg=cfg)
 
 
 @router.post("/cases/{case_id}/notes", status_code=201,

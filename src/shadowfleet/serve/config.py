@@ -24,6 +24,9 @@ class ServeConfig:
     search_max: int = 50  # vessels returned by one search
     nearby_km: float = 20.0  # ours: wide enough to show an STS partner approaching, narrow enough to stay readable
     nearby_hours: float = 12.0  # ours: around the event's time, as the report pads a case's tracks by 12 h
+    # ours: a berth's uncertainty in the gazetteer is up to 3 km and a ship at anchor swings; 5 km keeps the
+    # detections of the same call without taking in the next harbour
+    case_detection_km: float = 5.0
     retry_s: float = 2.0  # how long a read waits for a table being replaced before answering 503
 
 

@@ -14,6 +14,7 @@ import math
 import re
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from shadowfleet.cases import DEFAULTS as CASES_DEFAULTS
@@ -572,7 +573,7 @@ def with_discharge_position(view: StoreView, cases: pl.DataFrame) -> pl.DataFram
     return cases.join(ev, on=["mmsi", "discharge_start"], how="left")
 
 
-def case_detail(view: StoreView, case_id: str) -> dict[str, Any]:
+def case_detail(view: StoreView, case_id: str, cfg: ServeConfig = DEFAULTS) -> dict[str, Any]:
     """A case with its evidence chain (the events it rests on, in time order) and the analysts' notes."""
     df = cases_frame(view).filter(pl.col("case_id") == case_id)
     if df.height == 0:
@@ -585,8 +586,35 @@ def case_detail(view: StoreView, case_id: str) -> dict[str, Any]:
     except NotFound:
         case["evidence_events"] = []
     case["notes"] = notes_of(view, case_id)
-    case["images"] = []  # image chips appear once the store holds satellite detections for the case
+    case["detections"] = case_detections(view, case, cfg)
     return case
+
+
+def case_detections(view: StoreView, case: dict[str, Any], cfg: ServeConfig = DEFAULTS) -> list[dict[str, Any]]:
+    """Ships detected in satellite scenes near the case's evidence (within ``case_detection_km`` of an evidence
+    event's position, from a day before the load to a day after the discharge): what imagery saw of it."""
+    from shadowfleet.places import haversine_km
+
+    events = [e for e in case.get("evidence_events", []) if e.get("lat") is not None and e.get("lon") is not None]
+    if not events or not view.store.files("detections"):
+        return []
+    times = [parse_time(t, "time") for t in (case.get("load_start"), case.get("discharge_end"),
+                                              case.get("discharge_start")) if t]
+    if not times:
+        return []
+    lo, hi = min(times) - dt.timedelta(days=1), max(times) + dt.timedelta(days=1)
+    det = detections_frame(view)
+    if "acquired" not in det.columns or det.height == 0:
+        return []
+    det = det.filter(pl.col("acquired").is_between(lo, hi))
+    if det.height == 0:
+        return []
+    lat, lon = det["lat"].to_numpy(), det["lon"].to_numpy()
+    near = np.zeros(det.height, dtype=bool)
+    for e in events:  # a handful of evidence events; each test is vectorised over the detections
+        near |= haversine_km(lat, lon, e["lat"], e["lon"]) <= cfg.case_detection_km
+    return json_records(det.filter(pl.Series(near)))
+
 
 
 def ledger(view: StoreView, year: int | None = None, country: str | None = None) -> dict[str, Any]:
@@ -641,17 +669,21 @@ def add_note(view: StoreView, case_id: str, author: str, text: str, cfg: ServeCo
     return json_records(row.select("note_id", "ts", "case_id", "author", "text"))[0]
 
 
+def detections_frame(view: StoreView) -> pl.DataFrame:
+    def build() -> pl.DataFrame:
+        df = view.store.scan("detections").collect()
+        return df.sort(["acquired", "detection_id"], nulls_last=True) if "acquired" in df.columns else df
+
+    return view.cached("detections", ("detections",), build)
+
+
 def detections_page(view: StoreView, limit: int | None = None, offset: int | None = None,
                     cfg: ServeConfig = DEFAULTS) -> dict[str, Any]:
     """Ships detected in satellite scenes, when the store holds any (table `detections`)."""
     limit, offset = page_bounds(limit, offset, cfg)
     if not view.store.files("detections"):
         return {"total": 0, "offset": offset, "limit": limit, "nextOffset": None, "entries": []}
-    def build() -> pl.DataFrame:
-        df = view.store.scan("detections").collect()
-        return df.sort(["acquired", "detection_id"], nulls_last=True) if "acquired" in df.columns else df
-
-    df = view.cached("detections", ("detections",), build)
+    df = detections_frame(view)
     nxt = offset + limit if offset + limit < df.height else None
     rows = df.slice(offset, limit)
     return {"total": df.height, "offset": offset, "limit": limit, "nextOffset": nxt,

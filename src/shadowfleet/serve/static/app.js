@@ -203,13 +203,13 @@ function drawNearby(fc) {
 async function drawDetections() {
   layers.detections.clearLayers();
   const det = await api("/detections", { limit: 1000 });
-  for (const d of det.entries) {
-    if (typeof d.lat !== "number" || typeof d.lon !== "number") continue;
-    const when = d.ts || d.time || d.acquired || d.start;
-    L.circleMarker([d.lat, d.lon], { radius: 5, color: "#000", weight: 2, fill: false, className: "detection" })
-      .bindTooltip(el("span", {}, `satellite detection${d.scene_id ? " · scene " + d.scene_id : ""}${when ? " · " + fmtTime(when) : ""}`))
-      .addTo(layers.detections);
-  }
+  det.entries.map(detectionMarker).filter(Boolean).forEach((m) => m.addTo(layers.detections));
+}
+
+function detectionMarker(d) {
+  if (typeof d.lat !== "number" || typeof d.lon !== "number") return null;
+  return L.circleMarker([d.lat, d.lon], { radius: 5, color: "#000", weight: 2, fill: false, className: "detection" })
+    .bindTooltip(el("span", {}, `satellite detection · ${d.sensor || ""}${d.scene_id ? " · scene " + d.scene_id : ""} · ${fmtTime(d.acquired)}`));
 }
 
 // ---- time bar and playback ---------------------------------------------------------------------------------
@@ -465,9 +465,13 @@ async function caseView(id) {
     el("h2", {}, "Evidence events"),
     table([["start", (e) => fmtTime(e.start)], ["type", (e) => e.type.replace("_", " ")], ["place", (e) => e.place || ""], ["hours", (e) => fmtNum(e.duration_h, 1)]],
       c.evidence_events, (e) => go("events", null, { vessels: String(c.mmsi), event: e.event_id })),
-    el("h2", {}, "Satellite images"), el("p", {}, c.images.length ? `${c.images.length} image chips` : "no satellite imagery in this store for this case"),
+    el("h2", {}, "Satellite detections near the evidence"),
+    c.detections.length ? table([["acquired", (d) => fmtTime(d.acquired)], ["sensor", (d) => d.sensor], ["scene", (d) => d.scene_id],
+      ["length m", (d) => fmtNum(d.length_m)], ["place", (d) => d.place || ""]], c.detections) : el("p", {}, "none in this store"),
     el("h2", {}, "Notes"), notesList, form);
   c.evidence_events.map((ev) => eventMarker(ev)).filter(Boolean).forEach((m) => m.addTo(layers.events));
+  layers.detections.clearLayers();
+  c.detections.map(detectionMarker).filter(Boolean).forEach((m) => m.addTo(layers.detections));
   const pad = 12 * 3600 * 1000;
   const from = new Date(Date.parse(c.load_start || c.discharge_start) - pad).toISOString();
   const to = new Date(Date.parse(c.discharge_end || c.discharge_start) + pad).toISOString();
