@@ -259,3 +259,19 @@ def test_satellite_detections_in_the_store_are_drawn_on_the_map(browser, served,
         assert page.locator("path.detection").count() == 1
         w.shot("09-case-detection")
         w.check()
+
+
+def test_the_time_bar_fades_events_not_yet_started_and_plays(watched):
+    page = watched.open("#/events?types=port_call")
+    page.wait_for_function("() => document.querySelector('#time-label').textContent.length > 0")
+    page.locator("#time").fill("0")
+    page.wait_for_function("() => location.hash.includes('t=')")
+    faded = page.locator(".leaflet-overlay-pane path[fill-opacity='0.15']").count()
+    assert faded > 0
+    start = page.locator("#time-label").inner_text()
+    page.locator("#play").click()
+    page.wait_for_function(f"() => document.querySelector('#time-label').textContent !== '{start}'")
+    page.locator("#play").click()  # pause
+    later = page.locator(".leaflet-overlay-pane path[fill-opacity='0.15']").count()
+    assert later <= faded
+    watched.shot("10-time-bar")

@@ -216,23 +216,34 @@ function detectionMarker(d) {
 
 let playing = null;
 
+// The time bar spans the loaded track, or without one the events on the map; moving it places the cursor on the
+// track and fades the events that have not started yet.
+function timeSpan() {
+  if (trackTimes && trackTimes.times.length) return [trackTimes.times[0], trackTimes.times[trackTimes.times.length - 1]];
+  const starts = layers.events.getLayers().map((m) => m.feature && Date.parse(m.feature.start)).filter(Number.isFinite);
+  return starts.length ? [Math.min(...starts), Math.max(...starts)] : null;
+}
+
 function setupTimebar() {
-  const slider = $("time");
-  if (!trackTimes || !trackTimes.times.length) { $("time-label").textContent = ""; return; }
+  const span = timeSpan();
+  if (!span) { $("time-label").textContent = ""; return; }
+  const [t0, t1] = span;
   const wanted = current.params.t ? Date.parse(current.params.t) : NaN;
-  const t0 = trackTimes.times[0], t1 = trackTimes.times[trackTimes.times.length - 1];
-  slider.value = Number.isFinite(wanted) && t1 > t0 ? Math.round(((wanted - t0) / (t1 - t0)) * 1000) : 1000;
+  $("time").value = Number.isFinite(wanted) && t1 > t0 ? Math.round(((wanted - t0) / (t1 - t0)) * 1000) : 1000;
   moveCursor(false);
 }
 
 function moveCursor(store = true) {
-  if (!trackTimes || !trackTimes.times.length) return;
-  const { times, coords } = trackTimes;
-  const t0 = times[0], t1 = times[times.length - 1];
+  const span = timeSpan();
+  if (!span) return;
+  const [t0, t1] = span;
   const t = t0 + (t1 - t0) * (Number($("time").value) / 1000);
-  let i = times.findIndex((x) => x > t); i = i === -1 ? times.length - 1 : Math.max(0, i - 1);
   layers.cursor.clearLayers();
-  L.circleMarker([coords[i][1], coords[i][0]], { radius: 7, color: "#000", weight: 2, fillColor: "#ffd400", fillOpacity: 1 }).addTo(layers.cursor);
+  if (trackTimes && trackTimes.times.length) {
+    const { times, coords } = trackTimes;
+    let i = times.findIndex((x) => x > t); i = i === -1 ? times.length - 1 : Math.max(0, i - 1);
+    L.circleMarker([coords[i][1], coords[i][0]], { radius: 7, color: "#000", weight: 2, fillColor: "#ffd400", fillOpacity: 1 }).addTo(layers.cursor);
+  }
   const iso = new Date(t).toISOString().replace(/\.\d+Z$/, "Z");
   $("time-label").textContent = fmtTime(iso);
   for (const m of layers.events.getLayers()) {
@@ -335,7 +346,8 @@ async function eventsView() {
     map.on("click", onClick);
   }
 
-  layers.events.clearLayers(); layers.area.clearLayers();
+  layers.events.clearLayers(); layers.area.clearLayers(); layers.track.clearLayers(); layers.nearby.clearLayers();
+  trackTimes = null;
   if (p.bbox) {
     const [w, s, e, n] = p.bbox.split(",").map(Number);
     L.rectangle([[s, w], [n, e]], { color: "#d62728", weight: 1, fill: false, dashArray: "3 3" }).addTo(layers.area);
@@ -356,6 +368,7 @@ async function eventsView() {
     el("button", { type: "button", disabled: pageData.nextOffset === null, id: "next-page", onclick: () => go("events", null, Object.assign({}, current.params, { offset: pageData.nextOffset })) }, "next →"));
   show(panel, el("h1", {}, "Events"), form, el("div", { class: "toolbar" }, el("span", { id: "event-total" }, `${pageData.total} events`), exportButtons("/events", filters, "events")), rows, pager, el("div", { id: "event-detail" }));
   drawDetections().catch(() => {});
+  setupTimebar();
   if (!p.map && markers.length && !p.event) {
     const b = L.featureGroup(markers).getBounds(); if (b.isValid()) map.fitBounds(b.pad(0.1), { maxZoom: 9, animate: false });
   }
@@ -424,6 +437,7 @@ async function casesView() {
   const p = current.params;
   const data = await api("/cases", { sort: p.sort, limit: 200 });
   layers.events.clearLayers(); layers.track.clearLayers(); layers.nearby.clearLayers(); layers.cursor.clearLayers();
+  trackTimes = null; setupTimebar();
   show(panel, el("h1", {}, "Cases"),
     el("div", { class: "toolbar" }, `${data.total} cases`, exportButtons("/cases", { sort: p.sort }, "cases")),
     table([["discharge", (c) => fmtTime(c.discharge_start)], ["vessel", (c) => c.name || c.mmsi], ["flag", (c) => c.flag],
@@ -513,6 +527,7 @@ async function ledgerView() {
   const p = current.params;
   const led = await api("/ledger", { year: p.year, country: p.country });
   layers.events.clearLayers(); layers.track.clearLayers(); layers.nearby.clearLayers(); layers.cursor.clearLayers();
+  trackTimes = null; setupTimebar();
   const months = led.months;
   const W = 460, H = 240, padL = 56, padB = 22;
   const maxY = Math.max(led.cap * 1.1, ...months.map((m) => Math.max(m.cum_high || 0, m.cum_reported || 0)));
