@@ -112,3 +112,22 @@ def evaluate_cmd(
     for f_ in d["false_detections"]:
         w(f"false {f_['detection_id']} ({f_['lat']:.5f}, {f_['lon']:.5f}) length {f_['length_m']} "
           f"score {f_['score']}: {f_['reason']}\n")
+
+
+@imagery_app.command("match")
+def match_cmd(
+    store: Path = StoreOpt,
+    places: Optional[Path] = typer.Option(None, "--places", help="Gazetteer GeoJSON (default: the built-in one)."),
+    quiet: bool = QuietOpt,
+) -> None:
+    """Tie each detection to an AIS track (200 m + 0.5 km per minute to the nearest report, radar shift, length,
+    one-to-one); writes `matches` and the dark_detection / unconfirmed_position events."""
+    from shadowfleet.imagery.match import match
+
+    matches, ev = match(existing_store(store), places=places)
+    if not quiet:
+        n_match = int(matches["mmsi"].is_not_null().sum()) if matches.height else 0
+        dark = int((ev["type"] == "dark_detection").sum()) if ev.height else 0
+        unconf = int((ev["type"] == "unconfirmed_position").sum()) if ev.height else 0
+        console.print(f"{matches.height} detection(s): {n_match} matched to AIS, {dark} dark; "
+                      f"{unconf} unconfirmed AIS position(s) → {escape(str(store))}")

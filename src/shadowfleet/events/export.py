@@ -15,7 +15,10 @@ KEYS = ["event_id", "type", "mmsi", "start", "end", "lat", "lon", "place", "othe
 def read_events(store, types: Iterable[str] | None = None, mmsi: int | None = None, place: str | None = None) -> pl.DataFrame:
     """The stored events, optionally of some types, of one MMSI (as the vessel or as the other party of an
     encounter), or at one place (port calls there, and encounters whose details name it)."""
-    from shadowfleet.events.main import EVENT_TYPES
+    from shadowfleet.events.main import EVENT_TYPES as DETECTED
+    from shadowfleet.imagery.match import IMAGERY_EVENT_TYPES
+
+    EVENT_TYPES = (*DETECTED, *IMAGERY_EVENT_TYPES)  # the latter written by `imagery match`
 
     if not store.files("events"):
         raise ShadowfleetError(f"no events in {store.root}: run `shadowfleet detect --store {store.root}` first")

@@ -188,7 +188,7 @@ def detect(
         events = numbered(parts)
         with store.transaction() as tx:  # segments and the events found on them, committed together
             tx.replace("segments", segments)
-            tx.replace("events", events)
+            tx.replace("events", _with_imagery_events(store, events))
         return events
     positions = snap.read("positions", start, end)
     positions = positions.select([c for c in _POSITION_COLUMNS if c in positions.columns])
@@ -205,9 +205,22 @@ def detect(
     )
     with store.transaction() as tx:  # segments, the events found on them and the feed delays, committed together
         tx.replace("segments", segmented.select([c for c in SEGMENT_COLUMNS if c in segmented.columns]))
-        tx.replace("events", events)
+        tx.replace("events", _with_imagery_events(store, events))
         if late:
             tx.replace("feed_delays", late[0])
     if late and delays is not None:
         delays.append(late[0])
     return events
+
+
+def _with_imagery_events(store, events: pl.DataFrame) -> pl.DataFrame:
+    """``events`` plus the stored events that `imagery match` wrote (dark detections, unconfirmed positions):
+    they come from satellite scenes, not from AIS, so re-running detection keeps them."""
+    from shadowfleet.imagery.match import IMAGERY_EVENT_TYPES
+
+    if not store.files("events"):
+        return events
+    kept = store.scan("events").filter(pl.col("type").is_in(list(IMAGERY_EVENT_TYPES))).collect()
+    if kept.height == 0:
+        return events
+    return pl.concat([events, kept.select(events.columns)], how="vertical_relaxed")

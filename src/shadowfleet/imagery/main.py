@@ -136,15 +136,24 @@ def _sar_window(scene: Scene, win, c, block_px: int):
     land = land_mask(scene.latlon, int(win.row_off), int(win.col_off), int(win.height), int(win.width),
                      scene.pixel_m, block_px)
     sea = valid & ~buffered(land, c.shore_buffer_m, scene.pixel_m)
-    mask = np.zeros(sea.shape, bool)
-    sigma = np.full(sea.shape, np.nan, np.float32)
-    for im in imgs:
-        m, s = ring_cfar(im, sea, scene.pixel_m, c.ring_inner_m, c.ring_outer_m, c.k_sigma, c.block_m,
-                         floor_rel=1.0 / np.sqrt(c.enl))
-        mask |= m
-        sigma = np.fmax(sigma, s)
+    hits = [ring_cfar(im, sea, scene.pixel_m, c.ring_inner_m, c.ring_outer_m, c.k_sigma, c.block_m,
+                      floor_rel=1.0 / np.sqrt(c.enl)) for im in imgs]
     merge = int(round(c.merge_m / scene.pixel_m))
-    return objects(mask, sigma, merge), int(sea.sum()), 0
+    return objects(*_union(hits, sea.shape[1]), merge), int(sea.sum()), 0
+
+
+def _union(hits, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bright pixels of several bands as one set, each with its highest contrast."""
+    rr = np.concatenate([h[0] for h in hits])
+    cc = np.concatenate([h[1] for h in hits])
+    sg = np.concatenate([h[2] for h in hits])
+    if not rr.size:
+        return rr, cc, sg
+    key = rr.astype(np.int64) * width + cc
+    order = np.lexsort((-sg, key))
+    key, rr, cc, sg = key[order], rr[order], cc[order], sg[order]
+    first = np.r_[True, key[1:] != key[:-1]]
+    return rr[first], cc[first], sg[first]
 
 
 def _optical_window(scene: Scene, win, c, block_px: int):
@@ -165,16 +174,11 @@ def _optical_window(scene: Scene, win, c, block_px: int):
                         int((c.cloud_min_m / px) ** 2), int(round(c.cloud_margin_m / px)))
     cloud_px = int((sea & clouds).sum())
     look = sea & ~clouds
-    mask = np.zeros(sea.shape, bool)
-    sigma = np.full(sea.shape, np.nan, np.float32)
     bands = [r, g, b] + ([scene.read("N", win)] if "N" in scene.bands else [])
-    for im in bands:
-        m, s = ring_cfar(im, look, px, c.ring_inner_m, c.ring_outer_m, c.k_sigma, px,
-                         floor_abs=c.min_contrast / c.k_sigma)
-        mask |= m
-        sigma = np.fmax(sigma, s)
+    hits = [ring_cfar(im, look, px, c.ring_inner_m, c.ring_outer_m, c.k_sigma, px,
+                      floor_abs=c.min_contrast / c.k_sigma) for im in bands]
     merge = int(round(c.merge_m / px))
-    return objects(mask, sigma, merge), int(sea.sum()), cloud_px
+    return objects(*_union(hits, look.shape[1]), merge), int(sea.sum()), cloud_px
 
 
 def _measure(scene: Scene, obj: dict, c, places) -> pl.DataFrame:
@@ -314,8 +318,9 @@ def detect(paths: Iterable[str | Path], store, sensor: str = "auto", time: dt.da
     scenes_all = pl.concat([old_scenes.filter(~pl.col("scene_id").is_in(ids)), scenes_new.unique("scene_id", keep="last")])
     det_all = pl.concat([old_det.filter(~pl.col("scene_id").is_in(ids)), *new_det])
     det_all = flag_fixed(det_all, scenes_all, cfg)
-    store.replace("scenes", scenes_all.sort("acquired", "scene_id"))
-    store.replace("detections", det_all.sort("acquired", "detection_id"))
+    with store.transaction() as tx:  # scenes and their detections committed together
+        tx.replace("scenes", scenes_all.sort("acquired", "scene_id"))
+        tx.replace("detections", det_all.sort("acquired", "detection_id"))
     run.scenes = len(new_scenes)
     run.detections = int(det_all.filter(pl.col("scene_id").is_in(ids))["fixed"].not_().sum())
     run.fixed = int(det_all.filter(pl.col("scene_id").is_in(ids))["fixed"].sum())

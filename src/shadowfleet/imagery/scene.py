@@ -114,6 +114,11 @@ class Scene:
 
 
 def to_physical(raw: np.ndarray, sensor: str, scale: str, nodata, offset: float = 0.0) -> np.ndarray:
+    if sensor == "sar" and scale == "amplitude" and raw.dtype.kind in "ui":
+        x = np.square(raw, dtype=np.float32)  # one pass: intensity from amplitude DN
+        if nodata is not None:
+            x[raw == nodata] = np.nan
+        return x
     x = raw.astype(np.float32, copy=True)
     bad = ~np.isfinite(x)
     if nodata is not None:

@@ -335,6 +335,19 @@ SCENES = register("scenes", {
     "track_bearing_deg": pl.Float64,
 }, write="replace")
 
+# Derived by `imagery match` (issue 9): each detection tied to an AIS track or to none.
+MATCHES = register("matches", {
+    "detection_id": pl.Utf8,
+    "scene_id": pl.Utf8,
+    "acquired": UTC_TS,
+    "mmsi": pl.Int64,  # null: no AIS track explains the detection
+    "distance_m": pl.Float64,  # from the track's expected image position
+    "minutes_to_report": pl.Float64,  # from the acquisition to the track's nearest AIS report
+    "gate_m": pl.Float64,
+    "score": pl.Float64,  # 1 - distance / gate (1 = on the spot)
+    "reason": pl.Utf8,
+}, write="replace")
+
 # Tables partitioned by UTC day of `ts`.
 DAY_PARTITIONED = {name for name, s in SPECS.items() if s.partition == "day"}
 

@@ -13,12 +13,18 @@ import numpy as np
 from scipy import ndimage
 
 
-def _block_sums(x: np.ndarray, valid: np.ndarray, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _block_sums(x: np.ndarray, valid: np.ndarray | None, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per b x b block: sum of x, sum of x^2, count of valid pixels (x is 0 where not valid)."""
     h, w = x.shape
-    xv = np.where(valid, x, np.float32(0.0))
-    s1 = xv.reshape(h // b, b, w // b, b).sum(axis=(1, 3), dtype=np.float64)
-    s2 = (xv * xv).reshape(h // b, b, w // b, b).sum(axis=(1, 3), dtype=np.float64)
-    n = valid.reshape(h // b, b, w // b, b).sum(axis=(1, 3), dtype=np.float64)
+    # the contiguous axis first: reductions along it are the fast ones
+    s1 = x.reshape(h, w // b, b).sum(axis=2, dtype=np.float64).reshape(h // b, b, w // b).sum(axis=1)
+    sq = np.square(x)
+    s2 = sq.reshape(h, w // b, b).sum(axis=2, dtype=np.float64).reshape(h // b, b, w // b).sum(axis=1)
+    if valid is None:
+        n = np.full(s1.shape, float(b * b))
+    else:
+        n = valid.reshape(h, w // b, b).sum(axis=2, dtype=np.int32).reshape(h // b, b, w // b).sum(axis=1)
+        n = n.astype(np.float64)
     return s1, s2, n
 
 
@@ -44,35 +50,47 @@ def _threshold(s1, s2, n, inner, outer, k, floor_rel, floor_abs, min_count):
 def ring_cfar(x: np.ndarray, valid: np.ndarray, pixel_m: float, inner_m: float, outer_m: float, k: float,
               block_m: float, floor_rel: float = 0.0, floor_abs: float = 0.0):
     """Bright pixels of ``x`` (NaN or ``valid`` False = not water / no data) and their contrast in standard
-    deviations: (mask, sigma) where sigma is NaN off the mask.
+    deviations: (rows, cols, sigma), few compared with the window.
 
     The ring's std is floored at max(mean * floor_rel, floor_abs) (speckle of the sensor, the least contrast that
-    counts). The window is padded to whole blocks."""
+    counts). The window is padded to whole blocks. The second pass corrects only the blocks that hold bright
+    pixels (their values taken out of the sums), so it costs nothing where the sea is empty."""
     b = max(1, int(round(block_m / pixel_m)))
     inner = max(1, int(round(inner_m / (b * pixel_m))))
     outer = max(inner + 1, int(round(outer_m / (b * pixel_m))))
     h, w = x.shape
     H, W = -(-h // b) * b, -(-w // b) * b
     valid = valid & np.isfinite(x)
+    all_valid = bool(valid.all())
     if (H, W) != (h, w):
         x = np.pad(x, ((0, H - h), (0, W - w)), constant_values=np.nan)
         valid = np.pad(valid, ((0, H - h), (0, W - w)), constant_values=False)
+        all_valid = False
+    xv = x if all_valid else np.where(valid, x, np.float32(0.0))
     ring_px = ((2 * outer + 1) ** 2 - (2 * inner + 1) ** 2) * b * b
     min_count = 0.25 * ring_px  # ours: a ring under a quarter water (coast, scene edge) gives no verdict
-    s1, s2, n = _block_sums(x, valid, b)
-    thr, _, _ = _threshold(s1, s2, n, inner, outer, k, floor_rel, floor_abs, min_count)
-    xb = x.reshape(H // b, b, W // b, b)
-    bright = (xb > thr[:, None, :, None]).reshape(H, W) & valid
-    if bright.any():
-        keep = valid & ~bright
-        s1, s2, n = _block_sums(x, keep, b)
+    s1, s2, n = _block_sums(xv, None if all_valid else valid, b)
+    thr, mean, std = _threshold(s1, s2, n, inner, outer, k, floor_rel, floor_abs, min_count)
+
+    def bright_pixels(thr):
+        over = xv.reshape(H // b, b, W // b, b) > thr[:, None, :, None]
+        rr, cc = np.nonzero(over.reshape(H, W))
+        if not all_valid:
+            keep = valid[rr, cc]
+            rr, cc = rr[keep], cc[keep]
+        return rr, cc
+
+    rr, cc = bright_pixels(thr)
+    if rr.size:
+        # leave the bright pixels out of the background and judge again
+        v = xv[rr, cc].astype(np.float64)
+        br, bc = rr // b, cc // b
+        np.subtract.at(s1, (br, bc), v)
+        np.subtract.at(s2, (br, bc), v * v)
+        np.subtract.at(n, (br, bc), 1.0)
         thr, mean, std = _threshold(s1, s2, n, inner, outer, k, floor_rel, floor_abs, min_count)
-        bright = (xb > thr[:, None, :, None]).reshape(H, W) & valid
-    else:
-        mean = std = None
-    sigma = np.full((H, W), np.nan, dtype=np.float32)
-    if bright.any():
-        rr, cc = np.nonzero(bright)
-        m, s = mean[rr // b, cc // b], std[rr // b, cc // b]
-        sigma[rr, cc] = (x[rr, cc] - m) / s
-    return bright[:h, :w], sigma[:h, :w]
+        rr, cc = bright_pixels(thr)
+    inside = (rr < h) & (cc < w)
+    rr, cc = rr[inside], cc[inside]
+    sigma = (xv[rr, cc] - mean[rr // b, cc // b]) / std[rr // b, cc // b]
+    return rr, cc, sigma.astype(np.float32)

@@ -11,13 +11,13 @@ def disk(radius_px: int) -> np.ndarray:
     return (x * x + y * y) <= r * r
 
 
-def objects(mask: np.ndarray, sigma: np.ndarray, merge_px: int) -> dict[str, np.ndarray]:
-    """One row per connected object of ``mask`` (pixels within ``merge_px`` of each other joined):
+def objects(rr: np.ndarray, cc: np.ndarray, sig: np.ndarray, merge_px: int) -> dict[str, np.ndarray]:
+    """One row per object of the bright pixels (rr, cc) with contrast ``sig`` (pixels within ``merge_px`` of
+    each other joined):
     row, col (centroid, pixel units), n (pixels), length_px, width_px (from the covariance: a uniform bar of n
     pixels has variance (n^2 - 1) / 12), axis_deg (long axis, clockwise from image 'up', 0-180), peak (max sigma)."""
-    if not mask.any():
+    if rr.size == 0:
         return {k: np.zeros(0) for k in ("row", "col", "n", "length_px", "width_px", "axis_deg", "peak")}
-    rr, cc = np.nonzero(mask)
     # join bright pixels closer than merge_px: neighbour pairs among the (few) bright pixels, then connected
     # components of that graph -- no whole-window morphology
     from scipy.sparse import coo_matrix
@@ -46,7 +46,7 @@ def objects(mask: np.ndarray, sigma: np.ndarray, merge_px: int) -> dict[str, np.
     theta = 0.5 * np.arctan2(2 * vrc, vrr - vcc)  # angle of the major axis from the +row axis
     axis = (np.degrees(np.pi - theta)) % 180.0
     peak = np.zeros(count + 1)
-    np.maximum.at(peak, ids, np.nan_to_num(sigma[rr, cc], nan=0.0))
+    np.maximum.at(peak, ids, np.nan_to_num(sig, nan=0.0))
     sel = np.flatnonzero(keep)
     return {
         "row": mr[sel], "col": mc[sel], "n": n[sel],

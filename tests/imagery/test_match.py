@@ -1,0 +1,145 @@
+"""Matching detections with AIS on hand-worked cases: the gate, the radar shift, lengths, two ships close
+together, a ship with AIS off beside one with AIS on, and AIS positions nothing confirms."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import polars as pl
+import pytest
+
+from shadowfleet.imagery.match import match
+from shadowfleet.places import destination_point
+from shadowfleet.store import Store
+from shadowfleet.store.schema import DETECTIONS, SCENES
+
+T = dt.datetime(2024, 3, 7, 8, 40, tzinfo=dt.timezone.utc)
+LAT, LON = 41.0, 134.5  # open sea, far from land
+
+
+def _footprint(km=20.0):
+    d = km / 2 / 111.195
+    e = d / np.cos(np.radians(LAT))
+    ring = [[LON - e, LAT - d], [LON + e, LAT - d], [LON + e, LAT + d], [LON - e, LAT + d], [LON - e, LAT - d]]
+    return json.dumps({"type": "Polygon", "coordinates": [ring]})
+
+
+def _store(tmp_path, detections, tracks, lengths, sensor="sar", rov=None, track_bearing=None):
+    st = Store(tmp_path / "st")
+    sc = {k: None for k in SCENES} | {"scene_id": "s1", "sensor": sensor, "acquired": T, "footprint": _footprint(),
+                                      "pixel_m": 10.0, "width": 2000, "height": 2000, "status": "ok",
+                                      "range_over_velocity_s": rov, "track_bearing_deg": track_bearing}
+    st.replace("scenes", pl.DataFrame([sc], schema=SCENES))
+    rows = []
+    for i, (lat, lon, length) in enumerate(detections):
+        rows.append({k: None for k in DETECTIONS} | {"detection_id": f"s1-{i}", "scene_id": "s1", "sensor": sensor,
+                    "acquired": T, "lat": lat, "lon": lon, "length_m": length, "score": 50.0, "fixed": False,
+                    "distance_to_shore_km": 50.0})
+    st.replace("detections", pl.DataFrame(rows, schema=DETECTIONS))
+    pos = []
+    k = 0
+    for mmsi, reports in tracks.items():
+        for minutes, lat, lon, sog, cog in reports:
+            k += 1
+            pos.append({"mmsi": mmsi, "ts": T + dt.timedelta(minutes=minutes), "lat": lat, "lon": lon, "sog": sog,
+                        "cog": cog, "msg_type": 1, "ais_class": "A", "dup_key": k})
+    if pos:
+        st.append("positions", pl.DataFrame(pos))
+    st.append("static", pl.DataFrame([{"mmsi": m, "ts": T, "msg_type": 5, "length": float(v), "dup_key": 10_000 + i}
+                                      for i, (m, v) in enumerate(lengths.items())]))
+    return st
+
+
+def _at(m_north=0.0, m_east=0.0):
+    lat, lon = destination_point(LAT, LON, 0.0, m_north / 1000)
+    lat, lon = destination_point(lat, lon, 90.0, m_east / 1000)
+    return float(lat), float(lon)
+
+
+def _by_det(matches):
+    return {r["detection_id"]: r for r in matches.iter_rows(named=True)}
+
+
+def test_gate_is_200_m_plus_half_a_km_per_minute_to_the_nearest_report(tmp_path):
+    a = _at(0, 150)  # 150 m from track 1's report at the image time
+    b = _at(3000, 250)  # 250 m from track 2's report at the image time: outside 200 m
+    c = _at(-3000, 1000)  # 1 km from where track 3 was reported 2 min before, stationary: gate 1.2 km
+    st = _store(tmp_path, [(*a, 100.0), (*b, 100.0), (*c, 100.0)],
+                {1: [(0, *_at(0, 0), 0.0, 0.0)], 2: [(0, *_at(3000, 0), 0.0, 0.0)],
+                 3: [(-2, *_at(-3000, 0), 0.0, 0.0)]}, {1: 100, 2: 100, 3: 100})
+    m, ev = match(st)
+    r = _by_det(m)
+    assert r["s1-0"]["mmsi"] == 1 and r["s1-0"]["distance_m"] == pytest.approx(150, abs=2)
+    assert r["s1-1"]["mmsi"] is None and r["s1-1"]["reason"] == "no AIS track within the gate"
+    assert r["s1-2"]["mmsi"] == 3 and r["s1-2"]["gate_m"] == pytest.approx(1200, abs=1)
+    dark = ev.filter(pl.col("type") == "dark_detection")
+    assert dark["event_id"].to_list() == ["dark_detection-s1-1"]
+    nearest = json.loads(dark["details"][0])["nearest_tracks"][0]
+    assert nearest["mmsi"] == 2 and nearest["refused"] == "beyond the gate"
+
+
+def test_two_ships_close_together_are_assigned_one_to_one(tmp_path):
+    # detections 100 m apart; each track's report lies 40 m from "its" detection and 60 m from the other
+    d1, d2 = _at(0, 0), _at(0, 100)
+    st = _store(tmp_path, [(*d1, 80.0), (*d2, 80.0)],
+                {1: [(0, *_at(0, 40), 0.0, 0.0)], 2: [(0, *_at(0, 140), 0.0, 0.0)]}, {1: 80, 2: 80})
+    r = _by_det(match(st)[0])
+    assert (r["s1-0"]["mmsi"], r["s1-1"]["mmsi"]) == (1, 2)
+
+
+def test_a_dark_ship_beside_one_broadcasting_is_a_dark_detection(tmp_path):
+    on, dark = _at(0, 0), _at(0, 150)  # alongside: 150 m apart, only one broadcasts (at its true spot)
+    st = _store(tmp_path, [(*on, 120.0), (*dark, 110.0)], {7: [(0, *on, 0.0, 0.0)]}, {7: 120})
+    m, ev = match(st)
+    r = _by_det(m)
+    assert r["s1-0"]["mmsi"] == 7 and r["s1-1"]["mmsi"] is None
+    d = ev.filter(pl.col("type") == "dark_detection")
+    assert d.height == 1 and d["lat"][0] == pytest.approx(dark[0])
+    assert json.loads(d["details"][0])["nearest_tracks"][0]["refused"] == "assigned to another detection"
+
+
+def test_length_disagreement_refuses_a_match(tmp_path):
+    p = _at(0, 0)
+    st = _store(tmp_path, [(*p, 300.0)], {5: [(0, *p, 0.0, 0.0)]}, {5: 40})
+    m, ev = match(st)
+    assert m["mmsi"][0] is None
+    assert json.loads(ev.filter(pl.col("type") == "dark_detection")["details"][0])["nearest_tracks"][0]["refused"] \
+        == "length disagrees"
+
+
+def test_radar_azimuth_shift_moves_the_expected_position(tmp_path):
+    # track bearing north, radar looks east; a ship steaming east at 10 kn moves away from the radar at
+    # 5.14 m/s and is imaged R/V * 5.14 = 566 m south of where it is (R/V = 110 s)
+    truth = _at(0, 0)
+    imaged = _at(-110 * 10 * 1852 / 3600, 0)
+    reports = [(-0.25, *_at(0, -77.2), 10.0, 90.0), (0.25, *_at(0, 77.2), 10.0, 90.0)]  # gate 325 m
+    st = _store(tmp_path, [(*imaged, 100.0)], {9: reports}, {9: 100}, rov=110.0, track_bearing=0.0)
+    m, _ = match(st)
+    assert m["mmsi"][0] == 9 and m["distance_m"][0] < 30
+    st2 = _store(tmp_path / "no-shift", [(*imaged, 100.0)], {9: reports}, {9: 100}, rov=None, track_bearing=None)
+    assert match(st2)[0]["mmsi"][0] is None  # without the geometry the ship is 566 m from its AIS
+
+
+def test_an_ais_position_with_nothing_there_is_unconfirmed(tmp_path):
+    st = _store(tmp_path, [(*_at(2000, 0), 90.0)],
+                {3: [(0, *_at(0, 0), 0.0, 0.0)],  # 100 m tanker, reported at the image time: should be seen
+                 4: [(0, *_at(-2000, 0), 0.0, 0.0)],  # 20 m boat: below what the detector reliably sees
+                 6: [(-30, *_at(1000, 1000), 0.0, 0.0)]},  # last heard 30 min before: position not well known
+                {3: 100, 4: 20, 6: 100})
+    _, ev = match(st)
+    u = ev.filter(pl.col("type") == "unconfirmed_position")
+    assert u["mmsi"].to_list() == [3]
+    assert json.loads(u["details"][0])["expected_recall"] == pytest.approx(0.9)
+
+
+def test_imagery_events_survive_a_detect_rerun_and_are_listed(tmp_path):
+    from shadowfleet.events import detect
+    from shadowfleet.events.export import read_events
+
+    st = _store(tmp_path, [(*_at(0, 0), 100.0)], {1: [(0, *_at(5000, 0), 0.0, 0.0)]}, {1: 100})
+    match(st)
+    detect(st)
+    ev = read_events(st, types=["dark_detection"])
+    assert ev.height == 1
