@@ -232,7 +232,11 @@ def main() -> None:
                 t = time.perf_counter()
                 _duckdb_track(con, seg_files, m, "2024-03-01 00:00:00+00", "2024-03-31 00:00:00+00")
                 track_seg.append(time.perf_counter() - t)
-        loads = _first_load(base)
+        try:
+            loads = _first_load(base)
+        except Exception as exc:  # noqa: BLE001 - no Chromium or Playwright here: the API figures still count
+            print(f"first-load measurement skipped: {exc}", file=sys.stderr)
+            loads = []
         rss = _rss_mb(server.pid)
     finally:
         server.terminate()
@@ -259,7 +263,7 @@ end of the run, on 2 cores), so absolute times wander; ratios are from the same 
 | a month of one vessel's track (GeoJSON, ~{statistics.mean(n_track):.0f} positions), 20 vessels, p50 | {_pct(track_ours, 50) * 1000:.0f} ms | {_pct(track_peer, 50) * 1000:.0f} ms | {_pct(track_peer, 50) / _pct(track_ours, 50):.1f}x | |
 | the same, p95 | {p95_tr * 1000:.0f} ms | {p95_trp * 1000:.0f} ms | {p95_trp / p95_tr:.1f}x | < 300 ms ({'met' if p95_tr < 0.3 else 'NOT met'}) |
 | the same month read by DuckDB from the `segments` table ours reads (p50 / p95) | | {_pct(track_seg, 50) * 1000:.0f} ms / {_pct(track_seg, 95) * 1000:.0f} ms | {_pct(track_seg, 50) / _pct(track_ours, 50):.2f}x / {_pct(track_seg, 95) / p95_tr:.2f}x | |
-| first dashboard load to an interactive map in Chromium (land, places, 50 events drawn), median of {len(loads)} / worst | {statistics.median(loads):.2f} s / {max(loads):.2f} s | | | < 2 s ({'met' if max(loads) < 2 else 'NOT met'}) |
+| first dashboard load to an interactive map in Chromium (land, places, 50 events drawn), median of {len(loads)} / worst | {f"{statistics.median(loads):.2f} s / {max(loads):.2f} s" if loads else "not measured (no Chromium)"} | | | < 2 s ({('met' if max(loads) < 2 else 'NOT met') if loads else 'unknown'}) |
 | server peak RSS after the runs | {rss:.0f} MiB | | | |
 
 Ours includes HTTP, JSON encoding and the vessel name/flag/listed columns; the DuckDB figure is only the filtered

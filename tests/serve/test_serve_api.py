@@ -369,3 +369,10 @@ def test_notes_posted_at_once_by_many_analysts_are_all_kept_once(api, base_url):
     notes = api.get(f"/cases/{cid}").json()["notes"]
     assert len(notes) == before + 24
     assert sorted(n["text"] for n in notes[before:]) == sorted(f"note {i}" for i in range(24))
+
+
+def test_the_ledger_exports_as_csv(api):
+    r = api.get("/ledger", params={"year": 2024, "format": "csv"})
+    assert r.headers["content-disposition"].endswith('ledger-2024-KP.csv"')
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert [row["month"] for row in rows] == [f"2024-{m:02d}" for m in range(1, 13)]

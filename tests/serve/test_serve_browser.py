@@ -203,6 +203,10 @@ def test_the_ledger_chart_draws_twelve_months_against_the_cap(watched, base_url)
     assert page.locator("#ledger-chart text", has_text="UN cap").count() == 1
     assert page.locator("#panel table tbody tr").count() == 12
     watched.shot("08-ledger")
+    with page.expect_download() as dl:
+        page.locator("button[data-export='csv']").click()
+    assert dl.value.suggested_filename == "ledger-2024-KP.csv"
+    assert len(Path(dl.value.path()).read_text(encoding="utf-8").splitlines()) == 13
 
 
 def test_with_a_token_the_page_asks_for_it_then_loads(browser, served):

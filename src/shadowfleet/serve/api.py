@@ -203,9 +203,17 @@ async def _bounded_body(request: Request, limit: int) -> bytes | None:
 
 
 @router.get("/ledger", summary="Monthly estimated barrels (low/central/high) against the 500,000-bbl cap")
-def ledger(request: Request, year: int | None = Query(None, ge=1901, le=2199), country: str | None = None):
+def ledger(request: Request, year: int | None = Query(None, ge=1901, le=2199), country: str | None = None,
+           fmt: str | None = Query(None, alias="format", description="json (default) or csv")):
     view, _ = _state(request)
-    return q.ledger(view, year=year, country=country)
+    fmt = _list_format(fmt, ("json", "csv"))
+    led = q.ledger(view, year=year, country=country)
+    if fmt == "csv":
+        import polars as pl
+
+        return _download(csv_text(pl.DataFrame(led["months"])), "text/csv; charset=utf-8",
+                         f"ledger-{led['year']}-{led['country']}.csv")
+    return led
 
 
 @router.get("/places", summary="The places (ports, berths, anchorages, STS areas, EEZ) as GeoJSON")

@@ -556,6 +556,7 @@ async function ledgerView() {
     el("label", {}, "Country ", el("input", { name: "country", value: led.country, size: 3 })), el("button", { type: "submit" }, "Show"));
   form.addEventListener("submit", (e) => { e.preventDefault(); go("ledger", null, { year: form.year.value, country: form.country.value }); });
   show(panel, el("h1", {}, `Ledger ${led.year}: ${led.country}`), form, chart,
+    el("div", { class: "toolbar" }, exportButtons("/ledger", { year: led.year, country: led.country }, `ledger-${led.year}-${led.country}`, ["csv"])),
     el("p", { class: "legend-text" }, "Bars: estimated barrels per month (blue, line = low–high), reported deliveries (green). Lines: cumulative estimate (blue) and reported (green dashed); red: the 500,000-barrel annual cap."),
     table([["month", (m) => m.month], ["cases", (m) => m.cases], ["estimate (low–high)", (m) => `${fmtNum(m.est_central)} (${fmtNum(m.est_low)}–${fmtNum(m.est_high)})`],
       ["reported", (m) => fmtNum(m.reported)], ["cumulative", (m) => fmtNum(m.cum_central)], ["% of cap", (m) => fmtNum(m.pct_cap_central, 1)]], months));
