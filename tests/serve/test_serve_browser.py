@@ -279,3 +279,18 @@ def test_the_time_bar_fades_events_not_yet_started_and_plays(watched):
     later = page.locator(".leaflet-overlay-pane path[fill-opacity='0.15']").count()
     assert later <= faded
     watched.shot("10-time-bar")
+
+
+def test_an_area_drawn_on_the_map_filters_the_events(watched, base_url):
+    page = watched.open("#/events?map=42.0000,133.0000,7")
+    page.locator("#draw-area").click()
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.2)
+    page.mouse.click(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.8)
+    page.wait_for_function("() => location.hash.includes('bbox=')")
+    bbox = re.search(r"bbox=([^&]+)", page.url).group(1).replace("%2C", ",")
+    want = api_json(base_url, "/events", bbox=bbox)["total"]
+    page.wait_for_function(f"() => document.querySelector('#event-total').textContent === '{want} events'")
+    assert 0 < want < api_json(base_url, "/events")["total"]
+    assert page.locator("#draw-area").inner_text().startswith("Area ✓")
+    watched.shot("11-area-filter")
