@@ -119,3 +119,25 @@ def test_ingest_on_worker_processes_stores_what_one_process_stores(tmp_path, sce
         assert not bad, table
     again = ingest(src, tmp_path / "many")  # the worker-written store is whole: nothing left to redo
     assert all(f.skipped_already_ingested for f in again.files)
+
+
+@pytest.mark.slow
+def test_a_late_feed_found_across_vessel_buckets_gives_the_spoofing_events_of_one_process(tmp_path):
+    """A receiver stamping 40 min late is judged on every ship it heard (spread over all buckets); its stamps
+    are moved back before segmentation on both engines, so spoofing and every other event agree."""
+    sim = pytest.importorskip("shadowfleet.sim")
+    from shadowfleet.ingest import ingest
+
+    out = tmp_path / "sim"
+    sim.simulate("spoofing", out, seed=1, days=3, vessels=10)
+    st = Store(tmp_path / "store")
+    ingest(out / "ais.nmea", st)
+    late_local: list = []
+    local = detect(st, places=out / "places.geojson", delays=late_local)
+    late_dask: list = []
+    with open_engine("dask", "local:2", processes=False) as eng:
+        dask = detect(st, places=out / "places.geojson", delays=late_dask, engine=eng)
+    assert late_local[0].height == 1, "scenario should have one late feed"
+    assert late_local[0].equals(late_dask[0])
+    assert local.filter(pl.col("type") == "spoofing").height > 0
+    _same_rows(local, dask, ["event_id"])

@@ -182,13 +182,17 @@ def detect(
     if engine is not None and engine.name != "local":
         from shadowfleet.events.partitioned import detect_partitioned
 
-        segments, parts = detect_partitioned(
+        segments, parts, late = detect_partitioned(
             engine, snap.scan("positions", start, end), snap.scan("static", start, end), pidx, cfg, tracks_cfg,
             _POSITION_COLUMNS, SEGMENT_COLUMNS, counts)
         events = numbered(parts)
-        with store.transaction() as tx:  # segments and the events found on them, committed together
+        with store.transaction() as tx:  # as one process commits them: together
             tx.replace("segments", segments)
             tx.replace("events", _with_imagery_events(store, events))
+            if segments.height:  # whenever there were positions to segment
+                tx.replace("feed_delays", late)
+        if segments.height and delays is not None:
+            delays.append(late)
         return events
     positions = snap.read("positions", start, end)
     positions = positions.select([c for c in _POSITION_COLUMNS if c in positions.columns])

@@ -24,6 +24,7 @@ import polars as pl
 from shadowfleet.engine import bucket_of, n_partitions
 from shadowfleet.events.config import EventsConfig
 from shadowfleet.events.placeindex import KM_PER_DEG, PlaceIndex
+from shadowfleet.events.transforms.common import EVENT_COLUMNS
 from shadowfleet.events.transforms.draught import find_draught_changes
 from shadowfleet.events.transforms.encounters import (
     CELL_MARGIN,
@@ -67,50 +68,76 @@ def _read_bucket(lf: pl.LazyFrame, k: int, n: int) -> pl.DataFrame:
     return df.sort(["mmsi", "ts"]) if df.height else df
 
 
-def vessel_task(k: int, job: DetectJob) -> dict:
-    """Kernel 1: one vessel bucket, read, segmented and run through the single-vessel detectors."""
-    from shadowfleet.events.main import segment
+def read_task(k: int, job: DetectJob) -> dict:
+    """Kernel 1: one vessel bucket read, cleaned (`tracks.prepare`) and measured against the other feeds (how
+    late each receiver's reports lie on the others' track of the same ship)."""
+    from shadowfleet.tracks import TracksConfig, feed_lags, prepare
 
     positions = _read_bucket(job.positions, k, job.n_buckets)
     positions = positions.select([c for c in job.position_columns if c in positions.columns])
-    static = _read_bucket(job.static, k, job.n_buckets)
     counts: dict[str, int] = {}
-    segmented = segment(positions, job.tracks_cfg, counts)
-    if segmented.height:
+    if positions.height == 0:
+        prepared, lags = positions, feed_lags(positions)
+    else:
+        prepared = prepare(positions, counts)
+        lags = feed_lags(prepared, job.tracks_cfg or TracksConfig())
+    return {"k": k, "prepared": prepared, "lags": lags, "counts": counts,
+            "static": _read_bucket(job.static, k, job.n_buckets)}
+
+
+def vessel_task(bucket: dict, job: DetectJob, delays: pl.DataFrame) -> dict:
+    """Kernel 2: one vessel bucket segmented (late feeds' stamps moved back first) and run through the detectors
+    that need one vessel's track only; its reception cells and slow 10-min grid for the cross-vessel steps."""
+    from shadowfleet.events.main import _back_to_mmsi, _per_ship, shared_tracks
+    from shadowfleet.tracks import TracksConfig, correct_late_feeds, segment_all
+
+    k, prepared, counts = bucket["k"], bucket["prepared"], dict(bucket["counts"])
+    if prepared.height == 0:
+        segmented = prepared.with_columns(pl.lit(None, pl.Utf8).alias("segment"))
+    else:
+        segmented = segment_all(correct_late_feeds(prepared, delays), job.tracks_cfg or TracksConfig())
         counts["not_a_vessel"] = int(segmented.select((~is_vessel_expr("mmsi")).sum()).item())
     track = segmented.filter(is_vessel_expr("mmsi"))
+    static = bucket["static"]
     static_v = static.filter(is_vessel_expr("mmsi")) if "mmsi" in static.columns else static
-    clean = track.filter(pl.col("segment").is_not_null()).sort(["mmsi", "ts"])
     cfg = job.cfg
-    events = [
-        find_port_calls(clean, job.places, cfg.port_call),
-        find_loitering(clean, job.places, cfg.loitering),
-        find_draught_changes(static_v, clean, cfg.draught_change),
-        find_spoofing(track, cfg.spoofing, job.places),
-    ]
+    spoofing = find_spoofing(track, cfg.spoofing, job.places)
+    # stand-in keys of shared tracks, unique across buckets (key -i in bucket k becomes -i * B - k)
+    ships = shared_tracks(spoofing)
+    ships = ships.with_columns((pl.col("ship_key") * job.n_buckets - k).alias("ship_key"))
+    moving = _per_ship(track, ships)
+    clean = moving.filter(pl.col("segment").is_not_null()).sort(["mmsi", "ts"])
+    clean_mmsi = track.filter(pl.col("segment").is_not_null()).sort(["mmsi", "ts"])
+    events = [_back_to_mmsi(p.select(EVENT_COLUMNS), ships) for p in (
+        find_port_calls(clean, job.places, cfg.port_call), find_loitering(clean, job.places, cfg.loitering))]
+    events += [find_draught_changes(static_v, clean_mmsi, cfg.draught_change), spoofing]
     return {
         "segments": segmented.select([c for c in job.segment_columns if c in segmented.columns]),
         "events": events,
         "counts": counts,
-        "track": track,
+        "ships": ships,
+        "moving": moving,
+        "clean_mmsi": clean_mmsi,
         "coverage": reception_cells(track, cfg.ais_gap.coverage_cell_deg),
         "grid": resample(clean, cfg.encounter),
     }
 
 
 def gaps_task(bucket: dict, job: DetectJob, coverage: pl.DataFrame) -> pl.DataFrame:
-    """Kernel 2: AIS gaps of one vessel bucket against everyone's reception cells."""
-    return find_gaps(bucket["track"].sort(["mmsi", "ts"]), job.cfg.ais_gap, job.places, coverage)
+    """Kernel 3: AIS gaps of one vessel bucket against everyone's reception cells."""
+    from shadowfleet.events.main import _back_to_mmsi
+
+    gaps = find_gaps(bucket["moving"].sort(["mmsi", "ts"]), job.cfg.ais_gap, job.places, coverage)
+    return _back_to_mmsi(gaps.select(EVENT_COLUMNS), bucket["ships"])
 
 
 def positions_of_task(bucket: dict, mmsis: list[int]) -> pl.DataFrame:
     """The de-noised positions of the given vessels held by one bucket (for placing identity changes)."""
-    t = bucket["track"]
-    return t.filter(pl.col("segment").is_not_null() & pl.col("mmsi").is_in(mmsis)).sort(["mmsi", "ts"])
+    return bucket["clean_mmsi"].filter(pl.col("mmsi").is_in(mmsis))
 
 
 def encounter_task(part: pl.DataFrame, cfg: EventsConfig) -> pl.DataFrame:
-    """Kernel 3: close pairs of one group of encounter buckets; a pair belongs to the bucket of the point of its
+    """Kernel 4: close pairs of one group of encounter buckets; a pair belongs to the bucket of the point of its
     lower MMSI, so pairs found again through a neighbour's copied points are not counted twice."""
     pairs = encounter_pairs(part.select("mmsi", "t", "lat", "lon", "sog"), cfg.encounter)
     own = part.filter(pl.col("own")).select("mmsi", "t").unique()
@@ -154,12 +181,17 @@ def encounter_buckets(grid: pl.DataFrame, n_tasks: int, cfg: EventsConfig) -> li
 
 def detect_partitioned(eng, positions: pl.LazyFrame, static: pl.LazyFrame, places: PlaceIndex,
                        cfg: EventsConfig, tracks_cfg, position_columns: list[str], segment_columns: list[str],
-                       counts: dict | None = None) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
-    """Run detection as partition tasks on ``eng``. Returns (segments, event parts) for the caller to number
-    and write as `detect` does."""
+                       counts: dict | None = None) -> tuple[pl.DataFrame, list[pl.DataFrame], pl.DataFrame]:
+    """Run detection as partition tasks on ``eng``. Returns (segments, event parts, feed delays) for the caller
+    to number and write as `detect` does."""
+    from shadowfleet.events.main import _back_to_mmsi
+    from shadowfleet.tracks import TracksConfig, delays_from_lags
+
     n = n_partitions(eng)
     job = eng.share(DetectJob(positions, static, position_columns, segment_columns, n, places, cfg, tracks_cfg))
-    buckets = eng.map(vessel_task, range(n), job)
+    read = eng.map(read_task, range(n), job)
+    delays = delays_from_lags(pl.concat(list(eng.results(eng.pick(read, "lags")))), tracks_cfg or TracksConfig())
+    buckets = eng.map(vessel_task, read, job, eng.share(delays))
 
     events: list[pl.DataFrame] = []
     for part, c in zip(eng.results(eng.pick(buckets, "events")), eng.results(eng.pick(buckets, "counts"))):
@@ -172,10 +204,12 @@ def detect_partitioned(eng, positions: pl.LazyFrame, static: pl.LazyFrame, place
     gaps = eng.map(gaps_task, buckets, job, eng.share(coverage))
 
     grid = pl.concat(list(eng.results(eng.pick(buckets, "grid"))))
+    ships = pl.concat(list(eng.results(eng.pick(buckets, "ships"))))
     if grid.height:
         pairs = pl.concat(list(eng.results(eng.map(encounter_task, encounter_buckets(grid, n, cfg),
                                                    eng.share(cfg)))))
-        events.append(encounters_from_pairs(pairs, grid, cfg.encounter, places))
+        found = encounters_from_pairs(pairs, grid, cfg.encounter, places)
+        events.append(_back_to_mmsi(found.select(EVENT_COLUMNS), ships))
 
     static_all = static.collect()
     if "dup_key" in static_all.columns:
@@ -191,4 +225,4 @@ def detect_partitioned(eng, positions: pl.LazyFrame, static: pl.LazyFrame, place
 
     events.extend(eng.results(gaps))
     segments = pl.concat(list(eng.results(eng.pick(buckets, "segments"))), how="vertical_relaxed")
-    return segments, events
+    return segments, events, delays

@@ -28,7 +28,16 @@ DELAY_COLUMNS = TABLES["feed_delays"]
 def feed_delays(positions: pl.DataFrame, cfg: TracksConfig = TracksConfig()) -> pl.DataFrame:
     """One row per late receiver: receiver, delay_s (median lateness against the other receivers' reports of the
     same ships), n_matched (reports compared), n_mmsi, consistent_share (share of them within the tolerance)."""
-    empty = pl.DataFrame(schema=DELAY_COLUMNS)
+    return delays_from_lags(feed_lags(positions, cfg), cfg)
+
+
+LAG_COLUMNS = {"receiver": pl.Utf8, "lag": pl.Float64, "mmsi": pl.Int64}
+
+
+def feed_lags(positions: pl.DataFrame, cfg: TracksConfig = TracksConfig()) -> pl.DataFrame:
+    """(receiver, lag, mmsi): how late each feed's reports lie on the other feeds' track of the same ship. Per
+    ship, so it can run on any partition of ships; `delays_from_lags` then judges each receiver on all of them."""
+    empty = pl.DataFrame(schema=LAG_COLUMNS)
     cols = [c for c in ("receiver", "source") if c in positions.columns]
     if not cols or positions.height == 0:
         return empty
@@ -58,8 +67,14 @@ def feed_delays(positions: pl.DataFrame, cfg: TracksConfig = TracksConfig()) -> 
             ships.append(np.full(len(lag), part["mmsi"][0]))
     if not lags:
         return empty
-    m = pl.DataFrame({"receiver": np.concatenate(feeds).astype(str), "lag": np.concatenate(lags),
-                      "mmsi": np.concatenate(ships)})
+    return pl.DataFrame({"receiver": np.concatenate(feeds).astype(str), "lag": np.concatenate(lags),
+                         "mmsi": np.concatenate(ships)}).cast(LAG_COLUMNS)
+
+
+def delays_from_lags(m: pl.DataFrame, cfg: TracksConfig = TracksConfig()) -> pl.DataFrame:
+    """The late receivers among the lags of `feed_lags` (of one partition of ships, or all concatenated)."""
+    if m.height == 0:
+        return pl.DataFrame(schema=DELAY_COLUMNS)
     tol = cfg.late_tolerance_s
     stats = (
         m.group_by("receiver")
