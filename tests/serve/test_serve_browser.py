@@ -23,6 +23,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disa
         "--disable-component-update", "--disable-sync"]
 OUT = Path(os.environ.get("SHADOWFLEET_TEST_OUTPUT", Path(__file__).resolve().parents[2] / "test-output")) / "serve"
 
+pytestmark = pytest.mark.slow  # a browser per module and a few seconds a page
+
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
 if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
     pytest.skip(f"browser tests skipped: Chromium not found at {CHROMIUM} (apt-get install chromium)",

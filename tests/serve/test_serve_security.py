@@ -51,3 +51,21 @@ def test_with_a_token_every_api_call_needs_the_bearer(served):
         # the page and its scripts hold no data; the token is asked for by the page itself
         assert httpx.get(base + "/").status_code == 200
         assert httpx.get(base + "/api/v1/openapi.json").status_code == 200
+
+
+def test_limits_come_from_the_serve_section_of_the_config(served, tmp_path):
+    from shadowfleet.serve import load_config
+
+    toml = tmp_path / "serve.toml"
+    toml.write_text("[serve]\npage_max = 10\nnote_max_chars = 20\n", encoding="utf-8")
+    cfg = load_config(toml)
+    with running(create_app(served["store"], places=served["places"], cfg=cfg)) as base:
+        assert httpx.get(base + "/api/v1/events", params={"limit": 10}).status_code == 200
+        r = httpx.get(base + "/api/v1/events", params={"limit": 11})
+        assert r.status_code == 422 and "10" in r.json()["error"]
+        cid = httpx.get(base + "/api/v1/cases").json()["entries"][0]["case_id"]
+        assert httpx.post(base + f"/api/v1/cases/{cid}/notes",
+                          json={"author": "a", "text": "x" * 21}).status_code == 422
+    toml.write_text("[serve]\npage_maxx = 10\n", encoding="utf-8")
+    with pytest.raises(ShadowfleetError, match="page_maxx"):
+        load_config(toml)

@@ -114,7 +114,7 @@ def parse_bool(value: str | None, name: str) -> bool | None:
 
 
 def page_bounds(limit: int | None, offset: int | None, cfg: ServeConfig) -> tuple[int, int]:
-    limit = cfg.page_default if limit is None else limit
+    limit = min(cfg.page_default, cfg.page_max) if limit is None else limit
     offset = 0 if offset is None else offset
     if not 1 <= limit <= cfg.page_max:
         raise BadParameter("limit", f"between 1 and {cfg.page_max}")
