@@ -22,15 +22,17 @@ Guarantees (tests/store/test_store_guarantees.py kills and races real processes 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import os
 import re
 import sqlite3
+import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import duckdb
 import polars as pl
@@ -74,7 +76,11 @@ class Store:
             raise ShadowfleetError(
                 f"store {self.root} was written by shadowfleet 0.1 ({catalog.LEGACY_CATALOG_FILE}); "
                 "ingest its source files into a new store")
-        catalog.connect(self.root, create=create).close()
+        # one connection per store object: closing the last connection to a WAL database checkpoints it, which
+        # would cost milliseconds per commit
+        self._con = catalog.connect(self.root, create=create)
+        self._con_pid = os.getpid()
+        self._con_lock = threading.RLock()
         self._recover()
 
     def __reduce__(self):
@@ -190,11 +196,8 @@ class Store:
     def ingested(self, sha256: str) -> bool:
         if self._pinned is not None:
             return sha256 in set(self._pinned["ingest_log"]["sha256"].to_list())
-        con = self._connect()
-        try:
+        with self._catalog() as con:
             return con.execute("SELECT 1 FROM ingest_log WHERE sha256 = ?", [sha256]).fetchone() is not None
-        finally:
-            con.close()
 
     def log_ingest(self, sha256: str, path: str, source: str, fmt: str, accepted: int, rejected: int) -> None:
         with self.transaction() as tx:
@@ -208,8 +211,12 @@ class Store:
         return self._catalog_snapshot()["lists"]
 
     # ---- internals -----------------------------------------------------------------------------------------
-    def _connect(self) -> sqlite3.Connection:
-        return catalog.connect(self.root)
+    @contextlib.contextmanager
+    def _catalog(self) -> Iterator[sqlite3.Connection]:
+        with self._con_lock:
+            if self._con_pid != os.getpid():  # a forked child must not use its parent's connection
+                self._con, self._con_pid = catalog.connect(self.root), os.getpid()
+            yield self._con
 
     def _catalog_snapshot(self) -> dict:
         return self._pinned or self._read_catalog()
@@ -217,28 +224,27 @@ class Store:
     def _parts(self, table: str) -> list[tuple[str, str | None]]:
         if self._pinned is not None:
             return self._pinned["parts"].get(table, [])
-        con = self._connect()
-        try:
-            return con.execute("SELECT path, part_key FROM parts WHERE tbl = ?", [table]).fetchall()
-        except sqlite3.Error as exc:
-            raise catalog.catalog_error(self.root, exc) from None
-        finally:
-            con.close()
+        with self._catalog() as con:
+            try:
+                return con.execute("SELECT path, part_key FROM parts WHERE tbl = ?", [table]).fetchall()
+            except sqlite3.Error as exc:
+                raise catalog.catalog_error(self.root, exc) from None
 
     def _read_catalog(self) -> dict:
-        con = self._connect()
-        try:
-            con.execute("BEGIN")  # one read transaction: parts and catalog rows of the same version
-            parts: dict[str, list] = {}
-            for tbl, path, key in con.execute("SELECT tbl, path, part_key FROM parts"):
-                parts.setdefault(tbl, []).append((path, key))
-            log = _frame(con, "SELECT * FROM ingest_log ORDER BY ingested_at, sha256", _LOG_SCHEMA, "ingested_at")
-            lists = _frame(con, "SELECT * FROM lists ORDER BY list_id", _LISTS_SCHEMA, "loaded_at")
-            con.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise catalog.catalog_error(self.root, exc) from None
-        finally:
-            con.close()
+        with self._catalog() as con:
+            try:
+                con.execute("BEGIN")  # one read transaction: parts and catalog rows of the same version
+                parts: dict[str, list] = {}
+                for tbl, path, key in con.execute("SELECT tbl, path, part_key FROM parts"):
+                    parts.setdefault(tbl, []).append((path, key))
+                log = _frame(con, "SELECT * FROM ingest_log ORDER BY ingested_at, sha256", _LOG_SCHEMA,
+                             "ingested_at")
+                lists = _frame(con, "SELECT * FROM lists ORDER BY list_id", _LISTS_SCHEMA, "loaded_at")
+                con.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
+                raise catalog.catalog_error(self.root, exc) from None
         return {"parts": parts, "ingest_log": log, "lists": lists}
 
     def _writer_id(self) -> str:
@@ -254,8 +260,7 @@ class Store:
         """Remove what dead writers left (uncommitted part files, temporary files) and trash past retention."""
         try:
             dead = _dead_writers(self.root)
-            con = self._connect()
-            try:
+            with self._catalog() as con:
                 if dead:
                     listed = {p for (p,) in con.execute("SELECT path FROM parts")}
                     for wid, lock in dead:
@@ -265,8 +270,6 @@ class Store:
                                 f.unlink(missing_ok=True)
                         lock.release(unlink=True)
                 self._collect_trash(con)
-            finally:
-                con.close()
         except OSError:
             pass  # a store on read-only media: nothing to clean, and nothing can be written anyway
 
@@ -357,7 +360,10 @@ class Transaction:
 
     def commit(self) -> None:
         st = self.store
-        con = st._connect()
+        with st._catalog() as con:
+            self._commit(st, con)
+
+    def _commit(self, st: Store, con: sqlite3.Connection) -> None:
         try:
             with catalog.write_transaction(con, st.root, st.on_wait):
                 if self._ingest_sha is not None and con.execute(
@@ -388,8 +394,6 @@ class Transaction:
         except BaseException:
             self.discard()
             raise
-        finally:
-            con.close()
 
     def _write(self, table: str, df: pl.DataFrame, key: str | None, batch: str | None) -> None:
         rel = self.store._part_path(table, key)
