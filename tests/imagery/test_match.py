@@ -65,10 +65,10 @@ def _by_det(matches):
 def test_gate_is_200_m_plus_half_a_km_per_minute_to_the_nearest_report(tmp_path):
     a = _at(0, 150)  # 150 m from track 1's report at the image time
     b = _at(3000, 250)  # 250 m from track 2's report at the image time: outside 200 m
-    c = _at(-3000, 1000)  # 1 km from where track 3 was reported 2 min before, stationary: gate 1.2 km
+    c = _at(-3000, 1000)  # track 3 reported 2 min before at 20 kn heading east (dead-reckoned 1.23 km on): gate 1.2 km
     st = _store(tmp_path, [(*a, 100.0), (*b, 100.0), (*c, 100.0)],
                 {1: [(0, *_at(0, 0), 0.0, 0.0)], 2: [(0, *_at(3000, 0), 0.0, 0.0)],
-                 3: [(-2, *_at(-3000, 0), 0.0, 0.0)]}, {1: 100, 2: 100, 3: 100})
+                 3: [(-2, *_at(-3000, 0), 20.0, 90.0)]}, {1: 100, 2: 100, 3: 100})
     m, ev = match(st)
     r = _by_det(m)
     assert r["s1-0"]["mmsi"] == 1 and r["s1-0"]["distance_m"] == pytest.approx(150, abs=2)
@@ -78,6 +78,14 @@ def test_gate_is_200_m_plus_half_a_km_per_minute_to_the_nearest_report(tmp_path)
     assert dark["event_id"].to_list() == ["dark_detection-s1-1"]
     nearest = json.loads(dark["details"][0])["nearest_tracks"][0]
     assert nearest["mmsi"] == 2 and nearest["refused"] == "beyond the gate"
+
+
+def test_a_ship_reported_stopped_has_a_narrow_gate(tmp_path):
+    # reported stopped 5 min before the image: it moved at most 1 kn x 1.5 x 5 min = 231 m, not 2.5 km
+    d = _at(0, 800)
+    st = _store(tmp_path, [(*d, 100.0)], {1: [(-5, *_at(0, 0), 0.0, 0.0)]}, {1: 100})
+    m, _ = match(st)
+    assert m["mmsi"][0] is None and m["gate_m"][0] == pytest.approx(200 + 5 * 1852 / 60 * 1.5, abs=1)
 
 
 def test_two_ships_close_together_are_assigned_one_to_one(tmp_path):

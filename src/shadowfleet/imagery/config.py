@@ -83,10 +83,11 @@ class PersistenceConfig:
     radius_m: float = 50.0
     # ... and it is fixed (platform, buoy, jetty head) when seen at min_scenes distinct acquisition times and in
     # at least min_share of the acquisitions covering it; ships at anchor move > 50 m between revisits as they swing
-    min_scenes: int = 3
+    min_scenes: int = 4
     min_share: float = 0.75
-    # ... over at least this many days: a tanker may wait at one berth for two weeks, a jetty head stays for years
-    min_span_days: float = 30.0
+    # ... over at least this many days: longer than ships stay on one spot (DPRK tankers loaded at Vostochny in a
+    # day or three in 2024 reporting; ships at anchor swing tens of metres), while a jetty head stays for years
+    min_span_days: float = 20.0
 
 
 @dataclass(frozen=True)

@@ -138,7 +138,8 @@ def _sar_window(scene: Scene, win, c, block_px: int):
     sea = valid & ~buffered(land, c.shore_buffer_m, scene.pixel_m)
     hits = [ring_cfar(im, sea, scene.pixel_m, c.ring_inner_m, c.ring_outer_m, c.k_sigma, c.block_m,
                       floor_rel=1.0 / np.sqrt(c.enl)) for im in imgs]
-    merge = int(round(c.merge_m / scene.pixel_m))
+    # at least 2 pixels: at coarse pixel sizes speckle leaves one-pixel holes in a hull
+    merge = max(2, int(round(c.merge_m / scene.pixel_m)))
     return objects(*_union(hits, sea.shape[1]), merge), int(sea.sum()), 0
 
 

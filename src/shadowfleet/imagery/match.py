@@ -29,6 +29,12 @@ KNOT_MPS = 1852.0 / 3600.0
 class MatchConfig:
     base_m: float = 200.0  # GFW (Kroodsma 2022, Paolo 2024): 200 m ...
     m_per_minute: float = 500.0  # ... plus 0.5 km per minute between the image and the nearest AIS report
+    # ours: 0.5 km/min is a ship at 16 kn; a ship reported slower within the last few minutes cannot have moved
+    # that far: up to speed_gate_max_min the growth is its reported speed (at least min_speed_kn) times
+    # speed_margin; past that a stopped ship may have got under way, and GFW's growth applies
+    min_speed_kn: float = 1.0
+    speed_margin: float = 1.5
+    speed_gate_max_min: float = 10.0
     window_h: float = 2.0  # ours: AIS reports farther than this from the image do not place a ship in it
     interp_max_gap_min: float = 60.0  # ours: interpolate only between reports at most this far apart
     # ours: lengths agree when within a factor 2 (radar length errors ~27 m median for Skylight's detector)
@@ -106,7 +112,9 @@ def match_scene(scene: dict, det: pl.DataFrame, expected: pl.DataFrame, lengths:
         elat, elon = destination_point(elat, elon, np.where(shift >= 0, track, (track + 180) % 360),
                                        np.abs(shift) / 1000.0)
     minutes = e["minutes"].to_numpy()
-    gate = cfg.base_m + cfg.m_per_minute * minutes + cfg.shift_tolerance * np.abs(shift)
+    per_min = np.minimum(cfg.m_per_minute, np.maximum(sog, cfg.min_speed_kn) * KNOT_MPS * 60 * cfg.speed_margin)
+    per_min = np.where(minutes <= cfg.speed_gate_max_min, per_min, cfg.m_per_minute)
+    gate = cfg.base_m + per_min * minutes + cfg.shift_tolerance * np.abs(shift)
     mm = e["mmsi"].to_numpy()
     ais_len = np.array([lengths.get(int(m), np.nan) for m in mm]) if e.height else np.zeros(0)
     dl = det["length_m"].to_numpy()
@@ -116,7 +124,7 @@ def match_scene(scene: dict, det: pl.DataFrame, expected: pl.DataFrame, lengths:
     ratio = dl[:, None] / ais_len[None, :] if nd and ne else np.zeros((nd, ne))
     length_ok = ~np.isfinite(ratio) | ((ratio <= cfg.length_ratio_max) & (ratio >= 1 / cfg.length_ratio_max))
     allowed = (d <= gate[None, :]) & length_ok
-    cost = np.where(allowed, d / gate[None, :], 1e6)
+    cost = np.where(allowed, d, 1e9)  # the nearest pairing overall, among pairs inside their gates
     pairs = {}
     if nd and ne and allowed.any():
         r, c = linear_sum_assignment(cost)
