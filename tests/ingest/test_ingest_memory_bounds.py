@@ -21,11 +21,15 @@ T0 = 1709812800
 # died before the limits. Well above the first, far below the second.
 PEAK_RSS_MB = 700
 
+# VmHWM, not getrusage's ru_maxrss: Linux carries the forking process's peak into a child's ru_maxrss across exec,
+# so under a large pytest process every child would report the parent's peak.
 _MEASURE = (
-    "import resource, sys\n"
+    "import sys\n"
     "from shadowfleet.cli import main\n"
+    "def peak():\n"
+    "    return next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM'))\n"
     "try:\n    main(sys.argv[1:])\n"
-    "finally:\n    sys.stderr.write(f'\\npeak_rss_kb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n')\n"
+    "finally:\n    sys.stderr.write(f'\\npeak_rss_kb={peak()}\\n')\n"
 )
 
 
