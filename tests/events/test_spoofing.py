@@ -3,6 +3,7 @@
 import json
 
 import polars as pl
+import pytest
 
 from shared_data import shared_file
 from helpers import SEA, places, sail, still, track
@@ -138,3 +139,23 @@ def test_a_real_ocean_crossing_with_a_gps_glitch_is_not_spoofing():
         pl.col("speed").cast(pl.Float32).alias("sog"), pl.col("course").cast(pl.Float32).alias("cog"),
     ).filter(pl.col("lat").is_not_null() & pl.col("lat").is_not_nan())
     assert find_spoofing(segment_all(prepare(tr)), places=P).height == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [
+    "aisdb_test_data_20210701.csv", "aisdb_test_data_20211101.nm4", "aisdb_test_data_noaa_20230101.csv",
+    "dma_aisabnormal_538004030_drift_20140928.ais", "dma_aislib_stream_example_20100611.txt", "gpsd_ais-nmea.log",
+])
+def test_real_samples_accuse_no_ship_of_spoofing(tmp_path, name):
+    """Real traffic (Danish, US, Canadian, Dutch receivers; aids to navigation, SAR aircraft, test numbers among
+    it): no spoofing event, and no receiver called late."""
+    from shadowfleet.events import detect
+    from shadowfleet.ingest import ingest
+    from shadowfleet.store import Store
+
+    st = Store(tmp_path / "s")
+    ingest(shared_file(f"ais/{name}"), st)
+    late: list = []
+    ev = detect(st, delays=late)
+    assert ev.filter(pl.col("type") == "spoofing").height == 0
+    assert late[0].height == 0
