@@ -102,16 +102,20 @@ def killed_at(op: str, root: Path, k: int, arg: str = "") -> int:
     return _run(op, root, arg, k)[0]
 
 
-def _flip(root: str, rounds: int) -> None:
+def _flip(root: str, stop) -> None:
     from shadowfleet.store import Store
 
     st = Store(root)
-    for i in range(rounds):
+    i = 0
+    while not stop.is_set() or i < 10:
         st.replace("events", events_version(5 if i % 2 == 0 else 3))
+        i += 1
 
 
-def start_flipping(root: Path, rounds: int):
-    """A child replacing ``events`` with 5 rows, then 3, ... ``rounds`` times."""
-    p = _ctx.Process(target=_flip, args=(str(root), rounds))
+def start_flipping(root: Path):
+    """A child replacing ``events`` with 5 rows, then 3, ... until ``.stop.set()`` (ten times at least)."""
+    stop = _ctx.Event()
+    p = _ctx.Process(target=_flip, args=(str(root), stop))
     p.start()
+    p.stop = stop
     return p

@@ -31,6 +31,7 @@ import sqlite3
 import threading
 import time
 import uuid
+import weakref
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -252,6 +253,10 @@ class Store:
             self._writer = _WriterLock(self.root)
         return self._writer.wid
 
+    def _staged(self, n: int) -> None:
+        if isinstance(self._writer, _WriterLock):
+            self._writer.staged[0] += n
+
     def _part_path(self, table: str, key: str | None) -> str:
         name = f"part-{self._writer_id()}-{uuid.uuid4().hex[:12]}.parquet"
         return f"{table}/day={key}/{name}" if spec(table).partition == "day" else f"{table}/{name}"
@@ -388,6 +393,7 @@ class Transaction:
                                 [(p, t, k, b, n, stamp) for t, p, k, b, n in self._added])
                 for statement, params in self._statements:
                     con.execute(statement, params)
+            st._staged(-len(self._added))
             self._added = []
             if dropped:
                 st._collect_trash(con)
@@ -397,13 +403,15 @@ class Transaction:
 
     def _write(self, table: str, df: pl.DataFrame, key: str | None, batch: str | None) -> None:
         rel = self.store._part_path(table, key)
-        _atomic_write(df, self.store.root / rel)
+        self.store._staged(1)
         self._added.append((table, rel, key, batch, df.height))
+        _atomic_write(df, self.store.root / rel)
 
     def discard(self) -> None:
         """Remove what was staged (nothing was visible)."""
         for _, rel, *_ in self._added:
             (self.store.root / rel).unlink(missing_ok=True)
+        self.store._staged(-len(self._added))
         self._added = []
 
 
@@ -428,8 +436,18 @@ class _WriterLock:
         d = root / _WRITERS
         d.mkdir(exist_ok=True)
         self.path = d / f"{self.wid}.lock"
-        self.fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        while True:  # a cleaner may take and remove the new file before we lock it: then lock a new one
+            self.fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            try:
+                if os.stat(self.path).st_ino == os.fstat(self.fd).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
+            os.close(self.fd)
+        self.staged = [0]  # part files written and not yet committed or removed
+        # at exit with nothing staged the lock file goes too, so the next open has no dead writer to look for
+        weakref.finalize(self, _release, self.path, self.fd, self.staged)
 
     @classmethod
     def try_dead(cls, path: Path) -> "_WriterLock | None":
@@ -451,11 +469,12 @@ class _WriterLock:
         if unlink:
             self.path.unlink(missing_ok=True)
         os.close(self.fd)
-        self.fd = -1
 
-    def __del__(self) -> None:
-        if getattr(self, "fd", -1) >= 0:
-            os.close(self.fd)
+
+def _release(path: Path, fd: int, staged: list[int]) -> None:
+    if staged[0] == 0:
+        path.unlink(missing_ok=True)
+    os.close(fd)
 
 
 def _dead_writers(root: Path) -> list[tuple[str, _WriterLock]]:
@@ -552,5 +571,9 @@ def _utc(t: dt.datetime) -> dt.datetime:
 def _atomic_write(df: pl.DataFrame, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
-    df.write_parquet(tmp)
-    os.replace(tmp, target)
+    try:
+        df.write_parquet(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
