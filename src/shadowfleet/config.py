@@ -6,14 +6,17 @@ written next to it. A TOML file overrides them by section, e.g.::
     [events.port_call]
     max_sog_kn = 0.3
 
-``load_overrides(path)`` returns the nested dict; ``apply(defaults, section)`` returns a copy of a dataclass
-with the keys of that section replaced, rejecting unknown keys with a clear error.
+``load_section(defaults, "events.port_call", source)`` is the one way a stage reads its settings: ``source`` is a
+TOML path, an already parsed TOML dict, or None (defaults). Every value is checked against its default by one
+rule (:func:`apply`): same kind (ints widen to float, lists become tuples), finite, and not negative where the
+default is not; an unknown key is an error naming its section.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import tomllib
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,6 +24,13 @@ from typing import Any, TypeVar
 from shadowfleet.errors import ShadowfleetError
 
 T = TypeVar("T")
+
+
+def load_section(defaults: T, dotted: str, source: str | Path | dict[str, Any] | None = None) -> T:
+    """A copy of the dataclass ``defaults`` with the TOML section ``dotted`` (e.g. "events.port_call") of
+    ``source`` applied; ``source`` is a TOML file path, a parsed TOML dict or None."""
+    overrides = source if isinstance(source, dict) else load_overrides(source)
+    return apply(defaults, section(overrides, dotted), dotted)
 
 
 def load_overrides(path: str | Path | None) -> dict[str, Any]:
@@ -83,4 +93,9 @@ def _typed(default: Any, value: Any, label: str) -> Any:
     if not ok:
         kind = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(want, want.__name__)
         raise ShadowfleetError(f"{label} must be {kind}, got {value!r}")
+    if want in (int, float):
+        if not math.isfinite(value):
+            raise ShadowfleetError(f"{label} must be a finite number, got {value!r}")
+        if default >= 0 > value:
+            raise ShadowfleetError(f"{label} must not be negative, got {value!r}")
     return value

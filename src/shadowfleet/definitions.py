@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shadowfleet import config as _config
+from shadowfleet.errors import ShadowfleetError
 
 
 @dataclass(frozen=True)
@@ -185,32 +186,14 @@ class EventsConfig:
     spoofing: SpoofingConfig = field(default_factory=SpoofingConfig)
 
 
-def load_definitions(path: str | Path | None = None) -> EventsConfig:
-    """Defaults, overridden by the [events.<event>] sections of a TOML file (unknown keys are an error)."""
-    overrides = _config.load_overrides(path)
+def load_definitions(source: str | Path | dict | None = None) -> EventsConfig:
+    """Defaults, overridden by the [events.<event>] sections of a TOML file or parsed TOML dict (unknown keys
+    and sections are an error)."""
+    overrides = source if isinstance(source, dict) else _config.load_overrides(source)
     events = _config.section(overrides, "events")
     unknown = sorted(k for k in events if k not in {f.name for f in dataclasses.fields(EventsConfig)})
     if unknown:
-        from shadowfleet.errors import ShadowfleetError
-
         raise ShadowfleetError(f"unknown section(s) in [events]: {', '.join(unknown)}")
     base = EventsConfig()
-    parts = {}
-    for f in dataclasses.fields(EventsConfig):
-        defaults = getattr(base, f.name)
-        values = events.get(f.name, {})
-        _check_numbers(defaults, values, f"events.{f.name}")
-        parts[f.name] = _config.apply(defaults, values, f"events.{f.name}")
-    return EventsConfig(**parts)
-
-
-def _check_numbers(defaults, values: dict, name: str) -> None:
-    from shadowfleet.errors import ShadowfleetError
-
-    for key, value in values.items():
-        if not hasattr(defaults, key):
-            continue  # apply() reports unknown keys
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ShadowfleetError(f"[{name}] {key}: expected a number, got {value!r}")
-        if value < 0:
-            raise ShadowfleetError(f"[{name}] {key}: must not be negative, got {value!r}")
+    return EventsConfig(**{f.name: _config.load_section(getattr(base, f.name), f"events.{f.name}", overrides)
+                           for f in dataclasses.fields(EventsConfig)})

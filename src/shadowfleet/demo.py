@@ -35,6 +35,7 @@ def run_demo(out: str | Path = "demo-out", scenario: str = "vostochny-2024-03", 
     from shadowfleet.evaluate import evaluate
     from shadowfleet.events import detect
     from shadowfleet.ingest import ingest
+    from shadowfleet.places import load_places
     from shadowfleet.report import headline, write_report
     from shadowfleet.sanctions import load_list, save_list
     from shadowfleet.sanctions.screen import screen
@@ -57,6 +58,8 @@ def run_demo(out: str | Path = "demo-out", scenario: str = "vostochny-2024-03", 
     sim = simulate(scenario, out=sim_dir, seed=seed, days=days, vessels=vessels, progress=announce)
     steps["simulate"] = f"{sim.lines:,} NMEA lines from {sim.vessels} vessels ({sim_dir / 'ais.nmea'})"
 
+    places = load_places(sim_dir / "places.geojson")
+
     say("ingest: decoding the raw AIS into the store")
     if store_dir.exists():  # a fresh store each run (this one a demo made): the demo must show what this run found
         import shutil
@@ -68,7 +71,7 @@ def run_demo(out: str | Path = "demo-out", scenario: str = "vostochny-2024-03", 
                        + ", ".join(f"{k} {v:,}" for k, v in sorted(rep.rejected_by_reason().items())) + ")")
 
     say("detect: port calls, gaps, encounters, loitering, draught and identity changes, spoofing")
-    events = detect(store, places=sim_dir / "places.geojson")
+    events = detect(store, places=places)
     counts = events.group_by("type").len().sort("type")
     steps["detect"] = ", ".join(f"{t} {n}" for t, n in counts.iter_rows())
 
@@ -84,16 +87,16 @@ def run_demo(out: str | Path = "demo-out", scenario: str = "vostochny-2024-03", 
     steps["screen"] = f"{listed} vessel(s) matched the watch list"
 
     say("cases: voyages load → discharge, barrels low/central/high")
-    cases = build_cases(store, places=sim_dir / "places.geojson")
+    cases = build_cases(store, places=places)
     steps["cases"] = f"{cases.height} case(s)"
 
     period = sim.start[:7]
     say("report: the ledger against the 500,000-bbl cap and the HTML report")
-    report = write_report(store, out / "report.html", period=period, places=sim_dir / "places.geojson")
-    text = headline(store, period=period, places=sim_dir / "places.geojson")
+    report = write_report(store, out / "report.html", period=period, places=places)
+    text = headline(store, period=period, places=places)
 
     say("evaluate: what was found against the simulator's truth")
-    scores = evaluate(sim_dir / "truth.json", store, places=sim_dir / "places.geojson")
+    scores = evaluate(sim_dir / "truth.json", store, places=places)
     return DemoResult(out=out, report=report, headline=text, steps=steps, scores=scores)
 
 

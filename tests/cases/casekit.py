@@ -8,23 +8,42 @@ import json
 import polars as pl
 import pytest
 
+from shadowfleet.places import Places, places_from_geojson
 from shadowfleet.store import Store
 
 T0 = dt.datetime(2024, 3, 7, tzinfo=dt.timezone.utc)
 
-# A small gazetteer frame with the contract's place ids (docs/CONTRACTS.md), so the tests do not depend on the
-# built-in gazetteer's polygons.
-PLACES = pl.DataFrame(
-    {
-        "id": ["RUVYP", "RUVYP-OIL", "RUVYP-ANCH", "RUNJK", "KPCHO", "KPRJN", "KPNAM", "SOKDO-STS", "KP-EEZ-EAST", "CNDLC"],
-        "name": ["Vostochny", "Vostochny oil berth", "Vostochny anchorage", "Nakhodka", "Chongjin", "Rajin", "Nampo",
-                 "Sok Island STS area", "DPRK east EEZ", "Dalian"],
-        "kind": ["port", "berth", "anchorage", "port", "port", "port", "port", "sts_area", "eez", "port"],
-        "country": ["RU", "RU", "RU", "RU", "KP", "KP", "KP", "KP", "KP", "CN"],
-        "lat": [42.75, 42.74, 42.70, 42.80, 41.77, 42.23, 38.72, 38.55, 40.0, 38.92],
-        "lon": [133.08, 133.06, 133.10, 132.88, 129.82, 130.30, 125.40, 125.20, 131.0, 121.65],
-    }
-)
+# A small gazetteer with the contract's place ids (docs/CONTRACTS.md), so the tests do not depend on the built-in
+# gazetteer's polygons: a square around each reference point, half-side by kind (the berth and anchorage squares
+# lie inside their port's).
+_HALF_DEG = {"port": 0.07, "berth": 0.005, "anchorage": 0.005, "terminal": 0.003, "sts_area": 0.1, "eez": 2.0}
+_PLACES = [
+    ("RUVYP", "Vostochny", "port", "RU", 42.75, 133.08),
+    ("RUVYP-OIL", "Vostochny oil berth", "berth", "RU", 42.74, 133.06),
+    ("RUVYP-ANCH", "Vostochny anchorage", "anchorage", "RU", 42.70, 133.10),
+    ("RUNJK", "Nakhodka", "port", "RU", 42.80, 132.88),
+    ("KPCHO", "Chongjin", "port", "KP", 41.77, 129.82),
+    ("KPRJN", "Rajin", "port", "KP", 42.23, 130.30),
+    ("KPNAM", "Nampo", "port", "KP", 38.72, 125.40),
+    ("SOKDO-STS", "Sok Island STS area", "sts_area", "KP", 38.55, 125.20),
+    ("KP-EEZ-EAST", "DPRK east EEZ", "eez", "KP", 40.0, 131.0),
+    ("CNDLC", "Dalian", "port", "CN", 38.92, 121.65),
+]
+
+
+def _square(pid, name, kind, country, lat, lon):
+    d = _HALF_DEG[kind]
+    ring = [[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d], [lon - d, lat - d]]
+    return {"type": "Feature", "properties": {"id": pid, "name": name, "kind": kind, "country": country},
+            "geometry": {"type": "Polygon", "coordinates": [ring]}}
+
+
+def gazetteer(*extra) -> Places:
+    """The test gazetteer, plus places given as (id, name, kind, country, lat, lon)."""
+    return places_from_geojson({"type": "FeatureCollection", "features": [_square(*p) for p in _PLACES + list(extra)]})
+
+
+PLACES = gazetteer()
 
 
 def h(hours: float) -> dt.datetime:

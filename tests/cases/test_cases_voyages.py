@@ -5,7 +5,7 @@ import json
 import polars as pl
 import pytest
 
-from casekit import PLACES, event, static
+from casekit import PLACES, event, gazetteer, static
 from shadowfleet.cases import build_cases, voyages
 from shadowfleet.errors import ShadowfleetError
 
@@ -130,8 +130,7 @@ def test_seen_and_inferred_calls_over_one_stay_merge_into_one_load(make_store):
 
 
 def test_dry_cargo_terminals_and_destination_berths_are_not_loads(make_store):
-    places = pl.concat([PLACES, pl.DataFrame({"id": ["RUVYP-COAL"], "name": ["Vostochny coal terminal"], "kind": ["terminal"],
-                                              "country": ["RU"], "lat": [42.74], "lon": [133.06]})])
+    places = gazetteer(("RUVYP-COAL", "Vostochny coal terminal", "terminal", "RU", 42.745, 133.07))
     st = make_store([event("port_call", KP1, 0, 20, place="RUVYP-COAL"), event("port_call", KP1, 40, 50, place="KPCHO")])
     assert build_cases(st, places=places).height == 0
 

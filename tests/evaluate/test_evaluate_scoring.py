@@ -8,6 +8,7 @@ import json
 import polars as pl
 import pytest
 
+from shadowfleet.places import places_from_geojson
 from shadowfleet.errors import ShadowfleetError
 from shadowfleet.evaluate import EvalConfig, evaluate
 from shadowfleet.store import Store, empty
@@ -106,12 +107,13 @@ def test_port_call_at_the_port_matches_a_true_call_at_its_berth_but_not_at_a_nei
 def test_nesting_comes_from_the_places_polygons_when_given(tmp_path):
     def square(id, kind, x0, y0, d):
         ring = [[x0, y0], [x0 + d, y0], [x0 + d, y0 + d], [x0, y0 + d], [x0, y0]]
-        return {"type": "Feature", "properties": {"id": id, "kind": kind}, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+        return {"type": "Feature", "properties": {"id": id, "name": id, "kind": kind, "country": "RU"},
+                "geometry": {"type": "Polygon", "coordinates": [ring]}}
 
-    places = {"type": "FeatureCollection", "features": [
+    places = places_from_geojson({"type": "FeatureCollection", "features": [
         square("PORTA", "port", 133.0, 42.7, 0.1), square("QUAY7", "berth", 133.02, 42.72, 0.01),
         square("ANCH", "anchorage", 133.015, 42.715, 0.03), square("EEZ", "eez", 130, 40, 5),
-    ]}
+    ]})
     truth = make_truth([truth_event(f"t{m}", "port_call", m, 0, 30, place="QUAY7") for m in (TANKER, OTHER, PARTNER)])
     store = make_store(tmp_path, [
         stored_event("port_call", TANKER, 0, 30, place="PORTA"),

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import polars as pl
 
-from shadowfleet.events.placeindex import PlaceIndex
+from shadowfleet.places import Places, places_from_geojson
 
 T0 = dt.datetime(2024, 3, 7, 0, 0, tzinfo=dt.timezone.utc)
 KM_LAT = 1 / 111.32  # degrees of latitude per km
@@ -38,8 +38,8 @@ ANCH = (42.63, 133.05)
 SEA = (42.2, 132.5)
 
 
-def places() -> PlaceIndex:
-    return PlaceIndex(FEATURES)
+def places(features=FEATURES) -> Places:
+    return places_from_geojson({"type": "FeatureCollection", "features": features})
 
 
 def track(mmsi: int, points: list[tuple[float, float, float, float]]) -> pl.DataFrame:

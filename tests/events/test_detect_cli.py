@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from helpers import ANCH, BERTH, FEATURES, SEA, offset_km, sail, still, track
+from shadowfleet.places import load_places
 from shadowfleet.cli import main
 from shadowfleet.events import detect
 from shadowfleet.store import Store
@@ -142,7 +143,7 @@ def test_config_file_changes_a_threshold(store_dir, capsys):
 
 def test_python_api_time_window(store_dir):
     st = Store(store_dir / "store", create=False)
-    ev = detect(st, places=store_dir / "places.geojson", end=st.read("positions")["ts"].min())
+    ev = detect(st, places=load_places(store_dir / "places.geojson"), end=st.read("positions")["ts"].min())
     assert ev.filter(pl.col("type") == "port_call").height == 0
 
 
@@ -169,5 +170,5 @@ def test_positions_left_out_are_counted(store_dir):
                                                      .cast(pl.UInt64).alias("dup_key"))
     st.append("positions", bad, "bad")
     counts: dict = {}
-    detect(st, places=store_dir / "places.geojson", counts=counts)
+    detect(st, places=load_places(store_dir / "places.geojson"), counts=counts)
     assert counts["invalid_position"] == 3

@@ -6,6 +6,7 @@ import json
 import polars as pl
 import pytest
 
+from shadowfleet.places import load_places
 from shadowfleet.events import detect
 from shadowfleet.store import Store
 
@@ -23,7 +24,7 @@ def test_vostochny_berth_calls_including_inferred_ones_are_found(tmp_path):
     sim.simulate("vostochny-2024-03", out, seed=5, days=12, vessels=10)  # seed 5: 3 visible berth calls, 2 dark
     st = Store(tmp_path / "store")
     ingest(out / "ais.nmea", st)
-    ev = detect(st, places=out / "places.geojson")
+    ev = detect(st, places=load_places(out / "places.geojson"))
     truth = json.loads((out / "truth.json").read_text())
     berth = [e for e in truth["events"]
              if e["type"] == "port_call" and e["place"] == "RUVYP-OIL" and e["visible"]]

@@ -5,7 +5,6 @@ import json
 import polars as pl
 
 from helpers import ANCH, BERTH, FEATURES, SEA, T0, box, offset_km, places, sail, still, track
-from shadowfleet.events.placeindex import PlaceIndex
 from shadowfleet.events.config import PortCallConfig
 from shadowfleet.events.transforms.port_calls import find_port_calls
 from shadowfleet.events.transforms.stops import find_stops
@@ -117,7 +116,7 @@ def test_find_stops_runs_and_gap_break():
 def test_gap_near_several_terminals_but_inside_none_goes_to_their_port():
     feats = FEATURES + [box("PORT-T1", "terminal", 42.752, 133.045, 42.754, 133.048),
                         box("PORT-T2", "terminal", 42.740, 133.045, 42.742, 133.048)]
-    p = PlaceIndex(feats)
+    p = places(feats)
     a, b = offset_km(BERTH, -1.5, 1.5), offset_km(BERTH, 1.5, 1.5)  # inside the port, near all three small places
     ev = find_port_calls(track(1, sail(0, 60, SEA, a) + sail(600, 660, b, SEA)), p)
     assert ev["place"].to_list() == ["PORT"] and ev["inferred"].to_list() == [True]
@@ -138,7 +137,7 @@ def test_stop_just_outside_a_patchy_anchorage_belongs_to_it():
 def test_ship_on_a_terminal_edge_does_not_flicker_between_terminal_and_port():
     # a terminal half outside its port (so not "nested"); the ship stops inside it, drifts to 50 m outside its
     # southern edge (inside the port), goes dark 5 h there and is seen stopped in the terminal again
-    p = PlaceIndex(FEATURES + [box("PORT-T", "terminal", 42.795, 133.02, 42.805, 133.03)])
+    p = places(FEATURES + [box("PORT-T", "terminal", 42.795, 133.02, 42.805, 133.03)])
     inside, edge = (42.797, 133.025), offset_km((42.795, 133.025), -0.05, 0)
     pts = (still(0, 90, *inside, every=5) + [(95, *edge, 0.0), (400, *edge, 0.0)]
            + still(405, 500, *inside, every=5))

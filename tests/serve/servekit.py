@@ -43,6 +43,7 @@ def build_store(root: Path) -> dict:
     from shadowfleet.ingest import ingest
     from shadowfleet.sanctions import load_list, save_list
     from shadowfleet.sanctions.screen import screen
+    from shadowfleet.places import load_places
     from shadowfleet.sim import simulate
     from shadowfleet.store import Store
 
@@ -51,13 +52,14 @@ def build_store(root: Path) -> dict:
     store = Store(root / "store")
     ingest([sim / "ais.nmea"], store)
     ingest([hostile_csv(root / "hostile.csv")], store, fmt="csv")
-    detect(store, places=sim / "places.geojson")
+    places = load_places(sim / "places.geojson")
+    detect(store, places=places)
     watch = resources.files("shadowfleet.sanctions") / "data" / "dprk_tankers_2024_watchlist.csv"
     with resources.as_file(watch) as path:
         save_list(store, load_list(path, kind="csv", version_date="2024-11-22"),
                   load_list(hostile_list(root / "hostile_list.csv"), kind="csv", version_date="2024-12-01"))
     screen(store)
-    build_cases(store, places=sim / "places.geojson")
+    build_cases(store, places=places)
     return {"store": root / "store", "places": sim / "places.geojson", "root": root}
 
 

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.slow
 def test_requests_never_fail_half_way_while_detect_and_cases_rewrite_the_tables(served, tmp_path):
     from shadowfleet.cases import build_cases
     from shadowfleet.events import detect
+    from shadowfleet.places import load_places
     from shadowfleet.serve import create_app
     from shadowfleet.store import Store
 
@@ -31,11 +32,13 @@ def test_requests_never_fail_half_way_while_detect_and_cases_rewrite_the_tables(
         rewrites = []
         errors: list[BaseException] = []
 
+        gazetteer = load_places(served["places"])
+
         def rewrite():
             try:
                 while not stop.is_set():
-                    detect(store, places=served["places"])
-                    build_cases(store, places=served["places"])
+                    detect(store, places=gazetteer)
+                    build_cases(store, places=gazetteer)
                     rewrites.append(1)
             except BaseException as exc:  # noqa: BLE001 - reported by the test
                 errors.append(exc)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shadowfleet.config import apply, load_overrides, section
+from shadowfleet.config import load_section
 
 
 @dataclass(frozen=True)
@@ -157,6 +157,4 @@ DEFAULTS = CasesConfig()
 
 def load_config(path=None) -> CasesConfig:
     """Defaults with the ``[cases]`` section of a TOML file applied."""
-    values = section(load_overrides(path), "cases")
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
-    return apply(DEFAULTS, values, "cases")
+    return load_section(DEFAULTS, "cases", path)

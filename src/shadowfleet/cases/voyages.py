@@ -19,11 +19,12 @@ import polars as pl
 
 from shadowfleet.cases.config import DEFAULTS, CasesConfig
 from shadowfleet.cases.particulars import vessel_particulars
-from shadowfleet.cases.placeinfo import place_info, ports_holding, resolve_places, waters_country, with_place_info
+from shadowfleet.cases.placeinfo import place_info, ports_holding, with_place_info
 from shadowfleet.cases.products import barrels_per_tonne
 from shadowfleet.engine import bucket_of, n_partitions
 from shadowfleet.errors import ShadowfleetError
 from shadowfleet.identity import flag_expr
+from shadowfleet.places import Places, as_places
 from shadowfleet.places.geo import haversine_km
 from shadowfleet.store import TABLES, UTC_TS, conform
 
@@ -105,14 +106,14 @@ def _load_place_expr(cfg: CasesConfig, id_col: str, name_col: str, kind_col: str
     )
 
 
-def _loads(ev: pl.DataFrame, cfg: CasesConfig, info: pl.DataFrame, places_obj, tankers: pl.DataFrame) -> pl.DataFrame:
+def _loads(ev: pl.DataFrame, cfg: CasesConfig, info: pl.DataFrame, places: Places, tankers: pl.DataFrame) -> pl.DataFrame:
     calls = ev.filter(pl.col("type") == "port_call")
     berth_level = calls.filter(_load_place_expr(cfg, "place", "place_name", "place_kind", "place_country")).with_columns(
         pl.lit(False).alias("_port_level"))
     parts = [berth_level]
     if cfg.dark_port_loads and info.height:
         terminals = info.filter(_load_place_expr(cfg, "id", "name", "kind", "country"))["id"].to_list()
-        holding = ports_holding(terminals, info, places_obj)
+        holding = ports_holding(terminals, places)
         if holding.height:
             oil_ports = holding.group_by("port").agg(
                 pl.col("berth").sort().str.join(", ").alias("_berths"), pl.len().alias("_n_berths"))
@@ -269,7 +270,7 @@ def _supplier_port_loads(ev: pl.DataFrame, cfg: CasesConfig, tankers: pl.DataFra
     )
 
 
-def _discharges(ev: pl.DataFrame, listed: pl.DataFrame, cfg: CasesConfig, places_obj, info=None) -> pl.DataFrame:
+def _discharges(ev: pl.DataFrame, listed: pl.DataFrame, cfg: CasesConfig, places: Places, info=None) -> pl.DataFrame:
     dest = cfg.destination_country
     listed_ids = listed.filter(pl.col("listed"))["mmsi"].to_list()
     other_flag = flag_expr(pl.col("other_mmsi"))
@@ -277,7 +278,8 @@ def _discharges(ev: pl.DataFrame, listed: pl.DataFrame, cfg: CasesConfig, places
     is_drop = (pl.col("type") == "draught_change") & (pl.col("delta_m") <= -cfg.draught_drop_m)
     drops_at = ev.filter(is_drop & pl.col("lat").is_not_null() & pl.col("lon").is_not_null()).select("event_id", "lat", "lon")
     drops_at = drops_at.with_columns(
-        waters_country(drops_at["lat"].to_numpy(), drops_at["lon"].to_numpy(), places_obj, cfg.drop_near_km).alias("_waters"))
+        pl.Series("_waters", places.country_near(drops_at["lat"].to_numpy(), drops_at["lon"].to_numpy(),
+                                                  cfg.drop_near_km), dtype=pl.Utf8))
     ev = ev.join(drops_at.select("event_id", "_waters").unique("event_id"), on="event_id", how="left")
     drop_home = (
         (pl.col("_waters") == dest) | (flag_expr(pl.col("mmsi")) == dest) | pl.col("mmsi").is_in(listed_ids)
@@ -390,17 +392,17 @@ def _dark_arrivals(v: pl.DataFrame, ev: pl.DataFrame, cfg: CasesConfig) -> pl.Da
     return v.with_columns(pl.coalesce("discharge_dark_from", "discharge_start").alias("discharge_start"))
 
 
-def voyages(store, vessels=None, cfg: CasesConfig = DEFAULTS, places=None,
+def voyages(store, vessels=None, cfg: CasesConfig = DEFAULTS, places: Places | None = None,
             bucket: tuple[int, int] | None = None) -> pl.DataFrame:
     """Every load with its discharge (null columns when none was found), with tonnes, barrels and confidence.
 
-    ``vessels``: a user vessel table (CSV path or the frame of ``read_vessel_table``); ``places``: a Places,
-    GeoJSON path, or None for the built-in gazetteer. ``bucket`` (k, n): only the voyages of loading vessels
+    ``vessels``: a user vessel table (CSV path or the frame of ``read_vessel_table``); ``places``: the gazetteer
+    (default: the built-in one). ``bucket`` (k, n): only the voyages of loading vessels
     whose MMSI falls in partition k of n (every event stays visible: a discharge may involve another ship).
     """
     ev = read_events(store)
-    places_obj = resolve_places(places)
-    info = place_info(places if isinstance(places, pl.DataFrame) or places_obj is None else places_obj)
+    places = as_places(places)
+    info = place_info(places)
     ev = with_place_info(ev, info).with_columns(
         pl.when(pl.col("type") == "draught_change").then(_draught_delta()).otherwise(None).alias("delta_m"))
     listed = listed_vessels(store, cfg)
@@ -409,10 +411,10 @@ def voyages(store, vessels=None, cfg: CasesConfig = DEFAULTS, places=None,
     tankers = part.select("mmsi", pl.when(pl.col("ship_type").is_null()).then(None)
                           .otherwise(pl.col("ship_type").is_between(lo, hi)).alias("_tanker"))
 
-    loads = _loads(ev, cfg, info, places_obj, tankers)
+    loads = _loads(ev, cfg, info, places, tankers)
     loads = loads.sort(["mmsi", "load_start"]).with_columns(
         pl.col("load_start").shift(-1).over("mmsi").alias("next_load_start"), pl.lit(False).alias("load_supplier_port"))
-    dis = _discharges(ev, listed, cfg, places_obj, info)
+    dis = _discharges(ev, listed, cfg, places, info)
     if cfg.supplier_port_loads:
         sp = _supplier_port_loads(ev, cfg, tankers)
         if sp.height:
@@ -609,7 +611,7 @@ def _cargo_and_confidence(v: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
     return v.select([pl.col(c).cast(t) for c, t in CASES_SCHEMA.items()]).sort(["load_start", "mmsi"])
 
 
-def build_cases(store, vessels=None, cfg: CasesConfig = DEFAULTS, places=None, write: bool = True,
+def build_cases(store, vessels=None, cfg: CasesConfig = DEFAULTS, places: Places | None = None, write: bool = True,
                 engine=None) -> pl.DataFrame:
     """The cases (loads with a discharge) of the store's events; written to the store's `cases` table (and every
     load, with or without a discharge, to `voyages`, which the report counts loads from). ``engine``

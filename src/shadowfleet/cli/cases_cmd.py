@@ -54,6 +54,7 @@ def cases_cmd(
 ) -> None:
     """Chain each vessel's events into voyages (load → discharge) and store the cases with barrels and evidence."""
     from shadowfleet.cases import build_cases, load_config, read_vessel_table
+    from shadowfleet.places import load_places
 
     cfg = load_config(config)
     st = existing_store(store)
@@ -66,7 +67,7 @@ def cases_cmd(
     from shadowfleet.engine import open_engine
 
     with open_engine(engine, scheduler) as eng:
-        cases = build_cases(st, table, cfg, places=places, engine=eng)
+        cases = build_cases(st, table, cfg, places=load_places(places), engine=eng)
     if fmt is CaseFormat.table:
         emit_table(frame_table(cases, columns=[c for c in _CASE_COLUMNS if c in cases.columns]), out, True, "")
     else:
@@ -125,9 +126,10 @@ def report_cmd(
     """Write the HTML report: headline, loads per terminal, discharges per port, the ledger, each case's evidence."""
     from shadowfleet.cases import load_config
     from shadowfleet.definitions import load_definitions
+    from shadowfleet.places import load_places
     from shadowfleet.report import write_report
 
-    path = write_report(existing_store(store), out, period=period, places=places, cfg=load_config(config),
+    path = write_report(existing_store(store), out, period=period, places=load_places(places), cfg=load_config(config),
                         reported=reported, definitions=load_definitions(config))
     if not quiet:
         console.print(f"report written to {path}")

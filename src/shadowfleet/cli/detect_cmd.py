@@ -28,13 +28,14 @@ def detect(
     spoofing; writes the store's `events` and `segments` tables (a re-run replaces them)."""
     from shadowfleet.engine import open_engine
     from shadowfleet.events import EVENT_TYPES, detect as run_detect
+    from shadowfleet.places import load_places
 
     st = existing_store(store)
     dropped: dict[str, int] = {}
     t0, t1 = parse_time(start, "start"), parse_time(end, "end")
     with open_engine(engine, scheduler) as eng:
         late: list = []
-        events = run_detect(st, places=places, start=t0, end=t1, config=config, counts=dropped, engine=eng,
+        events = run_detect(st, places=load_places(places), start=t0, end=t1, config=config, counts=dropped, engine=eng,
                             delays=late)
     if not quiet:
         for r in (late[0].iter_rows(named=True) if late else []):

@@ -36,11 +36,12 @@ def evaluate_cmd(
     quiet: bool = QuietOpt,
 ) -> None:
     """Precision, recall and F1 per event type (events AIS could not see reported apart), barrels error per voyage and month."""
-    from shadowfleet.config import apply, load_overrides, section
+    from shadowfleet.config import load_section
     from shadowfleet.evaluate import DEFAULT, evaluate
+    from shadowfleet.places import load_places
 
-    cfg = apply(DEFAULT, section(load_overrides(config), "evaluate"), "evaluate")
-    report = evaluate(truth, existing_store(store), places=places, config=cfg)
+    cfg = load_section(DEFAULT, "evaluate", config)
+    report = evaluate(truth, existing_store(store), places=load_places(places) if places else None, config=cfg)
     if out_file is not None:
         try:
             out_file.parent.mkdir(parents=True, exist_ok=True)

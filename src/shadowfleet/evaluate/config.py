@@ -16,12 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shadowfleet.places import gazetteer as _gazetteer
-
-# Place kinds a port call can be at (DESIGN.md, port_call definition; the places stage's PORT_KINDS). Only these
-# nest for place matching, so a port call is never "inside" an EEZ or a zone polygon.
-PORT_PLACE_KINDS = _gazetteer.PORT_KINDS
-
 
 @dataclass(frozen=True)
 class EvalConfig:

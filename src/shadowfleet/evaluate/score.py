@@ -19,7 +19,7 @@ import polars as pl
 
 from shadowfleet.errors import ShadowfleetError
 from shadowfleet.evaluate.config import DEFAULT, EvalConfig
-from shadowfleet.evaluate.places import nesting_from_geojson, nesting_from_ids
+from shadowfleet.places import Places, as_places, load_places
 from shadowfleet.evaluate.truth import load_truth, parse_times, truth_events, truth_voyages, vessel_keys
 from shadowfleet.output import utc_text
 from shadowfleet.events.main import EVENT_TYPES  # the contract's event types, in the order reports list them
@@ -118,20 +118,21 @@ class EvalReport:
 def evaluate(
     truth: str | Path | dict,
     store: Store | str | Path,
-    places: str | Path | dict | None = None,
+    places: Places | None = None,
     config: EvalConfig = DEFAULT,
 ) -> EvalReport:
     """Score the store's `events` (and `cases`, when present) against the truth.
 
-    ``places``: the GeoJSON the simulation used, to know which berth lies in which port; by default the
-    places.geojson beside truth.json, else the gazetteer's id convention ("RUVYP-OIL" inside "RUVYP").
+    ``places``: the gazetteer the simulation used, to know which berth lies in which port; by default the
+    places.geojson beside truth.json, else the built-in gazetteer.
     """
     doc = load_truth(truth)
     if not isinstance(store, Store):
         store = Store(store, create=False)
     if places is None and not isinstance(truth, dict):
         beside = Path(truth).with_name("places.geojson")
-        places = beside if beside.is_file() else None
+        places = load_places(beside) if beside.is_file() else None
+    places = as_places(places)
 
     tev = truth_events(doc)
     det = _stored("events", store)
@@ -144,18 +145,7 @@ def evaluate(
     det = det.filter(usable).with_columns(pl.col("end").fill_null(pl.col("start")))
 
     cases_df = _stored("cases", store)
-    if places is not None:
-        nest = nesting_from_geojson(places)
-    else:
-        ids = set()
-        for frame, cols in ((tev, ["place"]), (det, ["place"]), (cases_df, ["load_place", "discharge_place"])):
-            for c in cols:
-                if c in frame.columns:
-                    ids |= set(frame[c].cast(pl.Utf8).drop_nulls().to_list())
-        for v in doc.get("voyages") or []:
-            if isinstance(v, dict):
-                ids |= {str(v[k]) for k in ("load_place", "discharge_place") if v.get(k) is not None}
-        nest = nesting_from_ids(ids)
+    nest = places.nesting()
 
     keymap = vessel_keys(doc) if config.match_vessel_identities else {}
     notes: list[str] = []

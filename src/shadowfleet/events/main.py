@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
 from shadowfleet.errors import ShadowfleetError
 from shadowfleet.events.config import EventsConfig, load_config
-from shadowfleet.events.placeindex import PlaceIndex
+from shadowfleet.places import Places, as_places
 from shadowfleet.events.transforms.common import EVENT_COLUMNS, empty_events
 from shadowfleet.events.transforms.draught import find_draught_changes
 from shadowfleet.events.transforms.encounters import find_encounters
@@ -28,16 +27,10 @@ _POSITION_COLUMNS = ["mmsi", "ts", "lat", "lon", "sog", "cog", "heading", "nav_s
                      "n_receivers", "dup_key", "source", "receiver"]
 
 
-def place_index(places: Any = None) -> PlaceIndex:
-    """Places for detection: a PlaceIndex, a places-stage Places, a GeoJSON path (validated by the places stage),
-    or None for the built-in gazetteer."""
-    return PlaceIndex.of(places)
-
-
 def detect_events(
     segmented: pl.DataFrame,
     static: pl.DataFrame,
-    places: PlaceIndex,
+    places: Places,
     cfg: EventsConfig = EventsConfig(),
 ) -> pl.DataFrame:
     """Every detector over segmented positions (segment null = noise) and static reports of vessels (ship-format
@@ -155,7 +148,7 @@ def segment(positions: pl.DataFrame, tracks_cfg=None, counts: dict | None = None
 
 def detect(
     store,
-    places: Any = None,
+    places: Places | None = None,
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
     config: EventsConfig | str | Path | None = None,
@@ -166,18 +159,18 @@ def detect(
     """Compute all events from the store (optionally a time window) and write `events` and `segments` (and
     `feed_delays`: receivers found to run late, whose stamps were moved back; appended to ``delays`` too).
     ``counts``, if given, receives the positions dropped before detection, by reason (nothing vanishes
-    uncounted; ingest has already rejected what it could not read). ``engine`` (shadowfleet.engine.open_engine)
-    runs detection as vessel-bucket and encounter-bucket tasks, e.g. on a Dask cluster; the events are the same."""
+    uncounted; ingest has already rejected what it could not read). ``places``: the gazetteer (default: the
+    built-in one). ``engine`` (shadowfleet.engine.open_engine) runs detection as vessel-bucket and encounter-bucket
+    tasks, e.g. on a Dask cluster; the events are the same."""
     cfg = config if isinstance(config, EventsConfig) else load_config(config)
     tracks_cfg = None
     if isinstance(config, (str, Path)):
-        from shadowfleet.config import load_overrides
         from shadowfleet.tracks import tracks_config
 
-        tracks_cfg = tracks_config(load_overrides(config))
+        tracks_cfg = tracks_config(config)
     if start is not None and end is not None and end < start:
         raise ShadowfleetError("--end is before --start")
-    pidx = place_index(places)
+    pidx = as_places(places)
     snap = store.snapshot()  # positions and static of one commit, whatever an ingest adds meanwhile
     if engine is not None and engine.name != "local":
         from shadowfleet.events.partitioned import detect_partitioned

@@ -23,7 +23,7 @@ import polars as pl
 
 from shadowfleet.engine import bucket_of, n_partitions
 from shadowfleet.events.config import EventsConfig
-from shadowfleet.events.placeindex import KM_PER_DEG, PlaceIndex
+from shadowfleet.places import KM_PER_DEG_LAT as KM_PER_DEG, Places
 from shadowfleet.events.transforms.common import EVENT_COLUMNS
 from shadowfleet.events.transforms.draught import find_draught_changes
 from shadowfleet.events.transforms.encounters import (
@@ -55,7 +55,7 @@ class DetectJob:
     position_columns: list[str]
     segment_columns: list[str]
     n_buckets: int
-    places: PlaceIndex
+    places: Places
     cfg: EventsConfig
     tracks_cfg: Any
 
@@ -179,7 +179,7 @@ def encounter_buckets(grid: pl.DataFrame, n_tasks: int, cfg: EventsConfig) -> li
     return [parts[k].select(cols) if k in parts else copies.clear().select(cols) for k in range(n_tasks)]
 
 
-def detect_partitioned(eng, positions: pl.LazyFrame, static: pl.LazyFrame, places: PlaceIndex,
+def detect_partitioned(eng, positions: pl.LazyFrame, static: pl.LazyFrame, places: Places,
                        cfg: EventsConfig, tracks_cfg, position_columns: list[str], segment_columns: list[str],
                        counts: dict | None = None) -> tuple[pl.DataFrame, list[pl.DataFrame], pl.DataFrame]:
     """Run detection as partition tasks on ``eng``. Returns (segments, event parts, feed delays) for the caller

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 
-from shadowfleet.config import apply, load_overrides, section
+from shadowfleet.config import load_section
 from shadowfleet.errors import ShadowfleetError
 
 
@@ -50,7 +50,7 @@ DEFAULTS = IngestConfig()
 
 def load(path: str | Path | None) -> IngestConfig:
     """Defaults with the ``[ingest]`` section of a TOML file applied (unknown keys are an error)."""
-    cfg = apply(DEFAULTS, section(load_overrides(path), "ingest"), "ingest")
+    cfg = load_section(DEFAULTS, "ingest", path)
     if isinstance(cfg.earliest_time, dt.date) and not isinstance(cfg.earliest_time, dt.datetime):
         cfg = dataclasses.replace(cfg, earliest_time=dt.datetime.combine(cfg.earliest_time, dt.time(), dt.timezone.utc))
     if cfg.earliest_time.tzinfo is None:

@@ -2,14 +2,17 @@
 
 from shadowfleet.places.gazetteer import (
     KINDS,
+    NEST_MIN_AREA_SHARE,
     PORT_KINDS,
     Places,
     area_km2,
+    as_places,
     load_places,
     places_from_geojson,
 )
 from shadowfleet.places.geo import (
     EARTH_RADIUS_KM,
+    KM_PER_DEG_LAT,
     KM_PER_NM,
     bearing_deg,
     destination_point,
@@ -21,12 +24,15 @@ from shadowfleet.places.geo import (
 
 __all__ = [
     "KINDS",
+    "NEST_MIN_AREA_SHARE",
     "PORT_KINDS",
     "Places",
     "area_km2",
+    "as_places",
     "load_places",
     "places_from_geojson",
     "EARTH_RADIUS_KM",
+    "KM_PER_DEG_LAT",
     "KM_PER_NM",
     "bearing_deg",
     "destination_point",

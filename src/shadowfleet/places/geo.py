@@ -15,6 +15,7 @@ from shadowfleet.errors import ShadowfleetError
 # IUGG mean Earth radius; the sphere is accurate to ~0.5% against the ellipsoid, enough for AIS work
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_NM = 1.852  # international nautical mile, by definition
+KM_PER_DEG_LAT = np.pi * EARTH_RADIUS_KM / 180.0  # one degree of latitude on that sphere
 
 
 def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:

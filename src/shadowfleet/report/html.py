@@ -19,11 +19,12 @@ import polars as pl
 
 from shadowfleet.cases.config import DEFAULTS, CasesConfig
 from shadowfleet.cases.ledger import cap_ledger, reported_deliveries
-from shadowfleet.cases.placeinfo import place_info, ports_holding, resolve_places
+from shadowfleet.cases.placeinfo import place_info, ports_holding
 from shadowfleet.cases.products import product_table
 from shadowfleet.cases.voyages import read_cases
 from shadowfleet.definitions import EventsConfig
 from shadowfleet.errors import ShadowfleetError
+from shadowfleet.places import Places, as_places
 from shadowfleet.store import conform
 
 _CSS = """
@@ -240,12 +241,12 @@ class Summary:
     names: dict
 
 
-def headline(store, period: str | None = None, places=None, cfg: CasesConfig = DEFAULTS, reported=None) -> str:
+def headline(store, period: str | None = None, places: Places | None = None, cfg: CasesConfig = DEFAULTS, reported=None) -> str:
     """The report's headline sentence (also printed by `shadowfleet demo`)."""
     return summarise(store, period, places, cfg, reported).headline
 
 
-def summarise(store, period: str | None = None, places=None, cfg: CasesConfig = DEFAULTS,
+def summarise(store, period: str | None = None, places: Places | None = None, cfg: CasesConfig = DEFAULTS,
               reported=None) -> Summary:
     start, end = _period_bounds(period)
     cases = read_cases(store)
@@ -257,6 +258,7 @@ def summarise(store, period: str | None = None, places=None, cfg: CasesConfig = 
     delivered = cases.filter(pl.col("destination_country") == dest)
     if start is not None:
         delivered = delivered.filter(_in("discharge_start", start, end))
+    places = as_places(places)
     info = place_info(places)
     names = dict(zip(info["id"].to_list(), info["name"].to_list()))
     label = _period_label(period)
@@ -317,8 +319,7 @@ def summarise(store, period: str | None = None, places=None, cfg: CasesConfig = 
         ports = delivered.filter(pl.col("discharge_kind") == "port_call")
         if ports.height:
             # a berth counts with the port that holds it (KPCHO-OIL with KPCHO)
-            places_obj = resolve_places(places) if not isinstance(places, pl.DataFrame) else None
-            held = ports_holding(ports["discharge_place"].unique().to_list(), info, places_obj)
+            held = ports_holding(ports["discharge_place"].unique().to_list(), places)
             held = held.filter(pl.col("port") != pl.col("berth")).unique("berth")
             ports = ports.join(held, left_on="discharge_place", right_on="berth", how="left").with_columns(
                 pl.coalesce("port", "discharge_place").alias("discharge_place"))
@@ -350,7 +351,7 @@ def summarise(store, period: str | None = None, places=None, cfg: CasesConfig = 
     return Summary("; ".join(sentences) + ".", label, dest, year, cases, voy, delivered, ledger, rep, info, names)
 
 
-def report_html(store, period: str | None = None, places=None, cfg: CasesConfig = DEFAULTS,
+def report_html(store, period: str | None = None, places: Places | None = None, cfg: CasesConfig = DEFAULTS,
                 reported=None, definitions: EventsConfig | None = None) -> str:
     """The report as one HTML page; ``definitions`` are the event definitions the events were detected with
     (default: the built-in ones), stated in the Methods section."""
@@ -498,7 +499,7 @@ def report_html(store, period: str | None = None, places=None, cfg: CasesConfig 
     return "\n".join(h)
 
 
-def write_report(store, out: str | Path, period: str | None = None, places=None, cfg: CasesConfig = DEFAULTS,
+def write_report(store, out: str | Path, period: str | None = None, places: Places | None = None, cfg: CasesConfig = DEFAULTS,
                  reported=None, definitions: EventsConfig | None = None) -> Path:
     """Write the self-contained HTML report of ``store`` (optionally one month ``YYYY-MM`` or year) to ``out``."""
     html_text = report_html(store, period, places, cfg, reported, definitions)

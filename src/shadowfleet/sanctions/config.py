@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shadowfleet.config import apply, load_overrides, section
+from shadowfleet.config import load_section
 
 # Names borne by many unrelated ships worldwide: a name match alone on one of these says nothing.
 # ours: names of OFAC-listed Russian tankers (REFERENCE.md, Aug 2018 designations) that are also common ship names,
@@ -63,4 +63,4 @@ class ScreeningConfig:
 
 def screening_config(toml_path=None) -> ScreeningConfig:
     """Defaults with the ``[sanctions.screening]`` section of a TOML file applied."""
-    return apply(ScreeningConfig(), section(load_overrides(toml_path), "sanctions.screening"), "sanctions.screening")
+    return load_section(ScreeningConfig(), "sanctions.screening", toml_path)

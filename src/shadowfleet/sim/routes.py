@@ -75,7 +75,7 @@ class Geo:
 
     def entry(self, pid: str) -> list[tuple[float, float]]:
         """Waypoints from the lane network into a place: approach node then inner waypoints."""
-        row = self.places.table.row(self.places.ids.index(pid), named=True)
+        row = self.places.row(pid)
         node = approach_node(pid, row["lat"], row["lon"])
         return [NODES[node]] + list(PLACE_INNER.get(pid, [])), node
 

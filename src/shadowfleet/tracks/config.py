@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from shadowfleet import config as _config
@@ -51,6 +52,7 @@ class TracksConfig:
     late_max_points: int = 500  # ours: reports compared per ship and receiver (evenly spaced), to bound the work
 
 
-def tracks_config(overrides: dict[str, Any] | None = None) -> TracksConfig:
-    """TracksConfig with the [tracks] section of a loaded TOML config applied (unknown keys are an error)."""
-    return _config.apply(TracksConfig(), _config.section(overrides or {}, "tracks"), "tracks")
+def tracks_config(source: str | Path | dict[str, Any] | None = None) -> TracksConfig:
+    """TracksConfig with the [tracks] section of a TOML file or parsed TOML dict applied (unknown keys are an
+    error)."""
+    return _config.load_section(TracksConfig(), "tracks", source)

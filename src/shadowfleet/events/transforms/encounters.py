@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from shadowfleet.events.config import EncounterConfig
-from shadowfleet.events.placeindex import KM_PER_DEG, PlaceIndex
+from shadowfleet.places import KM_PER_DEG_LAT as KM_PER_DEG, Places
 from shadowfleet.events.transforms.common import (
     KM_PER_NM,
     empty_events,
@@ -154,7 +154,7 @@ def _join_short_breaks(pairs: pl.DataFrame, grid: pl.DataFrame, cfg: EncounterCo
 
 
 def find_encounters(
-    positions: pl.DataFrame, cfg: EncounterConfig = EncounterConfig(), places: PlaceIndex | None = None
+    positions: pl.DataFrame, cfg: EncounterConfig = EncounterConfig(), places: Places | None = None
 ) -> pl.DataFrame:
     """Encounter events over all vessels: one row per vessel of each pair (other_mmsi = the partner)."""
     grid = resample(positions, cfg)
@@ -164,7 +164,7 @@ def find_encounters(
 
 
 def encounters_from_pairs(
-    pairs: pl.DataFrame, grid: pl.DataFrame, cfg: EncounterConfig = EncounterConfig(), places: PlaceIndex | None = None
+    pairs: pl.DataFrame, grid: pl.DataFrame, cfg: EncounterConfig = EncounterConfig(), places: Places | None = None
 ) -> pl.DataFrame:
     """Encounter events from the close pairs of every bucket (`encounter_pairs`) and the slow grid they came from
     (`resample`, which says whether both ships stayed slow through a short break)."""
@@ -201,7 +201,7 @@ def encounters_from_pairs(
         idx = places.smallest_containing(runs["lat"].to_numpy(), runs["lon"].to_numpy(),
                                          ("port", "berth", "anchorage", "terminal", "sts_area"))
         hit = idx >= 0
-        where[hit] = places.ids[idx[hit]]
+        where[hit] = places.id_array[idx[hit]]
         kind[hit] = places.kinds[idx[hit]]
     runs = runs.with_columns(
         pl.Series("encounter_place", where.tolist(), dtype=pl.Utf8),

@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from shadowfleet.events.config import INTEREST_KINDS, GapConfig
-from shadowfleet.events.placeindex import PlaceIndex
+from shadowfleet.places import Places
 from shadowfleet.events.transforms.common import (
     KM_PER_NM,
     US_PER_H,
@@ -59,7 +59,7 @@ def _heard_during(ends: pl.DataFrame, coverage: pl.DataFrame, cell_deg: float) -
 def find_gaps(
     track: pl.DataFrame,
     cfg: GapConfig = GapConfig(),
-    places: PlaceIndex | None = None,
+    places: Places | None = None,
     coverage: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """AIS-gap events of a sorted, de-noised track (one vessel or several); ``coverage`` from reception_cells."""
@@ -124,32 +124,32 @@ def _coverage(g: pl.DataFrame, coverage: pl.DataFrame | None, cfg: GapConfig) ->
     return [a.alias("coverage_start"), b.alias("coverage_end"), (a & b).alias("in_coverage")]
 
 
-def _nearest(g: pl.DataFrame, places: PlaceIndex | None, cfg: GapConfig) -> list[pl.Series]:
+def _nearest(g: pl.DataFrame, places: Places | None, cfg: GapConfig) -> list[pl.Series]:
     out = []
     for end, la, lo in (("start", "lat0", "lon0"), ("end", "lat1", "lon1")):
         ids = np.full(g.height, None, dtype=object)
         km = np.full(g.height, np.nan)
         if places is not None and len(places):
-            pi, gi, d = places.within_km(g[la].to_numpy(), g[lo].to_numpy(), cfg.nearest_max_km, INTEREST_KINDS)
+            pi, gi, d = places.pairs_within_km(g[la].to_numpy(), g[lo].to_numpy(), cfg.nearest_max_km, INTEREST_KINDS)
             if pi.size:
-                order = np.lexsort((places.area_km2[gi], d, pi))  # nearest, then smallest (berth before port)
+                order = np.lexsort((places.area[gi], d, pi))  # nearest, then smallest (berth before port)
                 pi, gi, d = pi[order], gi[order], d[order]
                 first = np.ones(pi.size, dtype=bool)
                 first[1:] = pi[1:] != pi[:-1]
-                ids[pi[first]] = places.ids[gi[first]]
+                ids[pi[first]] = places.id_array[gi[first]]
                 km[pi[first]] = np.round(d[first], 3)
         out.append(pl.Series(f"nearest_place_{end}", ids.tolist(), dtype=pl.Utf8))
         out.append(pl.Series(f"nearest_km_{end}", km, dtype=pl.Float64).fill_nan(None))
     return out
 
 
-def _reachable(g: pl.DataFrame, places: PlaceIndex | None, cfg: GapConfig) -> pl.Series:
+def _reachable(g: pl.DataFrame, places: Places | None, cfg: GapConfig) -> pl.Series:
     """Places of interest whose detour start -> place -> end fits in the gap at max_speed_kn."""
     if places is None or len(places) == 0:
         return pl.Series("reachable_places", [[] for _ in range(g.height)], dtype=pl.List(pl.Utf8))
-    mask = np.isin(places.kinds.astype(str), list(INTEREST_KINDS))
+    mask = np.isin(places.kinds, list(INTEREST_KINDS))
     pl_df = pl.DataFrame(
-        {"pid": places.ids[mask].astype(str), "plat": places.lat_c[mask], "plon": places.lon_c[mask]}
+        {"pid": places.id_array[mask].astype(str), "plat": places.centroid_lat[mask], "plon": places.centroid_lon[mask]}
     )
     pairs = (
         g.select("gap", "lat0", "lon0", "lat1", "lon1", "duration_h")

@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 
 from shadowfleet.events.config import PORT_KINDS, LoiteringConfig
-from shadowfleet.events.placeindex import PlaceIndex
+from shadowfleet.places import Places
 from shadowfleet.events.transforms.common import (
     KM_PER_NM,
     changed,
@@ -33,7 +33,7 @@ def speed_filled(t: pl.DataFrame) -> pl.Expr:
 
 
 def find_loitering(
-    track: pl.DataFrame, places: PlaceIndex | None = None, cfg: LoiteringConfig = LoiteringConfig()
+    track: pl.DataFrame, places: Places | None = None, cfg: LoiteringConfig = LoiteringConfig()
 ) -> pl.DataFrame:
     if track.height == 0:
         return empty_events()
@@ -45,13 +45,13 @@ def find_loitering(
     if places is not None and len(places) and slow.any():
         la, lo = t["lat"].to_numpy()[slow], t["lon"].to_numpy()[slow]
         pi, gi = places.containing(la, lo, PORT_KINDS + ("sts_area",))  # one spatial query for both questions
-        is_port = np.isin(places.kinds[gi].astype(str), PORT_KINDS)
+        is_port = np.isin(places.kinds[gi], PORT_KINDS)
         in_slow = np.zeros(la.shape[0], dtype=bool)
         in_slow[pi[is_port]] = True
         in_port[slow] = in_slow
         idx = places.smallest_of(la.shape[0], pi[~is_port], gi[~is_port])
         sts_slow = np.full(idx.shape, None, dtype=object)
-        sts_slow[idx >= 0] = places.ids[idx[idx >= 0]]
+        sts_slow[idx >= 0] = places.id_array[idx[idx >= 0]]
         sts[slow] = sts_slow
     t = t.with_columns(
         (pl.col("_slow") & ~pl.Series(in_port)).alias("_loiter"), pl.Series("_sts", sts.tolist(), dtype=pl.Utf8)

@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from shadowfleet.events.config import SpoofingConfig
-from shadowfleet.events.placeindex import KM_PER_DEG
+from shadowfleet.places import KM_PER_DEG_LAT as KM_PER_DEG
 from shadowfleet.events.transforms.common import KM_PER_NM, empty_events, hours, to_events
 
 _DETAILS = ["kind", "pattern", "n_positions", "explanation"]

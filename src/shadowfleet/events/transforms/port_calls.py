@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from shadowfleet.events.config import PORT_KINDS, PortCallConfig
-from shadowfleet.events.placeindex import PlaceIndex
+from shadowfleet.places import Places
 from shadowfleet.events.transforms.common import (
     changed,
     empty_events,
@@ -38,7 +38,7 @@ _PART = {
 }
 
 
-def stop_parts(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig) -> pl.DataFrame:
+def stop_parts(track: pl.DataFrame, places: Places, cfg: PortCallConfig) -> pl.DataFrame:
     """Stationary runs located by their mean position: per-report lookups flicker between overlapping polygons
     at their edges (GPS scatter of a ship at anchor), which would cut one stay into many."""
     stops = find_stops(track, cfg.max_sog_kn, min_duration_h=0.0, max_gap_h=cfg.inferred_min_gap_h)
@@ -48,9 +48,9 @@ def stop_parts(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig) -> 
     idx = places.smallest_containing(la, lo, PORT_KINDS)
     out = np.flatnonzero(idx < 0)
     if out.size and cfg.stop_tolerance_km > 0:
-        pi, gi, d = places.within_km(la[out], lo[out], cfg.stop_tolerance_km, PORT_KINDS)
+        pi, gi, d = places.pairs_within_km(la[out], lo[out], cfg.stop_tolerance_km, PORT_KINDS)
         if pi.size:
-            order = np.lexsort((places.area_km2[gi], d, pi))  # nearest, then smallest
+            order = np.lexsort((places.area[gi], d, pi))  # nearest, then smallest
             pi, gi = pi[order], gi[order]
             first = np.r_[True, pi[1:] != pi[:-1]]
             idx[out[pi[first]]] = gi[first]
@@ -61,7 +61,7 @@ def stop_parts(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig) -> 
     )
 
 
-def gap_parts(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig, candidates: list | None = None) -> pl.DataFrame:
+def gap_parts(track: pl.DataFrame, places: Places, cfg: PortCallConfig, candidates: list | None = None) -> pl.DataFrame:
     """AIS gaps >= inferred_min_gap_h with both ends inside/within inferred_max_km of one place.
 
     A ship that moved while dark (ends > same_spot_km apart, gap >= pinpoint_min_gap_h) went somewhere: when
@@ -83,8 +83,8 @@ def gap_parts(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig, cand
     )
     if g.height == 0 or len(places) == 0:
         return pl.DataFrame(schema=_PART)
-    a_pt, a_pl, a_km = places.within_km(g["lat0"].to_numpy(), g["lon0"].to_numpy(), cfg.inferred_max_km, PORT_KINDS)
-    b_pt, b_pl, b_km = places.within_km(g["lat"].to_numpy(), g["lon"].to_numpy(), cfg.inferred_max_km, PORT_KINDS)
+    a_pt, a_pl, a_km = places.pairs_within_km(g["lat0"].to_numpy(), g["lon0"].to_numpy(), cfg.inferred_max_km, PORT_KINDS)
+    b_pt, b_pl, b_km = places.pairs_within_km(g["lat"].to_numpy(), g["lon"].to_numpy(), cfg.inferred_max_km, PORT_KINDS)
     both = pl.DataFrame({"gap": a_pt.astype(np.uint32), "place_idx": a_pl, "d0": a_km}).join(
         pl.DataFrame({"gap": b_pt.astype(np.uint32), "place_idx": b_pl, "d1": b_km}), on=["gap", "place_idx"]
     )
@@ -98,7 +98,7 @@ def gap_parts(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig, cand
                           .select("mmsi", "start", "end", "place_idx", pl.max_horizontal("d0", "d1").alias("dmax")))
     pidx = both["place_idx"].to_numpy()
     # a ship that moved while dark went somewhere: to the one berth/terminal near both ends, if only one is
-    quay = pl.Series(np.isin(places.kinds[pidx].astype(str), ("berth", "terminal")))
+    quay = pl.Series(np.isin(places.kinds[pidx], ("berth", "terminal")))
     both = both.with_columns(quay.alias("quay")).join(
         g.select("gap", ((pl.col("gap_km") > cfg.same_spot_km)
                          & (pl.col("ts") - pl.col("start") >= dt.timedelta(hours=cfg.pinpoint_min_gap_h))).alias("moved")),
@@ -106,8 +106,8 @@ def gap_parts(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig, cand
     ).with_columns(
         (pl.col("moved") & pl.col("quay") & (pl.col("quay").sum().over("gap") == 1)).alias("pinpointed")
     ).with_columns(
-        pl.Series("area", places.area_km2[pidx]),
-        pl.Series("is_port", places.kinds[pidx].astype(str) == "port"),
+        pl.Series("area", places.area[pidx]),
+        pl.Series("is_port", places.kinds[pidx] == "port"),
         pl.max_horizontal("d0", "d1").alias("dmax"),
     ).with_columns(
         pl.when(pl.col("pinpointed")).then(-1)
@@ -162,7 +162,7 @@ def _arrival_at_stop(gaps: pl.DataFrame, stops: pl.DataFrame, cfg: PortCallConfi
     return g.with_columns(pl.when(arrival).then(pl.col("_n")).otherwise(pl.col("place_idx")).alias("place_idx")).select(gaps.columns)
 
 
-def find_port_calls(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig = PortCallConfig()) -> pl.DataFrame:
+def find_port_calls(track: pl.DataFrame, places: Places, cfg: PortCallConfig = PortCallConfig()) -> pl.DataFrame:
     """Port-call events of one vessel's (or several vessels') sorted, de-noised track."""
     if track.height == 0 or len(places) == 0:
         return empty_events()
@@ -179,9 +179,7 @@ def find_port_calls(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig
         return empty_events()
     # nesting that may join two parts: a berth/terminal/anchorage inside a *port* (an anchorage polygon made of
     # GFW cells can cover a berth, yet waiting at anchor and loading at the berth are two calls)
-    inner, outer = places.nested_pairs()
-    keep = (inner != outer) & (places.kinds[outer].astype(str) == "port")
-    inner, outer = inner[keep], outer[keep]
+    inner, outer = places.port_pairs()
     nested = pl.DataFrame({"a": np.concatenate([inner, outer]), "b": np.concatenate([outer, inner])},
                           schema={"a": pl.Int64, "b": pl.Int64}).unique()
     parts = (
@@ -210,7 +208,7 @@ def find_port_calls(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig
     )
     brk = changed("mmsi") | ~joined.fill_null(False)
     parts = with_run_id(parts, brk, "visit").with_columns(
-        pl.Series("area", places.area_km2[parts["place_idx"].to_numpy()])
+        pl.Series("area", places.area[parts["place_idx"].to_numpy()])
     )
     visits = (
         parts.group_by("visit", maintain_order=True)
@@ -235,8 +233,8 @@ def find_port_calls(track: pl.DataFrame, places: PlaceIndex, cfg: PortCallConfig
         return empty_events()
     pidx = visits["place_idx"].to_numpy()
     visits = visits.with_columns(
-        pl.Series("place", places.ids[pidx].astype(str)),
-        pl.Series("place_kind", places.kinds[pidx].astype(str)),
+        pl.Series("place", places.id_array[pidx].astype(str)),
+        pl.Series("place_kind", places.kinds[pidx]),
         pl.Series("place_name", [None if v is None else str(v) for v in places.names[pidx]], dtype=pl.Utf8),
         pl.coalesce("lat_seen", "lat_any").alias("lat"),
         pl.coalesce("lon_seen", "lon_any").alias("lon"),

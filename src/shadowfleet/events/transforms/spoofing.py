@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from shadowfleet.events.config import SpoofingConfig
-from shadowfleet.events.placeindex import KM_PER_DEG, PlaceIndex
+from shadowfleet.places import KM_PER_DEG_LAT as KM_PER_DEG, Places
 from shadowfleet.events.transforms.common import (
     KM_PER_NM,
     changed,
@@ -38,7 +38,7 @@ _DETAILS = ["kind", "n_positions", "explanation"]
 
 
 def find_spoofing(
-    positions: pl.DataFrame, cfg: SpoofingConfig = SpoofingConfig(), places: PlaceIndex | None = None,
+    positions: pl.DataFrame, cfg: SpoofingConfig = SpoofingConfig(), places: Places | None = None,
     receivers: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """``positions``: every report (noise included, segment null) of one vessel or many, with a segment column
@@ -90,7 +90,7 @@ def _offset(lat: np.ndarray, lon: np.ndarray, north_km: float, east_km: float):
             lon + east_km / (KM_PER_DEG * np.maximum(np.cos(np.radians(lat)), 0.01)))
 
 
-def on_land(p: pl.DataFrame, cfg: SpoofingConfig, places: PlaceIndex | None) -> pl.DataFrame:
+def on_land(p: pl.DataFrame, cfg: SpoofingConfig, places: Places | None) -> pl.DataFrame:
     """Runs of reports on land that the vessel jumped onto (or off) at an impossible speed.
 
     The 1 km land mask also calls canals, rivers, narrow fjords and many harbours land (on the real DMA sample:
@@ -155,7 +155,7 @@ def on_land(p: pl.DataFrame, cfg: SpoofingConfig, places: PlaceIndex | None) -> 
     return to_events(runs, "spoofing", _DETAILS + ["entered", "left"])
 
 
-def inland(p: pl.DataFrame, cfg: SpoofingConfig, places: PlaceIndex | None) -> pl.DataFrame:
+def inland(p: pl.DataFrame, cfg: SpoofingConfig, places: Places | None) -> pl.DataFrame:
     """A smooth track deep inland: runs of reports on land whose every report has land inland_km away in all
     sixteen compass directions (and half as far), away from searoute's sea-lane network (which runs through the
     Suez and Panama canals and up the St Lawrence) by as much, lasting inland_min_h or more. Harbours, fjords and
