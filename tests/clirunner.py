@@ -19,6 +19,27 @@ class Result:
     out: str
     err: str
 
+    # the names of subprocess.CompletedProcess, so a test reads the same whichever way the command ran
+    @property
+    def returncode(self) -> int:
+        return self.code
+
+    @property
+    def stdout(self) -> str:
+        return self.out
+
+    @property
+    def stderr(self) -> str:
+        return self.err
+
+    def __iter__(self):  # rc, out, err = run_cli(...)
+        return iter((self.code, self.out, self.err))
+
+    def ok(self) -> "Result":
+        """The command succeeded (else the assertion shows what it printed)."""
+        assert self.code == 0, (self.code, self.err[-2000:])
+        return self
+
     @property
     def error_line(self) -> str:
         """The one `error:` line a user mistake must give (asserts there is exactly that)."""
@@ -51,3 +72,11 @@ def run_cli(*args: str | Path, cwd: str | Path | None = None, columns: int = 100
         else:
             os.environ["COLUMNS"] = old_cols
     return Result(code, out.getvalue(), err.getvalue())
+
+
+def assert_one_line_error(r: Result, *needles: str) -> str:
+    """The one `error:` line of a failed command, which must mention every needle (case-insensitive)."""
+    line = r.error_line
+    for n in needles:
+        assert n.lower() in line.lower(), line
+    return line

@@ -10,25 +10,19 @@ import polars as pl
 import pytest
 
 from shadowfleet.cases import build_cases
-from shadowfleet.cli import main
+from clirunner import run_cli
 from shadowfleet.store import Store
 
 SEED = 5
 
 
-def _run(argv):
-    with pytest.raises(SystemExit) as e:
-        main(argv)
-    assert e.value.code == 0, argv
-
-
 @pytest.mark.slow
 def test_vostochny_march_barrels_within_20_percent_of_truth(tmp_path):
     sim, store = tmp_path / "sim", tmp_path / "store"
-    _run(["simulate", "--scenario", "vostochny-2024-03", "--out", str(sim), "--seed", str(SEED), "--days", "18",
-          "--vessels", "10", "-q"])
-    _run(["ingest", str(sim / "ais.nmea"), "--store", str(store), "-q"])
-    _run(["detect", "--store", str(store), "-q"])
+    run_cli(*["simulate", "--scenario", "vostochny-2024-03", "--out", str(sim), "--seed", str(SEED), "--days", "18",
+          "--vessels", "10", "-q"]).ok()
+    run_cli(*["ingest", str(sim / "ais.nmea"), "--store", str(store), "-q"]).ok()
+    run_cli(*["detect", "--store", str(store), "-q"]).ok()
     truth = json.loads((sim / "truth.json").read_text())
     cases = build_cases(Store(store, create=False))
 

@@ -1,9 +1,8 @@
 """Every --config help names the TOML section it reads (square brackets are rich markup and vanish unescaped)."""
 
-import subprocess
-import sys
-
 import pytest
+
+from clirunner import run_cli
 
 
 @pytest.mark.parametrize(
@@ -12,7 +11,6 @@ import pytest
      ("simulate", "[sim]"), ("ingest", "[ingest]")],
 )
 def test_config_help_names_its_toml_section(command, section):
-    r = subprocess.run([sys.executable, "-m", "shadowfleet", command, "--help"], capture_output=True, text=True,
-                       env={"COLUMNS": "200", "PATH": ""}, timeout=120)
+    r = run_cli(command, "--help", columns=200)
     assert r.returncode == 0
     assert section in r.stdout

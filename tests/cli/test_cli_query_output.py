@@ -1,4 +1,4 @@
-"""What the query commands print or write, through a real subprocess of `python -m shadowfleet`."""
+"""What the query commands print or write, run in-process through the CLI's entry point (tests/clirunner.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "registry"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from registry_store import CLASS_B, RU_SHIP, TANKER, build_store  # noqa: E402
-from test_cli_error_contract import run  # noqa: E402
+from clirunner import run_cli as run  # noqa: E402
 
 
 @pytest.fixture(scope="module")

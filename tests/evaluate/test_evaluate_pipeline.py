@@ -5,26 +5,19 @@ A regression guard for the whole chain against the simulator's truth (docs/evalu
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from shadowfleet.evaluate import evaluate
-
-
-def _sf(*args):
-    r = subprocess.run([sys.executable, "-m", "shadowfleet", *args], capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, f"shadowfleet {args[0]}: {r.stderr[-1500:]}"
+from clirunner import run_cli
 
 
 @pytest.mark.slow
 def test_six_simulated_days_are_found_with_high_precision_and_recall(tmp_path):
     sim, store = tmp_path / "sim", tmp_path / "store"
-    _sf("simulate", "--scenario", "vostochny-2024-03", "--seed", "11", "--days", "6", "--vessels", "15", "--out", str(sim), "-q")
-    _sf("ingest", str(sim / "ais.nmea"), "--store", str(store), "-q")
-    _sf("detect", "--store", str(store), "-q")
-    _sf("cases", "--store", str(store), "-q", "--out", str(tmp_path / "cases.jsonl"))
+    run_cli("simulate", "--scenario", "vostochny-2024-03", "--seed", "11", "--days", "6", "--vessels", "15", "--out", str(sim), "-q").ok()
+    run_cli("ingest", str(sim / "ais.nmea"), "--store", str(store), "-q").ok()
+    run_cli("detect", "--store", str(store), "-q").ok()
+    run_cli("cases", "--store", str(store), "-q", "--out", str(tmp_path / "cases.jsonl")).ok()
     r = evaluate(sim / "truth.json", store)
 
     for s in list(r.types.values()) + [r.overall]:

@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 
 from helpers import ANCH, BERTH, FEATURES, SEA, offset_km, sail, still, track
+from clirunner import run_cli
 from shadowfleet.places import load_places
-from shadowfleet.cli import main
 from shadowfleet.events import detect
 from shadowfleet.store import Store
 
@@ -45,17 +45,10 @@ def store_dir(tmp_path):
     return tmp_path
 
 
-def run(args, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
-
-
-def test_detect_writes_events_and_segments_and_rerun_replaces(store_dir, capsys):
+def test_detect_writes_events_and_segments_and_rerun_replaces(store_dir):
     s = str(store_dir / "store")
     p = str(store_dir / "places.geojson")
-    code, _, err = run(["detect", "--store", s, "--places", p], capsys)
+    code, _, err = run_cli(*["detect", "--store", s, "--places", p])
     assert code == 0, err
     st = Store(s, create=False)
     first = st.read("events")
@@ -67,16 +60,16 @@ def test_detect_writes_events_and_segments_and_rerun_replaces(store_dir, capsys)
     seg = st.read("segments")
     assert set(seg.columns) >= {"mmsi", "ts", "lat", "lon", "sog", "segment"} and seg["segment"].null_count() == 0
     assert first["event_id"].n_unique() == first.height
-    code, _, _ = run(["detect", "--store", s, "--places", p], capsys)
+    code, _, _ = run_cli(*["detect", "--store", s, "--places", p])
     again = st.read("events")
     assert code == 0 and again.height == first.height  # replaced, not appended
     assert sorted(again["event_id"]) == sorted(first["event_id"])
 
 
-def test_events_jsonl_contract(store_dir, capsys):
+def test_events_jsonl_contract(store_dir):
     s = str(store_dir / "store")
-    run(["detect", "--store", s, "--places", str(store_dir / "places.geojson")], capsys)
-    code, out, _ = run(["events", "--store", s, "--format", "jsonl"], capsys)
+    run_cli(*["detect", "--store", s, "--places", str(store_dir / "places.geojson")])
+    code, out, _ = run_cli(*["events", "--store", s, "--format", "jsonl"])
     assert code == 0
     rows = [json.loads(line) for line in out.splitlines()]
     assert rows
@@ -96,48 +89,48 @@ def test_events_jsonl_contract(store_dir, capsys):
 
 def test_events_filters_and_formats(store_dir, capsys, tmp_path):
     s = str(store_dir / "store")
-    run(["detect", "--store", s, "--places", str(store_dir / "places.geojson")], capsys)
-    _, out, _ = run(["events", "--store", s, "--type", "port_call"], capsys)
+    run_cli(*["detect", "--store", s, "--places", str(store_dir / "places.geojson")])
+    _, out, _ = run_cli(*["events", "--store", s, "--type", "port_call"])
     assert [json.loads(x)["type"] for x in out.splitlines()] == ["port_call", "port_call"]
-    _, out, _ = run(["events", "--store", s, "--mmsi", "273000003"], capsys)
+    _, out, _ = run_cli(*["events", "--store", s, "--mmsi", "273000003"])
     assert {json.loads(x)["mmsi"] for x in out.splitlines()} == {273000003}
-    _, out, _ = run(["events", "--store", s, "--place", "PORT-OIL"], capsys)
+    _, out, _ = run_cli(*["events", "--store", s, "--place", "PORT-OIL"])
     assert [json.loads(x)["place"] for x in out.splitlines()] == ["PORT-OIL"]
-    _, out, _ = run(["events", "--store", s, "--format", "csv"], capsys)
+    _, out, _ = run_cli(*["events", "--store", s, "--format", "csv"])
     table = list(csv.DictReader(io.StringIO(out)))
     assert table and ZTIME.match(table[0]["start"]) and json.loads(table[0]["details"]) is not None
     dest = tmp_path / "ev.geojson"
-    code, _, _ = run(["events", "--store", s, "--format", "geojson", "--out", str(dest)], capsys)
+    code, _, _ = run_cli(*["events", "--store", s, "--format", "geojson", "--out", str(dest)])
     doc = json.loads(dest.read_text())
     assert code == 0 and doc["type"] == "FeatureCollection"
     assert doc["features"][0]["geometry"]["type"] == "Point"
 
 
-def test_user_errors_are_one_line(store_dir, capsys):
+def test_user_errors_are_one_line(store_dir):
     s = str(store_dir / "store")
-    code, _, err = run(["events", "--store", s], capsys)
+    code, _, err = run_cli(*["events", "--store", s])
     assert code == 1 and "run `shadowfleet detect" in err and len(err.strip().splitlines()) == 1
-    run(["detect", "--store", s, "--places", str(store_dir / "places.geojson")], capsys)
+    run_cli(*["detect", "--store", s, "--places", str(store_dir / "places.geojson")])
     for args, msg in [
         (["events", "--store", s, "--format", "xml"], "--format"),
         (["events", "--store", s, "--type", "party"], "unknown event type"),
     ]:
-        code, _, err = run(args, capsys)
+        code, _, err = run_cli(*args)
         assert code == 1 and msg in err and len(err.strip().splitlines()) == 1
     bad = store_dir / "bad.toml"
     bad.write_text("[events.port_call]\nmax_sog_kn = 'fast'\n")
-    code, _, err = run(["detect", "--store", s, "--config", str(bad)], capsys)
+    code, _, err = run_cli(*["detect", "--store", s, "--config", str(bad)])
     assert code == 1 and "max_sog_kn" in err
     bad.write_text("[events.port_call]\nmax_speed = 1\n")
-    code, _, err = run(["detect", "--store", s, "--config", str(bad)], capsys)
+    code, _, err = run_cli(*["detect", "--store", s, "--config", str(bad)])
     assert code == 1 and "unknown setting" in err
 
 
-def test_config_file_changes_a_threshold(store_dir, capsys):
+def test_config_file_changes_a_threshold(store_dir):
     s = str(store_dir / "store")
     cfg = store_dir / "cfg.toml"
     cfg.write_text("[events.loitering]\nmin_duration_h = 12\n")
-    run(["detect", "--store", s, "--places", str(store_dir / "places.geojson"), "--config", str(cfg)], capsys)
+    run_cli(*["detect", "--store", s, "--places", str(store_dir / "places.geojson"), "--config", str(cfg)])
     assert Store(s, create=False).read("events").filter(pl.col("type") == "loitering").height == 0
 
 

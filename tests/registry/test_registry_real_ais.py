@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import gzip
 import json
-import subprocess
-import sys
 
 import polars as pl
 import pytest
 from pyais import IterMessages
 
+from clirunner import run_cli
 from shadowfleet.identity import clean_text
 from shadowfleet.registry import identity_history, stats, track, vessel_profile, vessels
 from shadowfleet.store import Store
@@ -87,8 +86,7 @@ def test_vessel_list_is_consistent_with_the_store(real_store):
 
 def test_track_cli_geojson_on_real_data(real_store, tmp_path):
     target = tmp_path / "frio.geojson"
-    r = subprocess.run([sys.executable, "-m", "shadowfleet", "track", str(FRIO), "--store", str(real_store.root),
-                        "--format", "geojson", "--out", str(target), "--quiet"], capture_output=True, text=True)
+    r = run_cli("track", FRIO, "--store", real_store.root, "--format", "geojson", "--out", target, "--quiet")
     assert r.returncode == 0 and r.stderr == "", r.stderr
     gj = json.loads(target.read_text())
     points = [f for f in gj["features"] if f["geometry"]["type"] == "Point"]

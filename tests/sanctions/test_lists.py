@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
@@ -15,6 +13,7 @@ import pytest
 from shadowfleet.errors import ShadowfleetError
 from shadowfleet.sanctions import detect_kind, list_entries, load_list, loaded_lists, save_list
 from shadowfleet.store import Store
+from clirunner import run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -188,18 +187,16 @@ def test_same_version_twice_replaces_and_versions_are_kept_apart(tmp_path):
     assert list_entries(store).height == 3
 
 
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "shadowfleet", *args], capture_output=True, text=True, timeout=120)
 
 
 def test_cli_lists_load_and_show(tmp_path):
     store = tmp_path / "store"
-    r = _cli("lists", "load", str(FIXTURES / "un_1718_vessels.csv"), "--date", "2024-03-01", "--store", str(store))
+    r = run_cli("lists", "load", str(FIXTURES / "un_1718_vessels.csv"), "--date", "2024-03-01", "--store", str(store))
     assert r.returncode == 0, r.stderr
     assert "UN 1718 vessels@2024-03-01: 6 entries (6 vessel)" in r.stderr
-    r = _cli("lists", "show", "--store", str(store))
+    r = run_cli("lists", "show", "--store", str(store))
     assert r.returncode == 0 and "UN 1718" in r.stdout
     bad = tmp_path / "bad.csv"
     bad.write_text("name,imo\nX,12\n")
-    r = _cli("lists", "load", str(bad), "--store", str(store))
+    r = run_cli("lists", "load", str(bad), "--store", str(store))
     assert r.returncode == 1 and r.stderr.strip() == f"error: {bad}:2: IMO number must have 7 digits, got '12'"

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+from clirunner import run_cli
 from shadowfleet.errors import ShadowfleetError
 from shadowfleet.sanctions import ScreeningConfig, load_list, save_list
 from shadowfleet.sanctions.screen import screen
@@ -196,8 +195,7 @@ def test_screen_without_lists_is_a_clear_error(tmp_path):
 
 def test_cli_screen(screened):
     store, _ = screened
-    r = subprocess.run([sys.executable, "-m", "shadowfleet", "screen", "--store", str(store.root)],
-                       capture_output=True, text=True, timeout=120)
+    r = run_cli("screen", "--store", store.root)
     assert r.returncode == 0, r.stderr
     assert "445000002" in r.stdout and "list hits" in r.stderr
 
@@ -227,8 +225,7 @@ def test_real_danish_traffic_gives_no_hit_until_a_listed_tanker_appears(tmp_path
     if not ais.exists():
         pytest.skip("DMA AIS sample not found")
     store_dir = tmp_path / "store"
-    r = subprocess.run([sys.executable, "-m", "shadowfleet", "ingest", str(ais), "--store", str(store_dir), "-q"],
-                       capture_output=True, text=True, timeout=300)
+    r = run_cli("ingest", ais, "--store", store_dir, "-q")
     assert r.returncode == 0, r.stderr
     store = Store(store_dir, create=False)
     sd = shared_data / "sanctions"

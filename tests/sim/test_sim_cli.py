@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from clirunner import run_cli
 
 
-def _run(*args):
-    return subprocess.run([sys.executable, "-m", "shadowfleet", *args], capture_output=True, text=True, timeout=120)
 
 
 def test_simulate_writes_the_four_files(tmp_path):
-    r = _run("simulate", "--scenario", "baseline", "--out", str(tmp_path), "--days", "1", "--vessels", "5",
+    r = run_cli("simulate", "--scenario", "baseline", "--out", str(tmp_path), "--days", "1", "--vessels", "5",
              "--seed", "3")
     assert r.returncode == 0, r.stderr
     for f in ("ais.nmea", "places.geojson", "truth.json", "imagery.json"):
@@ -21,7 +18,7 @@ def test_simulate_writes_the_four_files(tmp_path):
 
 def test_unknown_scenario_and_bad_values_are_one_line_errors(tmp_path):
     for args in (["--scenario", "nope"], ["--days", "0"], ["--start", "yesterday"], ["--vessels", "-3"]):
-        r = _run("simulate", "--out", str(tmp_path), "-q", *args)
+        r = run_cli("simulate", "--out", str(tmp_path), "-q", *args)
         assert r.returncode == 1
         assert r.stderr.startswith("error: ") and r.stderr.count("\n") == 1, r.stderr
 
@@ -29,7 +26,7 @@ def test_unknown_scenario_and_bad_values_are_one_line_errors(tmp_path):
 def test_config_overrides_are_applied_and_bad_ones_rejected(tmp_path):
     good = tmp_path / "good.toml"
     good.write_text("[sim]\nunderway_interval_s = 120\ntanker_speed_kn = [8, 9]\n")
-    r = _run("simulate", "--out", str(tmp_path / "o"), "--days", "1", "--vessels", "2", "-q", "--config", str(good))
+    r = run_cli("simulate", "--out", str(tmp_path / "o"), "--days", "1", "--vessels", "2", "-q", "--config", str(good))
     assert r.returncode == 0, r.stderr
     import json
 
@@ -39,5 +36,5 @@ def test_config_overrides_are_applied_and_bad_ones_rejected(tmp_path):
                  "no_such_setting = 1", "moored_interval_s = 0"):
         bad = tmp_path / "bad.toml"
         bad.write_text(f"[sim]\n{body}\n")
-        r = _run("simulate", "--out", str(tmp_path / "o"), "--days", "1", "-q", "--config", str(bad))
+        r = run_cli("simulate", "--out", str(tmp_path / "o"), "--days", "1", "-q", "--config", str(bad))
         assert r.returncode == 1 and r.stderr.startswith("error: ") and r.stderr.count("\n") == 1, (body, r.stderr)
