@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -93,7 +92,7 @@ def cap_cmd(
 
     led = cap_ledger(existing_store(store), year, country.upper(), reported, load_config(config))
     if fmt is SummaryFormat.json:
-        sys.stdout.write(json.dumps(json_records(led), indent=1, ensure_ascii=False) + "\n")
+        write_output(json.dumps(json_records(led), indent=1, ensure_ascii=False) + "\n", None)
         return
     stdout = Terminal(width=140)  # wide enough that no figure is cut, on a terminal or in a pipe
     cols = ("month", "cases", "estimated (low–high)", "central", "reported", "cumulative central", "% of cap")

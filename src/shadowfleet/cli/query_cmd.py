@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import sys
 from pathlib import Path
 from typing import Iterator
 
@@ -99,7 +98,7 @@ def vessel_cmd(
     with _working("reading vessel…", quiet):
         p = vessel_profile(st, number)
     if fmt is ProfileFormat.json:
-        sys.stdout.write(json.dumps(p.to_dict(), indent=1) + "\n")
+        emit(json.dumps(p.to_dict(), indent=1) + "\n", None, quiet, "")
         return
     latest = p.latest
     con = screen()
@@ -199,7 +198,7 @@ def stats_cmd(
     with _working("counting…", quiet):
         tables = stats(st)
     if fmt is SummaryFormat.json:
-        sys.stdout.write(json.dumps({k: json_records(v) for k, v in tables.items()}, indent=1, default=str) + "\n")
+        emit(json.dumps({k: json_records(v) for k, v in tables.items()}, indent=1, default=str) + "\n", None, quiet, "")
         return
     con = screen()
     for key, df in tables.items():

@@ -24,6 +24,7 @@ from shadowfleet.cases.products import product_table
 from shadowfleet.cases.voyages import read_cases
 from shadowfleet.definitions import EventsConfig
 from shadowfleet.errors import ShadowfleetError
+from shadowfleet.output import write_output
 from shadowfleet.places import Places, as_places
 from shadowfleet.store import conform
 
@@ -506,9 +507,7 @@ def write_report(store, out: str | Path, period: str | None = None, places: Plac
     out = Path(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp")
-        tmp.write_text(html_text, encoding="utf-8")
-        tmp.replace(out)
     except OSError as exc:
         raise ShadowfleetError(f"cannot write the report to {out}: {exc.strerror}") from None
+    write_output(html_text, out)  # atomic over a file, a stream to a device or fifo, a symlink followed
     return out
