@@ -11,6 +11,7 @@ import polars as pl
 from shadowfleet.events.config import IdentityConfig
 from shadowfleet.events.transforms.common import empty_events, to_events
 from shadowfleet.events.transforms.positions import position_at
+from shadowfleet.output import utc_expr
 
 FIELDS = ("name", "imo", "callsign")
 
@@ -98,8 +99,8 @@ def _consecutive(s: pl.DataFrame) -> pl.DataFrame:
         pl.concat_list([pl.when(pl.col(f"_{c}_changed")).then(pl.lit(c)) for c in FIELDS]).list.drop_nulls()
         .alias("changed"),
         pl.lit("consecutive_reports").alias("reason"),
-        pl.col("start").dt.strftime("%Y-%m-%dT%H:%M:%SZ").alias("previous_report"),
-        pl.col("ts").dt.strftime("%Y-%m-%dT%H:%M:%SZ").alias("first_new_report"),
+        utc_expr("start").alias("previous_report"),
+        utc_expr("ts").alias("first_new_report"),
         pl.col("ts").alias("end"),
         *[pl.col(f"{c}_shown").alias(f"{c}_after") for c in FIELDS],
     )
@@ -146,8 +147,8 @@ def _imo_moved(s: pl.DataFrame, positions) -> pl.DataFrame:
     moved = moved.with_columns(
         pl.lit("imo_moved_to_new_mmsi").alias("reason"),
         pl.lit(["mmsi"]).alias("changed"),
-        pl.col("last").dt.strftime("%Y-%m-%dT%H:%M:%SZ").alias("previous_report"),
-        pl.col("end").dt.strftime("%Y-%m-%dT%H:%M:%SZ").alias("first_new_report"),
+        utc_expr("last").alias("previous_report"),
+        utc_expr("end").alias("first_new_report"),
         pl.col("last").alias("start"),
     )
     moved = position_at(moved, positions, "start")
