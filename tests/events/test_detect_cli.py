@@ -87,7 +87,7 @@ def test_events_jsonl_contract(store_dir):
     assert {(r["mmsi"], r["other_mmsi"]) for r in enc} == {(273000002, 273000003), (273000003, 273000002)}
 
 
-def test_events_filters_and_formats(store_dir, capsys, tmp_path):
+def test_events_filters_and_formats(store_dir, tmp_path):
     s = str(store_dir / "store")
     run_cli(*["detect", "--store", s, "--places", str(store_dir / "places.geojson")])
     _, out, _ = run_cli(*["events", "--store", s, "--type", "port_call"])
