@@ -22,7 +22,7 @@ EVENT_ID = r"^[A-Za-z0-9_.:\-]{1,128}$"
 
 
 def _state(request: Request):
-    return request.app.state.view, request.app.state.cfg
+    return request.app.state.view.pinned(), request.app.state.cfg
 
 
 def _list_format(fmt: str | None, exports: tuple[str, ...] = ("json", "csv", "geojson")) -> str:

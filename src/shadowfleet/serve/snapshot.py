@@ -1,10 +1,11 @@
-"""Reading a store that other commands are rewriting: cached frames keyed by the files' identity, and retries
-while a table is being replaced.
+"""Reading a store that other commands are rewriting: one catalog version per request, cached frames keyed by
+the files' identity, and retries if a file goes away under a read.
 
-`detect`, `cases` and `lists` replace derived tables whole and `ingest` adds files, so a file listed a moment ago
-can be gone when it is opened. A read that meets that retries until the new version is complete; a frame is
-cached under the (path, mtime, size) of every file it came from, so the next request after a rewrite sees the
-new data and the ones before it are served from memory.
+`detect`, `cases` and `lists` replace derived tables and `ingest` adds files while the server runs. Each request
+reads through a snapshot of the store's catalog (`Store.snapshot`), so every table it touches is the same
+committed version; a frame is cached under the (path, mtime, size) of the files it came from, so the next request
+after a rewrite sees the new data and the ones before it are served from memory. Should a file still vanish under
+a read, the read starts again on a fresh snapshot, for up to ``retry_s``.
 """
 
 from __future__ import annotations
@@ -32,10 +33,18 @@ class StoreView:
     """A Store plus a small cache of derived frames, safe to share between request threads."""
 
     def __init__(self, store: Store, retry_s: float = 2.0):
+        self.base = store
         self.store = store
         self.retry_s = retry_s
         self._cache: OrderedDict[tuple, object] = OrderedDict()
         self._lock = threading.Lock()
+
+    def pinned(self) -> "StoreView":
+        """A view for one request: the store as of now (one catalog version), sharing this view's cache."""
+        view = object.__new__(StoreView)
+        view.__dict__.update(self.__dict__)
+        view.store = self.base.snapshot()
+        return view
 
     def fingerprint(self, *tables: str) -> tuple:
         """Identity of the files the tables consist of now: changes whenever a table is replaced or grows."""
@@ -44,13 +53,7 @@ class StoreView:
             for f in self.store.files(table):
                 st = f.stat()
                 out.append((str(f), st.st_mtime_ns, st.st_size))
-            if not self.store.files(table) and self._replacing(table):
-                raise FileNotFoundError(f"{table} is being replaced")
         return tuple(out)
-
-    def _replacing(self, table: str) -> bool:
-        # a whole-table replace moves the old folder away just before the new one arrives
-        return any(self.store.root.glob(f".tmp-{table}-*"))
 
     def cached(self, key: str, tables: tuple[str, ...], build: Callable[[], T]) -> T:
         """``build()`` once per version of ``tables``; retried while they are being rewritten."""
@@ -85,6 +88,8 @@ class StoreView:
                 if time.monotonic() > deadline:
                     raise StoreBusy(f"the store is being rewritten ({exc}); try again") from None
                 time.sleep(delay)
+                if self.store is not self.base:
+                    self.store = self.base.snapshot()  # the pinned version was cleaned away: read the current one
                 delay = min(delay * 2, 0.2)
 
 
