@@ -3,6 +3,10 @@
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # a whole simulated scenario end to end
+
 
 def test_demo_runs_the_chain_and_prints_the_headline_and_report_path(tmp_path):
     out = tmp_path / "demo"

@@ -9,6 +9,8 @@ from clirunner import run_cli
 
 FRIO = "538004030"
 
+pytestmark = pytest.mark.slow  # a whole simulated scenario end to end
+
 
 
 

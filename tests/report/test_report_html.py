@@ -141,3 +141,16 @@ def test_methods_state_the_event_definitions_the_run_used(store, tmp_path):
     assert "≥ 2 h. A <i>load</i>" in text
     default = write_report(store, tmp_path / "d.html", period="2024-03", places=PLACES).read_text(encoding="utf-8")
     assert "an encounter (≤ 0.5 km, both &lt; 2 kn, ≥ 2 h" in default
+
+
+def test_shared_templates_escape_every_value_including_svg_labels():
+    from shadowfleet.report.templating import environment
+
+    t = environment().from_string(
+        "{% from 'macros.html.j2' import table, map_svg %}{{ table(['<b>h</b>'], [['<script>x</script>']]) }}"
+        "{{ map_svg(m) }}")
+    out = t.render(m={"width": 10, "height": 10, "land": "", "tracks": [{"colour": "#000", "points": "0,0",
+                      "title": "</title><script>"}], "points": [{"x": 1, "y": 1, "tx": 2, "ty": 2, "colour": "#000",
+                      "label": "<img src=x onerror=alert(1)>"}], "caption": "c"})
+    assert "<script>" not in out and "<img" not in out and "<b>h" not in out
+    assert "&lt;script&gt;x&lt;/script&gt;" in out and "&lt;img src=x onerror=alert(1)&gt;" in out

@@ -16,3 +16,10 @@ def small_run(tmp_path_factory):
     summary = simulate("vostochny-2024-03", out, seed=7, vessels=16)
     truth = json.loads((out / "truth.json").read_text())
     return out, summary, truth
+
+
+def pytest_collection_modifyitems(items):
+    # the whole-month run behind small_run takes tens of seconds on a shared laptop
+    for item in items:
+        if "small_run" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

@@ -8,6 +8,8 @@ import pytest
 
 from shadowfleet.sim import simulate
 
+pytestmark = pytest.mark.slow  # a whole simulated scenario end to end
+
 
 @pytest.fixture(scope="module")
 def nampo(tmp_path_factory):

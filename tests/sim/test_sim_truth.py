@@ -15,6 +15,8 @@ from shadowfleet.places import load_places
 from shadowfleet.sim import simulate
 from tests.conftest import shared_file
 
+pytestmark = pytest.mark.slow  # a whole simulated scenario end to end
+
 
 def _t(s: str) -> dt.datetime:
     return dt.datetime.fromisoformat(s.replace("Z", "+00:00"))

@@ -7,9 +7,12 @@ import json
 
 import numpy as np
 import pyais
+import pytest
 
 from shadowfleet.places import load_places
 from shadowfleet.sim import nmea, simulate
+
+pytestmark = pytest.mark.slow  # a whole simulated scenario end to end
 
 
 def _positions(path):
