@@ -55,6 +55,11 @@ def live(
         alerts = ", ".join(f"{k} {v}" for k, v in sorted(rep.alerts.items())) or "none"
         console.print(f"live: {rep.lines} lines in {rep.batches} batches, {rep.accepted} reports stored, "
                       f"{rejected} rejected; {rep.cycles} detection cycles; alert messages: {alerts}")
+        if rep.latencies_s:
+            lat = sorted(rep.latencies_s)
+            p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))]
+            console.print(f"  from a line arriving to the detection cycle covering it done: median "
+                          f"{lat[len(lat) // 2]:.1f} s, p95 {p95:.1f} s over {len(lat)} cycles")
         for addr, s in rep.sources.items():
             console.print(f"  {addr}: {s.connects} connections, {s.stalls} stalled, {s.oversize} oversize lines"
                           + (f", last error {s.last_error}" if s.last_error else ""))

@@ -36,7 +36,8 @@ class LiveReport:
     rejected: dict = dataclasses.field(default_factory=dict)
     cycles: int = 0
     alerts: dict = dataclasses.field(default_factory=dict)  # messages written by status
-    latencies_s: list = dataclasses.field(default_factory=list)  # per cycle that wrote alerts
+    # per detection cycle: from the oldest line it was the first to cover arriving to its alerts being written
+    latencies_s: list = dataclasses.field(default_factory=list)
     sources: dict = dataclasses.field(default_factory=dict)  # address → SourceStats
     webhooks: dict = dataclasses.field(default_factory=dict)  # url → WebhookStats
 
@@ -92,16 +93,18 @@ def run_live(
     t_start = time.monotonic()
     last_line_at = time.monotonic()
     last_lines = 0
-    dirty = any(sp.committed.offset or sp.segments() for sp in spools)  # a restart re-checks alerts once
-    oldest_pending: float | None = None
-    last_cycle = 0.0
+    detector = _Detector(st, book, rules, pl_places, events_config, out, hooks, report, on_alerts,
+                         config.detect_interval_s)
+    if any(sp.committed.offset or sp.segments() for sp in spools):
+        detector.notify(None)  # a restart checks the alerts against the stored data once
+    detector.start()
     try:
         while True:
             received = sum(sp.received_lines for sp in spools)
             if received != last_lines:
                 last_lines, last_line_at = received, time.monotonic()
             stopping = stop.is_set() or (until_idle_s is not None and time.monotonic() - last_line_at >= until_idle_s) \
-                or (max_seconds is not None and time.monotonic() - t_start >= max_seconds)
+                or (max_seconds is not None and time.monotonic() - t_start >= max_seconds) or detector.error is not None
             if stopping:
                 stop.set()
                 for s in srcs:
@@ -111,27 +114,78 @@ def run_live(
                     sp.close()
             committed = _commit_all(st, spools, config, report, final=stopping)
             if committed is not None:
-                dirty = True
-                if committed > 0 and (oldest_pending is None or committed < oldest_pending):
-                    oldest_pending = committed
+                detector.notify(committed if committed > 0 else None)
                 if on_batch:
                     on_batch(report)
-            now = time.monotonic()
-            if dirty and (stopping or now - last_cycle >= config.detect_interval_s):
-                dirty = False
-                last_cycle = now
-                _cycle(st, book, rules, pl_places, events_config, out, hooks, report, oldest_pending, on_alerts)
-                oldest_pending = None
             if stopping:
                 break
             if committed is None:
                 stop.wait(min(0.1, config.batch_interval_s))
+        detector.finish()
     finally:
         stop.set()
+        detector.finish()
         for h in hooks:
             h.join(timeout=10.0)
         out.close()
+    if detector.error is not None:
+        raise detector.error
     return report
+
+
+class _Detector(threading.Thread):
+    """Detection cycles in their own thread, so micro-batches keep going into the store while a cycle runs (a
+    cycle's cost grows with the data held). A cycle starts when new data was stored, at most every interval."""
+
+    def __init__(self, st, book, rules, places, events_config, out, hooks, report, on_alerts, interval_s):
+        super().__init__(name="live detection", daemon=True)
+        self.args = (st, book, rules, places, events_config, out, hooks, report, on_alerts)
+        self.interval_s = interval_s
+        self.lock = threading.Lock()
+        self.wake = threading.Event()
+        self.dirty = False
+        self.oldest: float | None = None  # arrival of the oldest line stored since the last cycle began
+        self.closing = False
+        self.error: BaseException | None = None
+
+    def notify(self, arrived: float | None) -> None:
+        with self.lock:
+            self.dirty = True
+            if arrived is not None and (self.oldest is None or arrived < self.oldest):
+                self.oldest = arrived
+        self.wake.set()
+
+    def finish(self) -> None:
+        """Run a last cycle over everything stored (if anything is new), then stop."""
+        if self.is_alive():
+            with self.lock:
+                self.closing = True
+            self.wake.set()
+            self.join()
+
+    def run(self) -> None:
+        last = 0.0
+        try:
+            while True:
+                self.wake.wait(0.2)
+                self.wake.clear()
+                with self.lock:
+                    closing, dirty = self.closing, self.dirty
+                if dirty and not closing and time.monotonic() - last < self.interval_s:
+                    time.sleep(self.interval_s - (time.monotonic() - last))
+                    with self.lock:
+                        closing = self.closing
+                if dirty:
+                    with self.lock:
+                        self.dirty, oldest, self.oldest = False, self.oldest, None
+                    last = time.monotonic()
+                    _cycle(*self.args, oldest)
+                if closing:
+                    with self.lock:
+                        if not self.dirty:
+                            return
+        except BaseException as exc:  # surfaced by run_live in the caller's thread
+            self.error = exc
 
 
 def _commit_all(st: Store, spools: list[Spool], cfg: LiveConfig, report: LiveReport, final: bool) -> float | None:
@@ -179,14 +233,14 @@ def _commit_all(st: Store, spools: list[Spool], cfg: LiveConfig, report: LiveRep
     return oldest
 
 
-def _cycle(st, book, rules, places, events_config, out, hooks, report, oldest_pending, on_alerts) -> None:
+def _cycle(st, book, rules, places, events_config, out, hooks, report, on_alerts, oldest_pending) -> None:
     res = run_cycle(st, rules, places, events_config)
     report.cycles += 1
     latency = (time.time() - oldest_pending) if oldest_pending is not None else None
+    if latency is not None:
+        report.latencies_s.append(latency)
     msgs = book.diff(res.alerts, latency)
     if msgs.height:
-        if latency is not None:
-            report.latencies_s.append(latency)
         for s, n in msgs.group_by("status").len().iter_rows():
             report.alerts[s] = report.alerts.get(s, 0) + n
         messages = to_messages(msgs)
