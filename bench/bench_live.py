@@ -63,6 +63,8 @@ def _live_run(feed: Path, places: Path, store: Path, speed: float) -> dict:
     stop.set()
     th.join(10)
     r = rep["r"]
+    if "live: " not in err:
+        raise RuntimeError(err[-3000:])
     lat = re.search(r"median ([\d.]+) s, p95 ([\d.]+) s over (\d+) cycles", err)
     lines = int(re.search(r"live: (\d+) lines", err).group(1))
     # the live process ends 5 s (--until-idle) after its last line; what is left beyond the feed is catch-up

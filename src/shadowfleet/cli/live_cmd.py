@@ -50,11 +50,11 @@ def live(
         for s, h in old.items():
             signal.signal(s, h)
     if not quiet:
-        console = Terminal(stderr=True)
+        console = Terminal(stderr=True, soft_wrap=True)
         rejected = sum(rep.rejected.values())
         alerts = ", ".join(f"{k} {v}" for k, v in sorted(rep.alerts.items())) or "none"
         console.print(f"live: {rep.lines} lines in {rep.batches} batches, {rep.accepted} reports stored, "
-                      f"{rejected} rejected; {rep.cycles} detection cycles; alert messages: {alerts}")
+                      f"{rejected} rejected; {rep.cycles} detection cycles ({rep.full_cycles} full); alert messages: {alerts}")
         if rep.latencies_s:
             lat = sorted(rep.latencies_s)
             p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))]

@@ -23,7 +23,7 @@ from shadowfleet.identity import is_vessel_expr
 
 EVENT_TYPES = ("port_call", "ais_gap", "encounter", "loitering", "draught_change", "identity_change", "spoofing")
 SEGMENT_COLUMNS = ["mmsi", "ts", "lat", "lon", "sog", "segment"]
-_POSITION_COLUMNS = ["mmsi", "ts", "lat", "lon", "sog", "cog", "heading", "nav_status", "msg_type", "ais_class",
+POSITION_COLUMNS = ["mmsi", "ts", "lat", "lon", "sog", "cog", "heading", "nav_status", "msg_type", "ais_class",
                      "n_receivers", "dup_key", "source", "receiver"]
 
 
@@ -177,7 +177,7 @@ def detect(
 
         segments, parts, late = detect_partitioned(
             engine, snap.scan("positions", start, end), snap.scan("static", start, end), pidx, cfg, tracks_cfg,
-            _POSITION_COLUMNS, SEGMENT_COLUMNS, counts)
+            POSITION_COLUMNS, SEGMENT_COLUMNS, counts)
         events = numbered(parts)
         with store.transaction() as tx:  # as one process commits them: together
             tx.replace("segments", segments)
@@ -188,7 +188,7 @@ def detect(
             delays.append(late)
         return events
     positions = snap.read("positions", start, end)
-    positions = positions.select([c for c in _POSITION_COLUMNS if c in positions.columns])
+    positions = positions.select([c for c in POSITION_COLUMNS if c in positions.columns])
     static = snap.read("static", start, end)
     late: list = []
     segmented = segment(positions, tracks_cfg, counts, late)

@@ -34,12 +34,17 @@ class AlertBook:
         self.seq = int(rows["seq"].max()) if rows.height else 0
         self.state = rows.sort("seq").unique("alert_id", keep="last") if rows.height else rows
 
-    def diff(self, current: pl.DataFrame, latency_s: float | None) -> pl.DataFrame:
+    def diff(self, current: pl.DataFrame, latency_s: float | None, scope_start=None) -> pl.DataFrame:
         """The messages that bring the book to ``current`` (rows with the ALERTS columns but seq/ts/status/version),
-        written to the store and returned in order."""
+        written to the store and returned in order. With ``scope_start``, only alerts about events starting at or
+        after it are compared (a window cycle knows nothing of the others)."""
         now = dt.datetime.now(dt.timezone.utc)
         prev = self.state.filter(pl.col("status") != "retracted") if self.state.height else self.state
         cur = current
+        if scope_start is not None:
+            cur = cur.filter(pl.col("start") >= scope_start)
+            current = cur
+            prev = prev.filter(pl.col("start") >= scope_start) if prev.height else prev
         if prev.height == 0 and cur.height == 0:
             return pl.DataFrame(schema=ALERTS)
         known = self.state.select("alert_id", pl.col("version").alias("_v"), pl.col("status").alias("_s"),

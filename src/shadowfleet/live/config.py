@@ -41,6 +41,16 @@ class LiveConfig:
     # incremental detection runs at most this often (ours: a full re-detection of a few days of data takes
     # seconds here, so alerts follow their data by one cycle)
     detect_interval_s: float = 1.0
+    # Between full passes, a cycle detects over the latest detect_window_h hours only, so its time and memory stay
+    # bounded however long the feed runs; it speaks for events starting detect_window_margin_h after the window's
+    # start (an event cut by the window's edge looks shorter there). ours: 72 h holds the built-in rules' longest
+    # wait (an open gap alerted at 6 h) with room; 12 h is longer than a satellite-only ship's silence between
+    # passes, so a cut event's first report falls inside the margin. 0 makes every cycle a full pass.
+    detect_window_h: float = 72.0
+    detect_window_margin_h: float = 12.0
+    # a full pass (detect over everything, events table rewritten, every alert reconciled) this often and at the
+    # end; ours: the events table other readers see is at most 10 min behind
+    full_detect_interval_s: float = 600.0
     webhook: WebhookConfig = field(default_factory=WebhookConfig)
 
 
@@ -55,12 +65,16 @@ def load_live_config(path: str | Path | None) -> LiveConfig:
     from dataclasses import replace
 
     cfg = replace(cfg, webhook=hook)
-    for name in ("batch_interval_s", "watchdog_s", "reconnect_initial_s", "reconnect_max_s", "detect_interval_s"):
+    for name in ("batch_interval_s", "watchdog_s", "reconnect_initial_s", "reconnect_max_s", "detect_interval_s",
+                 "full_detect_interval_s"):
         if not getattr(cfg, name) > 0:
             raise ShadowfleetError(f"[live] {name} must be > 0")
     for name in ("batch_max_lines", "max_line_bytes", "spool_segment_bytes"):
         if getattr(cfg, name) < 1:
             raise ShadowfleetError(f"[live] {name} must be at least 1")
+    if cfg.detect_window_h < 0 or cfg.detect_window_margin_h < 0 or (
+            cfg.detect_window_h and cfg.detect_window_margin_h >= cfg.detect_window_h):
+        raise ShadowfleetError("[live] detect_window_h and detect_window_margin_h must be >= 0, the margin shorter")
     if hook.attempts < 1 or not hook.timeout_s > 0:
         raise ShadowfleetError("[live.webhook] attempts must be at least 1 and timeout_s > 0")
     return cfg

@@ -13,11 +13,15 @@ received, not the wall clock, so a feed that stops never makes every vessel look
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+from pathlib import Path
 
 import polars as pl
 
 from shadowfleet.cases.voyages import listed_vessels
-from shadowfleet.events import EventsConfig, detect, load_config
+from shadowfleet.events import EventsConfig, detect, detect_events, load_config, place_index, with_event_ids
+from shadowfleet.events.main import POSITION_COLUMNS, segment
+from shadowfleet.events.transforms.common import empty_events
 from shadowfleet.identity import flag_expr, is_vessel_expr
 from shadowfleet.live.rules import Rule, match_rules
 from shadowfleet.store import Store
@@ -26,31 +30,88 @@ from shadowfleet.store.schema import ALERTS, UTC_TS
 _ONGOING_TYPES = ("port_call", "encounter", "loitering")
 
 
+# The feed's clock is the time reached by at least this many vessels' latest reports (ours: one ship's wrong clock
+# or one forged report with a future time must not make every other ship look dark)
+CLOCK_VESSELS = 3
+
+
 @dataclasses.dataclass
 class CycleResult:
-    events: pl.DataFrame  # batch detection's events (what the events table now holds)
+    events: pl.DataFrame  # detected events (full: what the events table now holds; window: the window's)
     live_events: pl.DataFrame  # events + open gaps, with open and duration_h
     alerts: pl.DataFrame  # current alerts (ALERTS columns without seq/ts/status/version)
-    clock: object  # newest report time
+    clock: object  # newest report time reached by CLOCK_VESSELS vessels
+    scope_start: object = None  # window cycles speak only for events starting at or after this time
 
 
-def run_cycle(store: Store, rules: tuple[Rule, ...], places, events_config, screen: bool = True) -> CycleResult:
-    """Detect over the whole store, add open events, screen vessels (when lists are loaded), apply the rules.
-    ``places``: a shadowfleet.places.Places (loaded once by the caller)."""
+def run_cycle(store: Store, rules: tuple[Rule, ...], places, events_config, screen: bool = True,
+              window_h: float | None = None, margin_h: float = 0.0, place_idx=None) -> CycleResult:
+    """Detect, add open events, screen vessels (when lists are loaded), apply the rules. ``places``: a
+    shadowfleet.places.Places (loaded once by the caller), ``place_idx`` its events.PlaceIndex if built already.
+
+    Full cycle (``window_h`` None): the events stage's ``detect`` over the whole store, which also writes the
+    events and segments tables. Window cycle: detection over the last ``window_h`` hours of reports only (bounded
+    time and memory, nothing written); an event cut by the window's start could look different, so the result
+    speaks only for events starting ``margin_h`` after it (``scope_start``)."""
     cfg = events_config if isinstance(events_config, EventsConfig) else load_config(events_config)
-    events = detect(store, places=places, config=events_config)
+    pidx = place_idx if place_idx is not None else place_index(places)
+    scope_start = None
+    if window_h is None:
+        events = detect(store, places=pidx, config=events_config)
+        segmented = store.scan("segments")
+    else:
+        clock = _clock(store.scan("positions", start=_recent_start(store)))
+        if clock is None:
+            return run_cycle(store, rules, places, events_config, screen, None, margin_h, pidx)
+        start = clock - dt.timedelta(hours=window_h)
+        scope_start = start + dt.timedelta(hours=margin_h)
+        positions = store.read("positions", start, clock + dt.timedelta(days=1))
+        positions = positions.select([c for c in POSITION_COLUMNS if c in positions.columns])
+        seg = segment(positions, _tracks_cfg(events_config))
+        events = detect_events(seg, store.read("static", start, clock), pidx, cfg) if seg.height else \
+            with_event_ids(empty_events())
+        segmented = seg.lazy()
     last = (
-        store.scan("segments").filter(is_vessel_expr("mmsi"))
+        segmented.filter(is_vessel_expr("mmsi"))
         .group_by("mmsi").agg(pl.col("ts").max().alias("last_ts"), pl.col("lat").sort_by("ts").last().alias("lat"),
                               pl.col("lon").sort_by("ts").last().alias("lon"))
         .collect()
     )
-    clock = last["last_ts"].max() if last.height else None
+    clock = _clock_of(last)
     live = with_live_state(events, last, clock, cfg.ais_gap.min_gap_h)
     vessels = vessel_facts(store, screen)
     matches = match_rules(live, vessels, rules, places)
     alerts = _alert_rows(matches, live, vessels)
-    return CycleResult(events, live, alerts, clock)
+    return CycleResult(events, live, alerts, clock, scope_start)
+
+
+def _clock_of(last: pl.DataFrame):
+    """The time reached by CLOCK_VESSELS vessels' latest reports (fewer vessels: the earliest of theirs)."""
+    if last.height == 0:
+        return None
+    ts = last["last_ts"].drop_nulls().sort(descending=True)
+    return ts[min(CLOCK_VESSELS, ts.len()) - 1] if ts.len() else None
+
+
+def _clock(lf: pl.LazyFrame):
+    return _clock_of(lf.filter(is_vessel_expr("mmsi")).group_by("mmsi").agg(pl.col("ts").max().alias("last_ts")).collect())
+
+
+def _recent_start(store: Store):
+    """The start of the two latest UTC days that hold positions: where the clock is, read without the rest."""
+    days = sorted({f.parent.name[4:] for f in store.files("positions")} - {"unknown"})
+    if not days:
+        return None
+    return dt.datetime.fromisoformat(days[max(0, len(days) - 2)]).replace(tzinfo=dt.timezone.utc)
+
+
+def _tracks_cfg(events_config):
+    if isinstance(events_config, (str, Path)):
+        from shadowfleet.config import load_overrides
+        from shadowfleet.tracks import tracks_config
+
+        return tracks_config(load_overrides(events_config))
+    return None
 
 
 def with_live_state(events: pl.DataFrame, last: pl.DataFrame, clock, min_gap_h: float) -> pl.DataFrame:

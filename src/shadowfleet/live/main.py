@@ -35,6 +35,7 @@ class LiveReport:
     accepted: int = 0
     rejected: dict = dataclasses.field(default_factory=dict)
     cycles: int = 0
+    full_cycles: int = 0  # of which full passes (the others: window cycles)
     alerts: dict = dataclasses.field(default_factory=dict)  # messages written by status
     # per detection cycle: from the oldest line it was the first to cover arriving to its alerts being written
     latencies_s: list = dataclasses.field(default_factory=list)
@@ -93,8 +94,7 @@ def run_live(
     t_start = time.monotonic()
     last_line_at = time.monotonic()
     last_lines = 0
-    detector = _Detector(st, book, rules, pl_places, events_config, out, hooks, report, on_alerts,
-                         config.detect_interval_s)
+    detector = _Detector(st, book, rules, pl_places, events_config, out, hooks, report, on_alerts, config)
     if any(sp.committed.offset or sp.segments() for sp in spools):
         detector.notify(None)  # a restart checks the alerts against the stored data once
     detector.start()
@@ -137,10 +137,13 @@ class _Detector(threading.Thread):
     """Detection cycles in their own thread, so micro-batches keep going into the store while a cycle runs (a
     cycle's cost grows with the data held). A cycle starts when new data was stored, at most every interval."""
 
-    def __init__(self, st, book, rules, places, events_config, out, hooks, report, on_alerts, interval_s):
+    def __init__(self, st, book, rules, places, events_config, out, hooks, report, on_alerts, cfg: LiveConfig):
         super().__init__(name="live detection", daemon=True)
-        self.args = (st, book, rules, places, events_config, out, hooks, report, on_alerts)
-        self.interval_s = interval_s
+        from shadowfleet.events import place_index
+
+        self.args = (st, book, rules, places, place_index(places), events_config, out, hooks, report, on_alerts)
+        self.interval_s = cfg.detect_interval_s
+        self.cfg = cfg
         self.lock = threading.Lock()
         self.wake = threading.Event()
         self.dirty = False
@@ -165,6 +168,8 @@ class _Detector(threading.Thread):
 
     def run(self) -> None:
         last = 0.0
+        last_full = time.monotonic()
+        behind = False  # data was stored since the last full pass: the end needs one
         try:
             while True:
                 self.wake.wait(0.2)
@@ -175,14 +180,20 @@ class _Detector(threading.Thread):
                     time.sleep(self.interval_s - (time.monotonic() - last))
                     with self.lock:
                         closing = self.closing
-                if dirty:
+                if dirty or (closing and behind):
                     with self.lock:
                         self.dirty, oldest, self.oldest = False, self.oldest, None
                     last = time.monotonic()
-                    _cycle(*self.args, oldest)
+                    full = closing or not self.cfg.detect_window_h or \
+                        last - last_full >= self.cfg.full_detect_interval_s
+                    if full:
+                        last_full = last
+                    behind = not full
+                    window = None if full else (self.cfg.detect_window_h, self.cfg.detect_window_margin_h)
+                    _cycle(*self.args, oldest, window)
                 if closing:
                     with self.lock:
-                        if not self.dirty:
+                        if not self.dirty and not behind:
                             return
         except BaseException as exc:  # surfaced by run_live in the caller's thread
             self.error = exc
@@ -233,13 +244,16 @@ def _commit_all(st: Store, spools: list[Spool], cfg: LiveConfig, report: LiveRep
     return oldest
 
 
-def _cycle(st, book, rules, places, events_config, out, hooks, report, on_alerts, oldest_pending) -> None:
-    res = run_cycle(st, rules, places, events_config)
+def _cycle(st, book, rules, places, place_idx, events_config, out, hooks, report, on_alerts, oldest_pending,
+           window) -> None:
+    window_h, margin_h = window or (None, 0.0)
+    res = run_cycle(st, rules, places, events_config, window_h=window_h, margin_h=margin_h, place_idx=place_idx)
     report.cycles += 1
+    report.full_cycles += window is None
     latency = (time.time() - oldest_pending) if oldest_pending is not None else None
     if latency is not None:
         report.latencies_s.append(latency)
-    msgs = book.diff(res.alerts, latency)
+    msgs = book.diff(res.alerts, latency, res.scope_start)
     if msgs.height:
         for s, n in msgs.group_by("status").len().iter_rows():
             report.alerts[s] = report.alerts.get(s, 0) + n
