@@ -53,3 +53,12 @@ def test_sea_route_vostochny_chongjin_goes_by_sea_and_is_not_shorter_than_great_
 def test_sea_route_rejects_invalid_positions():
     with pytest.raises(ShadowfleetError, match="invalid position"):
         sea_route_nm(133.08, 95.0, 129.82, 41.77)
+
+
+def test_on_land_answers_as_global_land_mask_does_everywhere():
+    from global_land_mask import globe
+
+    rng = np.random.default_rng(11)
+    lat = np.concatenate([rng.uniform(-90, 90, 20_000), rng.uniform(41, 44, 20_000), [90.0, -90.0, 0.0]])
+    lon = np.concatenate([rng.uniform(-180, 179.999, 20_000), rng.uniform(129, 134, 20_000), [179.9999, -180.0, 0.0]])
+    assert np.array_equal(on_land(lat, lon), globe.is_land(lat, lon))

@@ -49,8 +49,6 @@ def destination_point(lat, lon, bearing, distance_km) -> tuple[np.ndarray, np.nd
 def on_land(lat, lon) -> np.ndarray:
     """True where a point is on land by global-land-mask (a ~1 km raster: quays, piers and narrow straits are
     below its resolution, so points within ~1 km of a coast can be either). NaN or out-of-range → False."""
-    from global_land_mask import globe
-
     la = np.atleast_1d(np.asarray(lat, dtype=np.float64))
     lo = np.atleast_1d(np.asarray(lon, dtype=np.float64))
     la, lo = np.broadcast_arrays(la, lo)
@@ -59,8 +57,44 @@ def on_land(lat, lon) -> np.ndarray:
     if ok.any():
         # the mask's grid covers [-180, 180) and [-90, 90]; fold 180 onto -180
         lo_ok = np.where(lo[ok] >= 180.0, -180.0, lo[ok])
-        out[ok] = globe.is_land(la[ok], lo_ok)
+        bits, glat, glon = _land_bits()
+        # global-land-mask's own cell lookup (globe.lat_to_index / lon_to_index)
+        i = ((np.clip(la[ok], glat.min(), glat.max()) - glat[0]) / (glat[1] - glat[0])).astype(int)
+        j = ((np.clip(lo_ok, glon.min(), glon.max()) - glon[0]) / (glon[1] - glon[0])).astype(int)
+        ocean = (bits[i, j >> 3] >> (7 - (j & 7))) & 1
+        out[ok] = ocean == 0
     return out if np.ndim(lat) or np.ndim(lon) else out[0]
+
+
+@lru_cache(maxsize=1)
+def _land_bits() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """global-land-mask's ocean raster (21,600 x 43,200 booleans: 0.9 GB as the package loads it) read from its
+    npz block by block and kept bit-packed (117 MB), with its latitude and longitude axes."""
+    import importlib.util
+    import zipfile
+    from pathlib import Path
+
+    from numpy.lib import format as npy
+
+    # found, not imported: importing the package loads the whole unpacked mask
+    spec = importlib.util.find_spec("global_land_mask")
+    if spec is None or not spec.submodule_search_locations:
+        raise ShadowfleetError("the land test needs the package global-land-mask (pip install global-land-mask)")
+    path = Path(list(spec.submodule_search_locations)[0]) / "globe_combined_mask_compressed.npz"
+    with np.load(path) as z:
+        glat, glon = z["lat"], z["lon"]
+    with zipfile.ZipFile(path) as zf, zf.open("mask.npy") as fh:
+        version = npy.read_magic(fh)
+        shape, fortran, dtype = (npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0)(fh)
+        if fortran or dtype != np.bool_ or len(shape) != 2:
+            raise ShadowfleetError(f"global-land-mask: unexpected mask layout {shape} {dtype} in {path}")
+        rows, cols = shape
+        bits = np.empty((rows, (cols + 7) // 8), dtype=np.uint8)
+        for r in range(0, rows, 512):
+            n = min(512, rows - r)
+            block = np.frombuffer(fh.read(n * cols), dtype=np.bool_).reshape(n, cols)
+            bits[r : r + n] = np.packbits(block, axis=1)
+    return bits, glat, glon
 
 
 @lru_cache(maxsize=4096)
