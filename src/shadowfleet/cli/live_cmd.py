@@ -55,11 +55,12 @@ def live(
         alerts = ", ".join(f"{k} {v}" for k, v in sorted(rep.alerts.items())) or "none"
         console.print(f"live: {rep.lines} lines in {rep.batches} batches, {rep.accepted} reports stored, "
                       f"{rejected} rejected; {rep.cycles} detection cycles ({rep.full_cycles} full); alert messages: {alerts}")
-        if rep.latencies_s:
-            lat = sorted(rep.latencies_s)
-            p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))]
-            console.print(f"  from a line arriving to the detection cycle covering it done: median "
-                          f"{lat[len(lat) // 2]:.1f} s, p95 {p95:.1f} s over {len(lat)} cycles")
+        for kind, values in (("window cycles", rep.latencies_s), ("full passes", rep.full_latencies_s)):
+            if values:
+                lat = sorted(values)
+                p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))]
+                console.print(f"  {kind}, from a line arriving to its cycle's alerts written: median "
+                              f"{lat[len(lat) // 2]:.1f} s, p95 {p95:.1f} s over {len(lat)}")
         for addr, s in rep.sources.items():
             console.print(f"  {addr}: {s.connects} connections, {s.stalls} stalled, {s.oversize} oversize lines"
                           + (f", last error {s.last_error}" if s.last_error else ""))

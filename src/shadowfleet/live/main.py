@@ -38,7 +38,8 @@ class LiveReport:
     full_cycles: int = 0  # of which full passes (the others: window cycles)
     alerts: dict = dataclasses.field(default_factory=dict)  # messages written by status
     # per detection cycle: from the oldest line it was the first to cover arriving to its alerts being written
-    latencies_s: list = dataclasses.field(default_factory=list)
+    latencies_s: list = dataclasses.field(default_factory=list)  # window cycles
+    full_latencies_s: list = dataclasses.field(default_factory=list)  # full passes
     sources: dict = dataclasses.field(default_factory=dict)  # address → SourceStats
     webhooks: dict = dataclasses.field(default_factory=dict)  # url → WebhookStats
 
@@ -252,7 +253,7 @@ def _cycle(st, book, rules, places, place_idx, events_config, out, hooks, report
     report.full_cycles += window is None
     latency = (time.time() - oldest_pending) if oldest_pending is not None else None
     if latency is not None:
-        report.latencies_s.append(latency)
+        (report.latencies_s if window is not None else report.full_latencies_s).append(latency)
     msgs = book.diff(res.alerts, latency, res.scope_start)
     if msgs.height:
         for s, n in msgs.group_by("status").len().iter_rows():
