@@ -117,8 +117,8 @@ def main() -> None:
     body = f"""
 ### live — `shadowfleet live` fed by `shadowfleet replay` (loopback TCP) vs `ingest` then `detect` of the same file
 
-The March scenario's first {DAYS} days (seed {SEED}): {n:,} NMEA lines. Live stores micro-batches (2 s / 50,000
-lines) and runs a detection cycle over the last 72 h whenever new data is stored, a full pass over everything
+The March scenario's first {DAYS} days (seed {SEED}): {n:,} NMEA lines. Live stores micro-batches (1 s / 50,000
+lines) and runs a detection cycle over the last 48 h whenever new data is stored, a full pass over everything
 every 10 min and at the end (built-in rules, no sanctions list). The machine
 is shared with other engineers' jobs: absolute seconds are noisy, the ratios less so.
 

@@ -79,7 +79,7 @@ def run_cycle(store: Store, rules: tuple[Rule, ...], places, events_config, scre
     )
     clock = _clock_of(last)
     live = with_live_state(events, last, clock, cfg.ais_gap.min_gap_h)
-    vessels = vessel_facts(store, screen)
+    vessels = vessel_facts(store, screen, pl.concat([live["mmsi"], live["other_mmsi"]]))
     matches = match_rules(live, vessels, rules, places)
     alerts = _alert_rows(matches, live, vessels)
     return CycleResult(events, live, alerts, clock, scope_start)
@@ -138,15 +138,19 @@ def with_live_state(events: pl.DataFrame, last: pl.DataFrame, clock, min_gap_h: 
     return out.with_columns(((end - pl.col("start")).dt.total_seconds() / 3600.0).alias("duration_h"))
 
 
-def vessel_facts(store: Store, screen: bool = True) -> pl.DataFrame:
-    """mmsi, flag (MMSI country code), listed, list_names, name (latest broadcast) of every vessel seen."""
+def vessel_facts(store: Store, screen: bool = True, mmsi: pl.Series | None = None) -> pl.DataFrame:
+    """mmsi, flag (MMSI country code), listed, list_names, name (latest broadcast) of the vessels ``mmsi`` (those
+    in the events: what the rules look at), or of every vessel seen."""
     if screen and store.files("list_entries"):
         from shadowfleet.sanctions.screen import screen as run_screen
 
         run_screen(store)
-    names = (store.scan("static").filter(pl.col("name").is_not_null())
+    if mmsi is None:
+        seen = store.scan("positions").select("mmsi").unique().collect()
+    else:
+        seen = pl.DataFrame({"mmsi": mmsi.drop_nulls().unique().cast(pl.Int64)})
+    names = (store.scan("static").filter(pl.col("mmsi").is_in(seen["mmsi"].implode()) & pl.col("name").is_not_null())
              .group_by("mmsi").agg(pl.col("name").sort_by("ts").last()).collect())
-    seen = store.scan("positions").select("mmsi").unique().collect()
     listed = listed_vessels(store).with_columns(
         pl.col("list_hits").str.extract_all(r'"entry_name":"((?:[^"\\]|\\.)*)"')
         .list.eval(pl.element().str.replace(r'^"entry_name":"', "").str.replace(r'"$', "")).list.unique()
