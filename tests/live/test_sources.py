@@ -191,3 +191,34 @@ def test_follow_alerts_yields_new_messages_in_order(tmp_path):
             stop.set()
     assert [m["alert_id"] for m in got] == ["r:e2", "r:e3"]
     assert got[0]["event_ids"] == ["e2"] and got[0]["start"] is None and got[0]["ts"].endswith("Z")
+
+
+def test_a_dead_webhook_never_holds_up_ingest_and_its_alerts_wait_for_the_next_run(tmp_path, monkeypatch):
+    from shadowfleet.live import Rule
+    from shadowfleet.live.config import WebhookConfig
+
+    monkeypatch.setenv("SHADOWFLEET_WEBHOOK_SECRET", "s")
+    port = _free_port(socket.SOCK_DGRAM)
+    dead = f"http://127.0.0.1:{_free_port()}/hook"  # nothing listens there
+    # a rule that holds for every gap, so alerts exist
+    rules = (Rule(id="any-gap", types=("ais_gap",)),)
+    sentences = [ln.rsplit("\\", 1)[-1] for ln in LINES]  # the AIVDM sentence after the tag block
+
+    def send():
+        time.sleep(0.5)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for t in (1709251203, 1709251203 + 7 * 3600):  # three ships heard, silent 7 h, heard again
+                for k, sentence in enumerate(sentences):
+                    s.sendto(f"{t + k} {sentence}\n".encode(), ("127.0.0.1", port))
+
+    threading.Thread(target=send, daemon=True).start()
+    cfg = LiveConfig(batch_interval_s=0.2, detect_interval_s=0.2,
+                     webhook=WebhookConfig(attempts=3, backoff_initial_s=0.1, timeout_s=1.0))
+    st = Store(tmp_path)
+    t0 = time.monotonic()
+    rep, out = _run([f"udp://127.0.0.1:{port}"], st, webhooks=[dead], rules=rules, config=cfg)
+    assert time.monotonic() - t0 < 30
+    assert rep.lines == 6 and st.read("positions").height >= 2
+    w = rep.webhooks[dead]
+    assert w.delivered == 0 and w.attempts >= 1 and "ConnectError" in w.last_error
+    assert '"status":"new"' in out

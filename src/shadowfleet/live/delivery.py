@@ -131,11 +131,13 @@ class Webhook:
             self.stats.last_error = err
             self.stats.errors[err.split(":")[0]] = self.stats.errors.get(err.split(":")[0], 0) + 1
             if attempt < self.cfg.attempts:
-                # while stopping, a dead endpoint gets one try per message so shutdown stays quick
-                if stop.is_set():
-                    break
-                stop.wait(delay)
+                if stop.is_set():  # shutting down: retry without long waits (run_live bounds the drain)
+                    time.sleep(min(delay, 1.0))
+                else:
+                    stop.wait(delay)
                 delay = min(delay * 2, self.cfg.backoff_max_s)
+        if stop.is_set():
+            return False  # not given up: the cursor stays, the next run delivers it
         self.stats.failed += 1
         self._advance(msg["seq"])
         return True

@@ -88,8 +88,9 @@ def run_live(
     for s, sp in zip(srcs, spools):
         s.start(sp, config, stop)
         report.sources[s.label] = s.stats
+    hooks_stop = threading.Event()  # set after the last detection cycle, so its alerts are delivered too
     for h in hooks:
-        h.start(stop)
+        h.start(hooks_stop)
         report.webhooks[h.url] = h.stats
 
     t_start = time.monotonic()
@@ -126,6 +127,7 @@ def run_live(
     finally:
         stop.set()
         detector.finish()
+        hooks_stop.set()
         for h in hooks:
             h.join(timeout=10.0)
         out.close()
