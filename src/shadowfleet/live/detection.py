@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from shadowfleet.cases.voyages import listed_vessels
-from shadowfleet.events import EventsConfig, detect, detect_events, load_config, place_index, with_event_ids
+from shadowfleet.events import EventsConfig, detect, detect_events, load_config, with_event_ids
 from shadowfleet.events.main import POSITION_COLUMNS, segment
 from shadowfleet.events.transforms.common import empty_events
 from shadowfleet.identity import flag_expr, is_vessel_expr
@@ -45,30 +45,29 @@ class CycleResult:
 
 
 def run_cycle(store: Store, rules: tuple[Rule, ...], places, events_config, screen: bool = True,
-              window_h: float | None = None, margin_h: float = 0.0, place_idx=None) -> CycleResult:
+              window_h: float | None = None, margin_h: float = 0.0) -> CycleResult:
     """Detect, add open events, screen vessels (when lists are loaded), apply the rules. ``places``: a
-    shadowfleet.places.Places (loaded once by the caller), ``place_idx`` its events.PlaceIndex if built already.
+    shadowfleet.places.Places (loaded once by the caller).
 
     Full cycle (``window_h`` None): the events stage's ``detect`` over the whole store, which also writes the
     events and segments tables. Window cycle: detection over the last ``window_h`` hours of reports only (bounded
     time and memory, nothing written); an event cut by the window's start could look different, so the result
     speaks only for events starting ``margin_h`` after it (``scope_start``)."""
     cfg = events_config if isinstance(events_config, EventsConfig) else load_config(events_config)
-    pidx = place_idx if place_idx is not None else place_index(places)
     scope_start = None
     if window_h is None:
-        events = detect(store, places=pidx, config=events_config)
+        events = detect(store, places=places, config=events_config)
         segmented = store.scan("segments")
     else:
         clock = _clock(store.scan("positions", start=_recent_start(store)))
         if clock is None:
-            return run_cycle(store, rules, places, events_config, screen, None, margin_h, pidx)
+            return run_cycle(store, rules, places, events_config, screen, None, margin_h)
         start = clock - dt.timedelta(hours=window_h)
         scope_start = start + dt.timedelta(hours=margin_h)
         positions = store.read("positions", start, clock + dt.timedelta(days=1))
         positions = positions.select([c for c in POSITION_COLUMNS if c in positions.columns])
         seg = segment(positions, _tracks_cfg(events_config))
-        events = detect_events(seg, store.read("static", start, clock), pidx, cfg) if seg.height else \
+        events = detect_events(seg, store.read("static", start, clock), places, cfg) if seg.height else \
             with_event_ids(empty_events())
         segmented = seg.lazy()
     last = (
@@ -107,10 +106,9 @@ def _recent_start(store: Store):
 
 def _tracks_cfg(events_config):
     if isinstance(events_config, (str, Path)):
-        from shadowfleet.config import load_overrides
         from shadowfleet.tracks import tracks_config
 
-        return tracks_config(load_overrides(events_config))
+        return tracks_config(events_config)
     return None
 
 

@@ -142,9 +142,7 @@ class _Detector(threading.Thread):
 
     def __init__(self, st, book, rules, places, events_config, out, hooks, report, on_alerts, cfg: LiveConfig):
         super().__init__(name="live detection", daemon=True)
-        from shadowfleet.events import place_index
-
-        self.args = (st, book, rules, places, place_index(places), events_config, out, hooks, report, on_alerts)
+        self.args = (st, book, rules, places, events_config, out, hooks, report, on_alerts)
         self.interval_s = cfg.detect_interval_s
         self.cfg = cfg
         self.lock = threading.Lock()
@@ -247,10 +245,9 @@ def _commit_all(st: Store, spools: list[Spool], cfg: LiveConfig, report: LiveRep
     return oldest
 
 
-def _cycle(st, book, rules, places, place_idx, events_config, out, hooks, report, on_alerts, oldest_pending,
-           window) -> None:
+def _cycle(st, book, rules, places, events_config, out, hooks, report, on_alerts, oldest_pending, window) -> None:
     window_h, margin_h = window or (None, 0.0)
-    res = run_cycle(st, rules, places, events_config, window_h=window_h, margin_h=margin_h, place_idx=place_idx)
+    res = run_cycle(st, rules, places, events_config, window_h=window_h, margin_h=margin_h)
     report.cycles += 1
     report.full_cycles += window is None
     latency = (time.time() - oldest_pending) if oldest_pending is not None else None

@@ -262,8 +262,6 @@ def _match(events: pl.DataFrame, vessels: pl.DataFrame, rule: Rule, places) -> p
 
 
 def _place_subset(places, rule: Rule):
-    from shadowfleet.places import Places
-
     if places is None:
         return None
     t = places.table
@@ -277,10 +275,8 @@ def _place_subset(places, rule: Rule):
     label = pl.concat_str(pl.col("id").fill_null(""), pl.lit(" "), pl.col("name").fill_null("")).str.to_uppercase()
     for tag in rule.place_exclude_tags:
         mask = mask & ~label.str.contains(tag.upper(), literal=True)
-    keep = t.select(mask.alias("m"))["m"].to_numpy()
-    if not keep.any():
-        return None
-    return Places(t.filter(pl.Series(keep)), places.geometries[keep])
+    ids = t.filter(mask)["id"].to_list()
+    return places.subset(ids) if ids else None
 
 
 def _draught_change(ev: pl.DataFrame) -> pl.Expr:
