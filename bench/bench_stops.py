@@ -4,7 +4,7 @@ Target (detection issue): the same stops (agreement reported) at least 20x faste
 (a) the real DMA samples, ingested by shadowfleet, and (b) about a million simulated positions.
 
 The two definitions differ, and the comparison says so rather than hiding it:
-  * ours (DESIGN.md port_call, GFW port visits): a run of reports with SOG <= 0.5 kn lasting >= min_duration,
+  * ours (docs/reference.md port_call, GFW port visits): a run of reports with SOG <= 0.5 kn lasting >= min_duration,
     cut by silences > 2 h;
   * MovingPandas: the positions stay inside a circle-ish area of `max_diameter` metres for >= min_duration.
 Parameters are made equivalent by the distance a ship at exactly the SOG limit covers in the minimum duration:
@@ -36,7 +36,7 @@ SEED = 20240307
 KM_PER_DEG = 111.32
 KN_KMS = 1.852 / 3600
 T0_US = 1709769600 * 1_000_000  # 2024-03-07T00:00Z
-MAX_SOG_KN = 0.5  # DESIGN.md port_call: stationary SOG <= 0.5 kn
+MAX_SOG_KN = 0.5  # docs/reference.md port_call: stationary SOG <= 0.5 kn
 MIN_DIAMETER_M = 100.0  # see module docstring: AIS low-accuracy positions
 SPEEDUP_TARGET = 20.0
 

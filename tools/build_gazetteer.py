@@ -7,7 +7,7 @@ Sources (../shared/data/places, see its README):
 - ports: NGA World Port Index (Pub. 150) reference points → a circle whose radius follows the WPI harbour size;
 - anchorages: Global Fishing Watch anchorage cells (S2 level 14, ≈0.5 km) → union of discs around cell centres
   per GFW label;
-- berths and terminals: placed by hand from the GFW cells, the WPI point, REFERENCE.md and the ~1 km land mask,
+- berths and terminals: placed by hand from the GFW cells, the WPI point, docs/reference.md and the ~1 km land mask,
   each with `derived_from` and `uncertainty_m` saying how it was placed and how far off it may be;
 - the DPRK east-coast EEZ: GFW's North Korea paper polygon (Park et al. 2020), simplified to ~100 m.
 Every feature carries `derived_from` and `uncertainty_m` (metres, an honest order of magnitude).
@@ -84,7 +84,7 @@ GFW_ANCHORAGES = [
 # Each centre was checked to be on water in global-land-mask (1 km) and next to the quay it serves.
 HAND_PLACED = [
     ("RUVYP-OIL", "Vostochny oil berth (position not public)", "berth", "RU", 42.7518, 133.0692, 0.35, 3000.0,
-     "hand-placed: the berth DPRK tankers loaded at in 2024 is not named in public sources (REFERENCE.md); put at "
+     "hand-placed: the berth DPRK tankers loaded at in 2024 is not named in public sources (docs/reference.md); put at "
      "the innermost GFW VOSTOCHNYY stop cells on the east shore of Vrangel Bay next to the WPI port point; "
      "could be any quay of the bay"),
     ("RUVYP-COAL", "Vostochny coal terminal", "terminal", "RU", 42.7450, 133.0610, 0.5, 2000.0,
@@ -100,9 +100,9 @@ HAND_PLACED = [
      "north of the WPI point; exact berth not public"),
     ("KPNAM-OIL", "Nampo oil terminal", "terminal", "KP", 38.7050, 125.3600, 0.7, 3000.0,
      "hand-placed: Taedong estuary water west of the WPI Nampo point, where the Panel of Experts describes the "
-     "oil terminal's piers and offloading buoys (REFERENCE.md); position approximate"),
+     "oil terminal's piers and offloading buoys (docs/reference.md); position approximate"),
     ("SOKDO-STS", "Sok Island ship-to-ship transfer area", "sts_area", "KP", 38.60, 125.07, 5.0, 15000.0,
-     "REFERENCE.md: STS area named by the 1718 Committee near Sok Island, ~30 km SW of Nampo (Daily NK); "
+     "docs/reference.md: STS area named by the 1718 Committee near Sok Island, ~30 km SW of Nampo (Daily NK); "
      "coordinates not published: centred on the nearest open water ~31 km WSW of Nampo (the point 30 km due SW "
      "is on land in the mask)"),
 ]

@@ -19,10 +19,10 @@ from shadowfleet.errors import ShadowfleetError
 
 @dataclass(frozen=True)
 class PortCallConfig:
-    max_sog_kn: float = 0.5  # DESIGN.md: stationary SOG <= 0.5 kn (GFW ends a stop above 0.5 kn)
-    min_duration_h: float = 1.0  # DESIGN.md port_call row: stationary >= 1 h
-    inferred_min_gap_h: float = 2.0  # DESIGN.md port_call inferred row: AIS gap >= 2 h (ours)
-    inferred_max_km: float = 5.0  # DESIGN.md: both gap ends inside or within 5 km of the same place (ours)
+    max_sog_kn: float = 0.5  # docs/reference.md: stationary SOG <= 0.5 kn (GFW ends a stop above 0.5 kn)
+    min_duration_h: float = 1.0  # docs/reference.md port_call row: stationary >= 1 h
+    inferred_min_gap_h: float = 2.0  # docs/reference.md port_call inferred row: AIS gap >= 2 h (ours)
+    inferred_max_km: float = 5.0  # docs/reference.md: both gap ends inside or within 5 km of the same place (ours)
     # ours: a stop whose mean position lies just outside every place still belongs to the nearest one within
     # this distance: an anchored ship swings ~0.3 km round its anchor, and anchorage polygons built from GFW's
     # S2 level-14 cells (~0.5 km) are patchy
@@ -31,14 +31,14 @@ class PortCallConfig:
     # the smallest place within it wins, for stops and gap ends alike, so a ship on a berth's edge never
     # flickers between the berth and its port
     edge_tolerance_km: float = 0.1
-    merge_gap_h: float = 4.0  # GFW pipe-anchorages in-port gap >= 4 h (REFERENCE.md): shorter breaks are one visit
+    merge_gap_h: float = 4.0  # GFW pipe-anchorages in-port gap >= 4 h (docs/reference.md): shorter breaks are one visit
     # ours: two stops at one place more than this far apart are two calls (the ship shifted to another berth or
     # anchoring spot); a ship swinging at anchor or drifting at a quay stays well within it. A gap whose ends
     # lie farther apart than this is one the ship moved across while dark.
     same_spot_km: float = 1.0
     # a ship that moved while dark (gap ends > same_spot_km apart) is placed at the one berth/terminal within
     # inferred_max_km of both ends only when the gap lasts at least this long: GFW pipe-anchorages' in-port gap
-    # >= 4 h (REFERENCE.md) -- a shorter break within a port stay is not a visit of its own (satellite-only
+    # >= 4 h (docs/reference.md) -- a shorter break within a port stay is not a visit of its own (satellite-only
     # ports such as Chongjin hear a ship every 2-5 h while it shifts between moorings)
     pinpoint_min_gap_h: float = 4.0
     # ours: a visit counts as inferred when less than this much of it was seen stationary in AIS
@@ -78,7 +78,7 @@ class EncounterConfig:
 @dataclass(frozen=True)
 class LoiteringConfig:
     max_sog_kn: float = 2.0  # GFW pipe-loitering: speed < 2 kn
-    min_duration_h: float = 4.0  # DESIGN.md loitering row: >= 4 h
+    min_duration_h: float = 4.0  # docs/reference.md loitering row: >= 4 h
     # a silence ends the loitering when the ship moved faster than max_sog_kn across it, or when it is longer
     # than GFW gpsdio-segment's 24 h max gap (ours: ports and open sea are often heard by satellite only)
     max_gap_h: float = 24.0
@@ -89,7 +89,7 @@ class LoiteringConfig:
 
 @dataclass(frozen=True)
 class DraughtConfig:
-    min_change_m: float = 0.5  # DESIGN.md draught_change row (ours); type-5 draught is in 0.1 m (ITU-R M.1371)
+    min_change_m: float = 0.5  # docs/reference.md draught_change row (ours); type-5 draught is in 0.1 m (ITU-R M.1371)
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ class IdentityConfig:
 
 @dataclass(frozen=True)
 class SpoofingConfig:
-    max_jump_kn: float = 50.0  # ours (brief): 2x GFW's segmenter 25 kn, so only physically impossible jumps count
+    max_jump_kn: float = 50.0  # ours: 2x GFW's segmenter 25 kn, so only physically impossible jumps count
     # ours: shorter "jumps" occur in real feeds from delayed or repeated reports and GPS switching (DMA sample:
     # a drifting tanker alternating between two fixes 1.4 km apart every few seconds)
     min_jump_km: float = 5.0
@@ -116,7 +116,7 @@ class SpoofingConfig:
     # ours: a spliced stretch holds at least this many reports over at least this long; shorter excursions are GPS
     # glitches (the real CSCL SUMMER track in GFW's segmenter tests has one fix 3-4 km off its line for 2 min)
     spliced_min_points: int = 3
-    # a silence this long opens a new received period (DESIGN.md inferred port call: a gap >= 2 h is the ship
+    # a silence this long opens a new received period (docs/reference.md inferred port call: a gap >= 2 h is the ship
     # unobserved); the stretch that opens one is weighed on its own, not vouched for by what came before
     silence_h: float = 2.0
     spliced_min_minutes: float = 10.0

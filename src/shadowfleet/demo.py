@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 # The built-in watch list: UN-designated DPRK tankers named in 2024 reporting, with their sources
-# (shared/REFERENCE.md "Vessels named in reporting"). Real lists load with `shadowfleet lists load`.
+# (docs/reference.md "Vessels named in reporting"). Real lists load with `shadowfleet lists load`.
 WATCHLIST = "dprk_tankers_2024_watchlist.csv"
 WATCHLIST_NAME = "DPRK tankers named in 2024 reporting"
 WATCHLIST_DATE = "2024-11-22"  # Seatrade Maritime's list of the shuttle tankers, the latest source it cites

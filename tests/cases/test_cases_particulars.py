@@ -72,7 +72,7 @@ def test_capacity_from_the_real_ofac_sdn_snapshot_tonnage(make_store, shared_dat
 
 
 def test_published_particulars_of_named_vessels_are_used_before_dimensions(make_store):
-    """RYE SONG GANG 1 (IMO 7389704) is 3,003 dwt and SAM MA 2 (IMO 8106496) 962 GT in reporting (REFERENCE.md)."""
+    """RYE SONG GANG 1 (IMO 7389704) is 3,003 dwt and SAM MA 2 (IMO 8106496) 962 GT in reporting (docs/reference.md)."""
     from shadowfleet.cases.particulars import reference_vessels
 
     assert reference_vessels()["source"].null_count() == 0

@@ -157,7 +157,7 @@ def test_shifting_to_another_spot_in_the_anchorage_is_a_new_call():
 
 def test_dark_call_at_the_berth_then_a_stay_elsewhere_in_the_port_is_two_calls():
     # seen stopped in the port 1.5 km north of the oil berth, dark 10 h, seen stopped 1.5 km south of it:
-    # the ship moved while dark, and the one berth within 5 km of both ends is where it called (DESIGN.md:
+    # the ship moved while dark, and the one berth within 5 km of both ends is where it called (docs/reference.md:
     # smallest place wins); the following AIS-visible stay in the port must not swallow the berth-level call
     a, b = offset_km(BERTH, 1.5, 0), offset_km(BERTH, -1.5, 0)
     pts = sail(0, 60, SEA, a) + still(70, 250, *a) + still(850, 1030, *b) + sail(1040, 1100, b, SEA)

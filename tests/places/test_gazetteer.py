@@ -86,7 +86,7 @@ def test_vostochny_to_chongjin_matches_reported_160_nm(places):
     a = places.table.filter(pl.col("id") == "RUVYP-OIL").row(0, named=True)
     b = places.table.filter(pl.col("id") == "KPCHO-OIL").row(0, named=True)
     nm = haversine_km(a["lat"], a["lon"], b["lat"], b["lon"]) / 1.852
-    assert 150 < nm < 165  # REFERENCE.md: 157 nm great-circle, reported as 160 nm
+    assert 150 < nm < 165  # docs/reference.md: 157 nm great-circle, reported as 160 nm
 
 
 def test_locate_gives_smallest_enclosing_place(places):

@@ -10,7 +10,7 @@ from shadowfleet.places import bearing_deg, destination_point, haversine_km, on_
 
 
 def test_haversine_vostochny_chongjin_is_157_nm():
-    # REFERENCE.md: WPI points, 157 nm great-circle
+    # docs/reference.md: WPI points, 157 nm great-circle
     nm = haversine_km(42.75, 133.0833, 41.7667, 129.8167) / 1.852
     assert nm == pytest.approx(157, abs=1.5)
 

@@ -61,7 +61,7 @@ def test_speeds_and_the_vostochny_chongjin_run_are_physical():
     for v in ctx.vessels:
         moving = v.track.seg_stop < 0
         assert (v.track.seg_speed[moving] <= 20).all() and (v.track.seg_speed[moving] >= 2.5).all()
-    # a laden leg Vostochny -> Chongjin at 9-11 kn takes 15-19 h (REFERENCE.md: ~160 nm)
+    # a laden leg Vostochny -> Chongjin at 9-11 kn takes 15-19 h (docs/reference.md: ~160 nm)
     tanker = next(v for v in ctx.vessels if v.role == "dprk_tanker" and any(s.purpose == "load" for s in v.stops))
     load = next(s for s in tanker.stops if s.purpose == "load")
     nxt = tanker.stops[tanker.stops.index(load) + 1]

@@ -17,7 +17,7 @@ from shadowfleet.config import load_section
 @dataclass(frozen=True)
 class CasesConfig:
     # --- where a load happens -------------------------------------------------------------------------------
-    # Suppliers named in the 1718 Committee's reported-deliveries table (REFERENCE.md "Deliveries reported").
+    # Suppliers named in the 1718 Committee's reported-deliveries table (docs/reference.md "Deliveries reported").
     supplier_countries: tuple[str, ...] = ("RU", "CN")
     # Place kinds that count as a load terminal in a supplier country (docs/CONTRACTS.md place kinds); ours:
     # an oil berth or terminal, not a whole port polygon or an anchorage, where loading physically happens.
@@ -25,17 +25,17 @@ class CasesConfig:
     # A place whose id/name carries this tag is an oil terminal wherever it is (e.g. RUVYP-OIL); ours.
     oil_terminal_tag: str = "OIL"
     # A dark (inferred) port call can often be placed only in the port, not at the berth: the transponder goes off
-    # before the ship reaches it (REFERENCE.md: Vostochny 2024). Such a call by a tanker (AIS ship type 80–89, or
+    # before the ship reaches it (docs/reference.md: Vostochny 2024). Such a call by a tanker (AIS ship type 80–89, or
     # unknown) at a supplier-country port holding an oil berth counts as a load at that port; ours.
     dark_port_loads: bool = True
     tanker_ship_types: tuple[int, int] = (80, 89)  # ITU-R M.1371 ship type: 80–89 tanker
     # A load can also hide inside an AIS gap: the draught rose ≥ draught_rise_min_m across a gap this long whose
     # reachable places (events' ais_gap details) include a load terminal. GFW counts a gap ≥ 12 h as possible
-    # intentional disabling (REFERENCE.md); the load place stays unknown (the reachable terminals are listed).
+    # intentional disabling (docs/reference.md); the load place stays unknown (the reachable terminals are listed).
     dark_gap_loads: bool = True
     dark_gap_min_h: float = 12.0
     # ... or, without a draught, when the gap both begins and ends (or a loitering lies) this close to a load
-    # terminal; ours: ~32 nm, inside a shore AIS station's ~40 nm range (REFERENCE.md), so switching off there
+    # terminal; ours: ~32 nm, inside a shore AIS station's ~40 nm range (docs/reference.md), so switching off there
     # hides the approach and the stay at the berth.
     dark_gap_near_km: float = 60.0
     # A draught drop counts as a delivery when it happens within this distance of a place of the destination
@@ -48,18 +48,18 @@ class CasesConfig:
     # Many supplier ports have no oil berth mapped (the Chinese ports of the gazetteer are port discs only). A
     # non-DPRK tanker's port call at a supplier-country *port* counts as a possible load only when the next thing
     # the ship does (before any other port call, within max_voyage_days) is a ship-to-ship transfer with a
-    # DPRK-flagged or listed vessel, seen or dark (issue 5: load → transit → STS); ours.
+    # DPRK-flagged or listed vessel, seen or dark (load → transit → STS); ours.
     supplier_port_loads: bool = True
 
     # --- where a discharge happens --------------------------------------------------------------------------
     destination_country: str = "KP"  # UNSCR 2397 OP5 caps refined petroleum to the DPRK
-    destination_mid: int = 445  # MMSI MID of the DPRK (ITU MID table; REFERENCE.md "Identity and flags")
+    destination_mid: int = 445  # MMSI MID of the DPRK (ITU MID table; docs/reference.md "Identity and flags")
     # Place kinds that cannot host a discharge port call (an EEZ is not a port); ours.
     non_port_kinds: tuple[str, ...] = ("eez", "zone")
     # A screening hit this strong counts as "listed" (exact IMO/MMSI/call-sign matches always count); ours:
     # fuzzy name matches below this are too weak to call a partner vessel sanctioned.
     listed_min_score: float = 90.0
-    # Draught drop that marks a discharge at sea; DESIGN.md draught_change (≥ 0.5 m between type-5 reports).
+    # Draught drop that marks a discharge at sea; docs/reference.md draught_change (≥ 0.5 m between type-5 reports).
     draught_drop_m: float = 0.5
     # A discharge port call reached with AIS off: a gap ending this close before it, from which the port was
     # reachable, marks where the discharge may really have begun; ours (a few hours of approach/pilotage).
@@ -67,7 +67,7 @@ class CasesConfig:
     # A ship-to-ship transfer done with AIS off: a non-DPRK ship's AIS gap from which a destination-country STS
     # area was reachable, overlapping by at least this long the time a DPRK-flagged or listed vessel waited
     # there (its loitering at the area, or an AIS gap starting or ending next to it). 2 h is the encounter
-    # minimum duration (GFW encounters, DESIGN.md), the least an alongside transfer takes.
+    # minimum duration (GFW encounters, docs/reference.md), the least an alongside transfer takes.
     dark_sts: bool = True
     dark_sts_min_overlap_h: float = 2.0
     # Longest load → discharge chain; ours: Vostochny→Chongjin is ~160 nm (a day at 7 kn), and DPRK tankers
@@ -82,14 +82,14 @@ class CasesConfig:
     # type the draught by hand and often update it hours after leaving the berth.
     draught_before_load_h: float = 6.0
     draught_after_load_h: float = 72.0
-    draught_rise_min_m: float = 0.5  # DESIGN.md draught_change threshold
+    draught_rise_min_m: float = 0.5  # docs/reference.md draught_change threshold
     # Type-5 draught is in tenths of a metre (ITU-R M.1371 message 5), so each reading is ±0.05 m: ±0.1 m on a
     # difference of two readings.
     draught_resolution_m: float = 0.1
 
     # --- hull form (capacity and tonnes per centimetre from AIS dimensions) --------------------------------
     # Block coefficient; ours: full-form large tankers reach 0.80–0.85, small coastal product tankers (the DPRK
-    # fleet: 1–9 kt dwt, mostly the lower end, REFERENCE.md) are finer: 0.70–0.82, central 0.76.
+    # fleet: 1–9 kt dwt, mostly the lower end, docs/reference.md) are finer: 0.70–0.82, central 0.76.
     block_coeff_low: float = 0.70
     block_coeff_central: float = 0.76
     block_coeff_high: float = 0.82
@@ -101,7 +101,7 @@ class CasesConfig:
     # AIS length is overall; length between perpendiculars is ~0.95 of it for small tankers; ours.
     lbp_over_loa: float = 0.95
     # Deadweight as a share of full-load displacement (deadweight coefficient); ours: large tankers reach 0.8+,
-    # but the DPRK fleet is small (1–9 kt dwt, mostly the lower end) and 20+ years old (REFERENCE.md), and small,
+    # but the DPRK fleet is small (1–9 kt dwt, mostly the lower end) and 20+ years old (docs/reference.md), and small,
     # old hulls carry a relatively heavy lightship (~30 % of displacement): 0.62–0.78, central 0.68.
     # Check: an 85 m × 13.5 m × 5.5 m coastal tanker (~3,000 dwt) gives 0.76 × 0.68 × 6,164 t ≈ 3,190 t.
     dwt_over_displacement_low: float = 0.62
@@ -122,14 +122,14 @@ class CasesConfig:
     user_dwt_spread: float = 0.02
 
     # --- cargo as a share of capacity (no draught broadcast) ------------------------------------------------
-    # Cargo loaded / dwt. Ours, reasoned from REFERENCE.md: the Vostochny→Nampo charter asked 7,000–8,000 t with
+    # Cargo loaded / dwt. Ours, reasoned from docs/reference.md: the Vostochny→Nampo charter asked 7,000–8,000 t with
     # draft ≤ 9 m from ships of ~8–9,000 dwt (≈ 0.85–0.95); the rough check of 43 loads and > 1 M bbl gives
     # ≥ 3,100 t a load for 2–5,000 dwt ships; dwt also covers bunkers, water and stores (5–10 %), and old hulls
     # often sail part-laden. Hence 0.70–0.95, central 0.85.
     load_factor_low: float = 0.70
     load_factor_central: float = 0.85
     load_factor_high: float = 0.95
-    # When nothing is known of the hull: REFERENCE.md "DPRK product tankers: 1,000–9,000 dwt, mostly the lower
+    # When nothing is known of the hull: docs/reference.md "DPRK product tankers: 1,000–9,000 dwt, mostly the lower
     # end"; central from the rough check ≈ 3,100 t a load.
     unknown_tonnes_low: float = 1000.0
     unknown_tonnes_central: float = 3100.0

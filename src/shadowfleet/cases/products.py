@@ -1,4 +1,4 @@
-"""Barrels per tonne by product. Every row cites its source (REFERENCE.md "Tonnes to barrels")."""
+"""Barrels per tonne by product. Every row cites its source (docs/reference.md "Tonnes to barrels")."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ _ROWS: dict[str, tuple[float, float, float, str]] = {
     "gas_diesel_oil": (7.23, 7.45, 7.50, "UNSD 7.23; industry tables and 1718 Committee conversions via VOA 7.45–7.5"),
     "residual_fuel_oil": (6.62, 6.62, 6.62, "UN Statistics Division energy conversion factors"),
     # Unknown refined product: the span of the rows above short of LPG; central the midpoint.
-    "unknown": (6.6, 7.55, 8.5, "REFERENCE.md: range of UNSD rows fuel oil 6.62 … gasoline 8.50"),
+    "unknown": (6.6, 7.55, 8.5, "docs/reference.md: range of UNSD rows fuel oil 6.62 … gasoline 8.50"),
     # A DPRK tanker loading at a Russian oil berth: reporting says refined products, mostly diesel, so the
     # central factor is gas/diesel oil while the low–high stays the unknown-product range (the product is not
     # observed from AIS).

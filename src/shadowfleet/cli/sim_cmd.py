@@ -1,4 +1,4 @@
-"""`shadowfleet simulate`: a scenario's AIS, places, ground truth and satellite acquisitions (issue 3)."""
+"""`shadowfleet simulate`: a scenario's AIS, places, ground truth and satellite acquisitions."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ class EvalConfig:
     # Time. A detection matches a true event when their intervals overlap, or when their starts are within
     # max(min_time_tolerance_s, time_tolerance_frac x true duration).
     # ours: 30 min = three 10-min resampling steps (the encounter grid, GFW pipe-encounters) and half the 1 h
-    # minimum stop of a port call (DESIGN.md), so boundary jitter of a few reports never splits a match, while
+    # minimum stop of a port call (docs/reference.md), so boundary jitter of a few reports never splits a match, while
     # two port calls of one vessel (separated by a voyage of hours) cannot be confused.
     min_time_tolerance_s: float = 1800.0
     # ours: a quarter of the true duration lets a long event (a 3-day dark port call) start a few hours off
@@ -42,7 +42,7 @@ class EvalConfig:
     # starts between the true load and this long after the true discharge ended (the same trip: a dark discharge
     # is only seen when AIS returns). ours: a load is hours to days at a berth; 6 h absorbs a dark load whose inferred
     # interval is bounded by the positions around the AIS gap, and is far shorter than a round trip
-    # (Vostochny-Chongjin 157 nm, REFERENCE.md: about a day each way at 7 kn).
+    # (Vostochny-Chongjin 157 nm, docs/reference.md: about a day each way at 7 kn).
     case_time_tolerance_s: float = 6 * 3600.0
     # UNSCR 2397 OP5: the 500,000-bbl cap is on refined petroleum delivered to the DPRK, and the truth's
     # totals.barrels_delivered_by_month count voyages to it. Cases bound elsewhere (legitimate trade the truth does

@@ -14,7 +14,7 @@ from shadowfleet.definitions import (
     SpoofingConfig,
 )
 from shadowfleet.definitions import load_definitions as load_config
-# Place kinds a vessel calls at (DESIGN.md event table; defined once by the places stage); sts_area, eez, zone are
+# Place kinds a vessel calls at (the port_call definition; defined once by the places stage); sts_area, eez, zone are
 # not ports.
 from shadowfleet.places.gazetteer import PORT_KINDS
 

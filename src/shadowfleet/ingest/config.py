@@ -13,7 +13,7 @@ from shadowfleet.errors import ShadowfleetError
 @dataclasses.dataclass(frozen=True)
 class IngestConfig:
     # MMSI is a 9-digit number (ITU-R M.585); 0 and anything shorter/longer is not a station identity.
-    # The MID (first digits) is checked later by spoofing detection, not here (brief: issue 2).
+    # The MID (first digits) is checked later by spoofing detection, not here.
     mmsi_min: int = 100_000_000
     mmsi_max: int = 999_999_999
     # Receive times before this are absurd for AIS archives. ours: AIS carriage became mandatory (SOLAS V/19)

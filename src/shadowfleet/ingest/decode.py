@@ -56,7 +56,7 @@ def decode(msgs: pl.DataFrame) -> Decoded:
     nbits = lengths * 6 - fill
     head, _ = armour.char_matrix(payload.str.slice(0, 1), 1)
     c0 = head[:, 0].astype(np.int64) - 48
-    # a non-ASCII first byte is no type (the payload is malformed below); it used to overflow msg_type's Int8
+    # a non-ASCII first byte is no type (the payload is malformed below); it would overflow msg_type's Int8
     mtype = np.where((lengths > 0) & (c0 < 80), np.where(c0 > 40, c0 - 8, c0), -1)
     # Armouring alphabet: '0'..'W' and '`'..'w' (ITU-R M.1371-5 / IEC 61162-1).
     bad_char = payload.str.contains(r"[^0-W`-w]").fill_null(False).to_numpy()

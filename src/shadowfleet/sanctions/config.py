@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from shadowfleet.config import load_section
 
 # Names borne by many unrelated ships worldwide: a name match alone on one of these says nothing.
-# ours: names of OFAC-listed Russian tankers (REFERENCE.md, Aug 2018 designations) that are also common ship names,
+# ours: names of OFAC-listed Russian tankers (docs/reference.md, Aug 2018 designations) that are also common ship names,
 # plus generic names frequent in any AIS registry.
 COMMON_VESSEL_NAMES = (
     "NEPTUN", "NEPTUNE", "PATRIOT", "BELLA", "BOGATYR", "PARTIZAN", "SEVASTOPOL", "VITYAZ",
@@ -50,7 +50,7 @@ class ScreeningConfig:
     score_name_per_corroboration: float = 15.0
     score_name_imo_conflict: float = -25.0
     score_name_max: float = 95.0  # a name hit never reaches an IMO hit
-    # Maritime Identification Digits of the DPRK (ITU MID table; REFERENCE.md "Identity and flags").
+    # Maritime Identification Digits of the DPRK (ITU MID table; docs/reference.md "Identity and flags").
     dprk_mid: int = 445
     # Risk points (0-100 scale, summed and capped): ours, documented in docs/sanctions.md.
     risk_per_hit_score: float = 0.5  # a current-list hit adds half its score (≤ 50)

@@ -1,7 +1,7 @@
 """Country names as sanctions lists write flags → ISO 3166-1 alpha-2 (to compare with the flag of an MMSI's MID).
 
 Covers the flags found in the OFAC, UN and OpenSanctions lists shipped as references and the flags of convenience
-reported for DPRK-linked ships (REFERENCE.md "Identity and flags"). Unknown names give null, never a guess.
+reported for DPRK-linked ships (docs/reference.md "Identity and flags"). Unknown names give null, never a guess.
 """
 
 from __future__ import annotations

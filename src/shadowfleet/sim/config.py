@@ -25,7 +25,7 @@ class SimConfig:
     msg3_share: float = 0.05
 
     # --- reception -----------------------------------------------------------------------------------------
-    # REFERENCE.md / brief: VHF shore stations receive ships to about 40 nm (antenna height dependent).
+    # docs/reference.md: VHF shore stations receive ships to about 40 nm (antenna height dependent).
     shore_range_nm: float = 40.0
     # ours: chance a shore station inside its range decodes a given transmission (slot collisions, fading).
     shore_decode_prob: float = 0.92
@@ -41,7 +41,7 @@ class SimConfig:
     corrupt_share: float = 0.002
 
     # --- ship speeds (knots) -------------------------------------------------------------------------------
-    # ours: typical service speeds: small coastal tankers 9-11 kn (brief: Vostochny-Chongjin 160 nm in ~15-18 h),
+    # ours: typical service speeds: small coastal tankers 9-11 kn (Vostochny-Chongjin 160 nm in ~15-18 h, docs/reference.md),
     # bulkers 11-13, container feeders 14-17, fishing transit 8-10, trawling 3-4.
     tanker_speed_kn: tuple[float, float] = (9.0, 11.0)
     bulk_speed_kn: tuple[float, float] = (10.5, 13.0)
@@ -63,23 +63,23 @@ class SimConfig:
     anchor_wait_hours: tuple[float, float] = (2.0, 10.0)
     cargo_port_hours: tuple[float, float] = (12.0, 48.0)
 
-    # --- DPRK tankers and cargo (REFERENCE.md) ---------------------------------------------------------------
-    # REFERENCE.md "DPRK product tankers 1,000-9,000 dwt, mostly the lower end"; the brief's vostochny scenario
+    # --- DPRK tankers and cargo (docs/reference.md) ---------------------------------------------------------------
+    # docs/reference.md "DPRK product tankers 1,000-9,000 dwt, mostly the lower end"; the vostochny scenario
     # uses up to 3,500 dwt. RYE SONG GANG 1 3,003 dwt and KUM UN SAN 3 2,070 dwt from the same table. Unnamed
-    # tankers are drawn from a floor to dprk_dwt_max: REFERENCE.md "the Vostochny callers are among the largest in
+    # tankers are drawn from a floor to dprk_dwt_max: docs/reference.md "the Vostochny callers are among the largest in
     # the fleet" (ours: 2,000 dwt floor); the Yellow Sea shuttles off Nampo are smaller coasters (ours: 1,500).
     dprk_dwt_max: float = 3500.0
     vostochny_dprk_dwt_min: float = 2000.0
     nampo_dprk_dwt_min: float = 1500.0
     # ours: a product tanker loads 80-95 % of deadweight in cargo (the rest bunkers, stores, ballast margin).
     load_factor: tuple[float, float] = (0.80, 0.95)
-    # REFERENCE.md tonnes-to-barrels: gas/diesel oil 7.45 (industry, implied by the 1718 Committee's conversions).
+    # docs/reference.md tonnes-to-barrels: gas/diesel oil 7.45 (industry, implied by the 1718 Committee's conversions).
     bbl_per_tonne_gasoil: float = 7.45
-    # REFERENCE.md: motor gasoline 8.50 (UNSD).
+    # docs/reference.md: motor gasoline 8.50 (UNSD).
     bbl_per_tonne_gasoline: float = 8.50
     # ours: share of DPRK loads that are gasoline rather than gas/diesel oil ("mostly gas/diesel oil").
     gasoline_share: float = 0.15
-    # Brief / US NSC 2 May 2024: > 165,000 bbl delivered in March 2024; the scenario's March total lies in this
+    # US NSC 2 May 2024 (docs/reference.md): > 165,000 bbl delivered in March 2024; the scenario's March total lies in this
     # range for every seed.
     march_barrels: tuple[float, float] = (150_000.0, 180_000.0)
     # ours: water-plane coefficient of a full-bodied small tanker, for tonnes per cm immersion.
@@ -91,8 +91,8 @@ class SimConfig:
     # VOA 2024 charter notice for Vostochny: draft <= 9 m.
     max_draught_m: float = 9.0
 
-    # --- evasion (REFERENCE.md: US maritime advisory May 2020; Panel of Experts) -------------------------------
-    # Brief: transponders off near and at the berth on most visits.
+    # --- evasion (docs/reference.md: US maritime advisory May 2020; Panel of Experts) -------------------------------
+    # 2024 reporting (docs/reference.md): transponders off near and at the berth on most visits.
     dark_at_berth_share: float = 0.8
     # ours: of the dark visits, this share switch off at the anchorage or within dark_near_nm of the berth (an
     # inferred port call stays possible), the rest dark_far_nm out; of the far ones, spoof_share broadcast a false
@@ -101,9 +101,9 @@ class SimConfig:
     dark_near_nm: tuple[float, float] = (0.5, 2.5)
     dark_far_nm: tuple[float, float] = (8.0, 30.0)
     spoof_share: float = 0.3
-    # ours: share of laden transits with AIS off for a part (brief: "on for parts of the transit").
+    # ours: share of laden transits with AIS off for a part (2024 reporting: AIS on for parts of the transit only).
     dark_transit_share: float = 0.5
-    # REFERENCE.md "DPRK tankers rarely broadcast draught": share that never do / that leave it stale.
+    # docs/reference.md "DPRK tankers rarely broadcast draught": share that never do / that leave it stale.
     never_draught_share: float = 0.4
     stale_draught_share: float = 0.25
 

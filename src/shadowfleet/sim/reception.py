@@ -53,7 +53,7 @@ def receive(t: np.ndarray, lat: np.ndarray, lon: np.ndarray, cfg: SimConfig, rng
         sl = slice(c0, c0 + chunk)
         tt, la, lo = t[sl], lat[sl], lon[sl]
         # candidate (message, station) pairs from the 1-degree cells around each station, then the exact distance
-        # (DESIGN.md: grid key with neighbour expansion, then an exact filter)
+        # (grid key with neighbour expansion, then an exact filter)
         mi_l, ri_l = [], []
         for si in range(rx.n_shore):
             near = (np.abs(np.floor(la) - np.floor(rx.lat[si])) <= 1) & (np.abs(np.floor(lo) - np.floor(rx.lon[si])) <= 2)

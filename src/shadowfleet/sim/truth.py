@@ -137,7 +137,7 @@ class TruthBuilder:
                 self.stop_event.setdefault(id(s), ev)
 
     def _inferable(self, rec: Received, a: float, b: float, pid: str) -> bool:
-        """DESIGN.md inferred port call: a received gap >= 2 h around the stay whose last position before and
+        """docs/reference.md inferred port call: a received gap >= 2 h around the stay whose last position before and
         first after lie inside or within 5 km of the place."""
         ok = ~rec.spoofed
         t, la, lo = rec.t[ok], rec.lat[ok], rec.lon[ok]
@@ -166,7 +166,7 @@ class TruthBuilder:
         st = np.array([max(s.start, self.t0) for s in allstops])
         en = np.array([min(s.end, self.t1) for s in allstops])
         vi = np.array([s.vessel for s in allstops])
-        # grid key with neighbour expansion, then exact distance (DESIGN.md spatial-join rule)
+        # grid key with neighbour expansion, then exact distance (the spatial-join rule of docs/CONTRACTS.md)
         # degrees: at least the encounter distance along a parallel at the highest latitude, never under ~1 km
         cell = max(0.01, defs.encounter.max_distance_km / (111.0 * max(np.cos(np.radians(np.abs(la).max())), 0.01)))
         gx = np.floor(lo / cell).astype(np.int64)

@@ -9,7 +9,7 @@ import numpy as np
 
 from shadowfleet.identity import imo_valid
 
-# Flag -> MIDs (ITU Table of Maritime Identification Digits; REFERENCE.md "Identity and flags").
+# Flag -> MIDs (ITU Table of Maritime Identification Digits; docs/reference.md "Identity and flags").
 FLAG_MIDS: dict[str, tuple[int, ...]] = {
     "RU": (273,), "KP": (445,), "PA": (351, 352, 353, 354, 355, 356, 357, 370, 371, 372, 373),
     "LR": (636,), "MH": (538,), "HK": (477,), "CN": (412, 413, 414), "KR": (440, 441), "JP": (431, 432),

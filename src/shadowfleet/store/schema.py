@@ -335,7 +335,7 @@ SCENES = register("scenes", {
     "track_bearing_deg": pl.Float64,
 }, write="replace")
 
-# Derived by `imagery match` (issue 9): each detection tied to an AIS track or to none.
+# Derived by `imagery match`: each detection tied to an AIS track or to none.
 MATCHES = register("matches", {
     "detection_id": pl.Utf8,
     "scene_id": pl.Utf8,

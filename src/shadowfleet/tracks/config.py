@@ -11,7 +11,7 @@ from shadowfleet import config as _config
 
 @dataclass(frozen=True)
 class TracksConfig:
-    # GFW gpsdio-segment (max_knots) and REFERENCE.md: faster implied speed between two points = not one ship
+    # GFW gpsdio-segment (max_knots) and docs/reference.md: faster implied speed between two points = not one ship
     max_speed_kn: float = 25.0
     # GFW gpsdio-segment (max_hours): a segment not extended for this long is closed
     max_gap_h: float = 24.0

@@ -1,6 +1,6 @@
 """Encounters: two vessels within 0.5 km, both slower than 2 kn, for at least 2 h, on a common 10-min grid.
 
-Scales without an O(n^2) step (DESIGN.md): (1) resample each track to the grid from consecutive report pairs
+Scales without an O(n^2) step: (1) resample each track to the grid from consecutive report pairs
 (linear interpolation of lat/lon/SOG, never across a silence longer than ``max_interp_gap_min`` unless the ship
 was slow at both ends and found again within 0.5 km after less than ``still_max_gap_h``; only pairs
 where one end is slow can give a slow grid point, so fast traffic is dropped before anything is exploded);
@@ -218,5 +218,5 @@ def encounters_from_pairs(
     ev = to_events(both.rename({"encounter_place": "place_of_encounter"}), "encounter",
                    ["place_of_encounter", "place_kind", "duration_h", "within_share", "median_distance_km",
                     "max_distance_km", "n_grid_points"])
-    # details key "place" (brief: "the place in details"); the event's own place column stays null
+    # details key "place" (the encounter contract: the place in details); the event's own place column stays null
     return ev.with_columns(pl.col("details").str.replace('"place_of_encounter":', '"place":', literal=True))

@@ -66,7 +66,7 @@ def gap_parts(track: pl.DataFrame, places: Places, cfg: PortCallConfig, candidat
 
     A ship that moved while dark (ends > same_spot_km apart, gap >= pinpoint_min_gap_h) went somewhere: when
     exactly one berth/terminal
-    lies within inferred_max_km of both ends, that is the place (DESIGN.md: the smallest place wins), so a
+    lies within inferred_max_km of both ends, that is the place (the port_call definition: the smallest place wins), so a
     tanker that leaves its mooring in Chongjin dark and reappears elsewhere in the port called at the oil berth,
     not at "the port". Otherwise (stayed put, or several quays in reach): the smallest place containing both
     ends, else the nearest port, else the nearest place."""

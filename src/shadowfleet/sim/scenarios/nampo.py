@@ -3,7 +3,7 @@ and transfer them ship-to-ship to DPRK tankers in the Sok Island STS area off Na
 the Nampo oil terminal, some with AIS on and some dark. Identity laundering: a tanker broadcasting another ship's
 name and IMO, flag hopping with an MMSI change, a renamed ship.
 
-Sources: REFERENCE.md (STS area named by the 1718 Committee near Sok Island ~30 km SW of Nampo; flags used or
+Sources: docs/reference.md (STS area named by the 1718 Committee near Sok Island ~30 km SW of Nampo; flags used or
 faked by DPRK-linked ships 667 Sierra Leone, 671 Togo, 514/515 Cambodia, 457 Mongolia, 520 Fiji; evasion tactics
 from the US maritime advisory of May 2020 and the Panel of Experts; DPRK tanker sizes; tonnes-to-barrels)."""
 
@@ -52,7 +52,7 @@ def sts_runs(ctx: Context) -> None:
     for k in range(N_DPRK):
         v = new_vessel(ctx, "tanker", "west", role="dprk_tanker", flag="KP",
                        dwt=float(np.round(rng.uniform(cfg.nampo_dprk_dwt_min, cfg.dprk_dwt_max), -1)))
-        v.imo = None  # ours: DPRK tankers broadcast IMO 0 here (REFERENCE.md: identity evasion)
+        v.imo = None  # ours: DPRK tankers broadcast IMO 0 here (docs/reference.md: identity evasion)
         v.identities = [identity_record(v, ctx.t0 - 86400 * 365)]
         v.speed_kn = float(rng.uniform(*cfg.tanker_speed_kn))
         vi = ctx.add(v)
@@ -195,7 +195,7 @@ def _broadcast(ctx: Context, x: dict) -> None:
                 v.draught += [(r["load"].end + 900, laden), (r["t_sts_end"] + 1800, part)]
             v.destination += [(r["t_leave"], "FOR ORDERS"), (r["t_sts_end"], r["dest"])]
     else:
-        v.draught = [(base, 0.0)]  # REFERENCE.md: DPRK tankers rarely broadcast draught
+        v.draught = [(base, 0.0)]  # docs/reference.md: DPRK tankers rarely broadcast draught
         for r in x["runs"]:
             if r["dark_sts"]:
                 v.off.append((r["sts"].start - 3 * 3600, r["sts"].end + 3 * 3600))

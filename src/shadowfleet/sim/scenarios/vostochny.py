@@ -1,7 +1,7 @@
 """vostochny-2024-03: DPRK tankers shuttling refined petroleum from an oil berth in Vostochny Port to Chongjin
 (mostly) and Rajin, transponders off near the berth, among Russian Far East background traffic.
 
-Sources: REFERENCE.md (vessels named in 2024 reporting, first DPRK tanker at Vostochny on 7 March 2024, > 165,000
+Sources: docs/reference.md (vessels named in 2024 reporting, first DPRK tanker at Vostochny on 7 March 2024, > 165,000
 bbl in March per the US NSC, Vostochny-Chongjin ~160 nm, tanker sizes, draught rarely broadcast)."""
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from shadowfleet.sim.scenarios.common import NM, Context, background, crossing_t
     new_vessel
 from shadowfleet.sim.vessels import Vessel, tpc_tonnes_per_cm
 
-# REFERENCE.md "Vessels named in reporting on the Russia->DPRK runs (2024)"; IMO where a source gives it (the
-# rest are left unknown: they broadcast IMO 0). dwt: RYE SONG GANG 1 3,003 (Seatrade via REFERENCE.md); SAM MA 2
+# docs/reference.md "Vessels named in reporting on the Russia->DPRK runs (2024)"; IMO where a source gives it (the
+# rest are left unknown: they broadcast IMO 0). dwt: RYE SONG GANG 1 3,003 (Seatrade via docs/reference.md); SAM MA 2
 # is 962 GT, ~1,500 dwt (ours: GT x ~1.5 for a small tanker); others drawn in the scenario range.
 DPRK_TANKERS: list[tuple[str, int | None, float | None]] = [
     ("PAEK YANG SAN 1", None, None),
@@ -32,9 +32,9 @@ DPRK_TANKERS: list[tuple[str, int | None, float | None]] = [
 REAL_IMOS = {imo for _, imo, _ in DPRK_TANKERS if imo}
 LOAD_BERTH = "RUVYP-OIL"
 LOAD_ANCHORAGE = "RUVYP-ANCH"
-DISCHARGE_PORTS = (("KPCHO-OIL", 0.75), ("KPRJN", 0.25))  # brief: mostly Chongjin, some Rajin
+DISCHARGE_PORTS = (("KPCHO-OIL", 0.75), ("KPRJN", 0.25))  # 2024 reporting: mostly Chongjin, some Rajin
 HARBOUR = {"KPCHO-OIL": "KPCHO", "KPRJN": "KPRJN"}  # where a tanker lies between runs
-# ours: the first DPRK tanker reaches Vostochny on 7 March (REFERENCE.md: PAEK YANG SAN 1, 7 Mar 2024)
+# ours: the first DPRK tanker reaches Vostochny on 7 March (docs/reference.md: PAEK YANG SAN 1, 7 Mar 2024)
 FIRST_ARRIVAL_DAY = 7
 PRODUCTS = {"gas/diesel oil": "bbl_per_tonne_gasoil", "motor gasoline": "bbl_per_tonne_gasoline"}
 
@@ -78,7 +78,7 @@ def legit_sts(ctx: Context) -> None:
     sts_h = float(rng.uniform(12, 20))
     tonnes = float(np.round(daughter.dwt * rng.uniform(0.7, 0.9), -1))
     product = "residual fuel oil"
-    bbl = round(tonnes * 6.62, 1)  # REFERENCE.md: residual fuel oil 6.62 bbl/t (UNSD)
+    bbl = round(tonnes * 6.62, 1)  # docs/reference.md: residual fuel oil 6.62 bbl/t (UNSD)
 
     it = Itinerary(mi, geo, cfg, rng, ctx.t0, *geo.point("KOZMINO", rng), place="KOZMINO")
     probe = Itinerary(mi, geo, cfg, rng, 0.0, *it.pos, place="KOZMINO")
@@ -242,7 +242,7 @@ def _voyage(ctx: Context, v: Vessel, vi: int, it: Itinerary, t_dep: float, vid: 
         transit_from = b
     else:
         transit_from = t_leave
-    if rng.random() < cfg.dark_transit_share:  # brief: AIS on for parts of the transit only
+    if rng.random() < cfg.dark_transit_share:  # 2024 reporting: AIS on for parts of the transit only
         span = t_arr2 - transit_from
         s0 = transit_from + span * float(rng.uniform(0.1, 0.4))
         off.append((s0, s0 + span * float(rng.uniform(0.2, 0.5))))
