@@ -37,8 +37,11 @@ class MatchConfig:
     speed_gate_max_min: float = 10.0
     window_h: float = 2.0  # ours: AIS reports farther than this from the image do not place a ship in it
     interp_max_gap_min: float = 60.0  # ours: interpolate only between reports at most this far apart
-    # ours: lengths agree when within a factor 2 (radar length errors ~27 m median for Skylight's detector)
+    # ours: lengths agree when detected / AIS length lies in [length_ratio_min, length_ratio_max]. Radar
+    # overstates a hull little (Skylight's median length error is 27 m) but can understate it a lot when only
+    # part of the hull clears the threshold (the demo's 20 m scenes measured 200 m tankers at 60-90 m)
     length_ratio_max: float = 2.0
+    length_ratio_min: float = 0.25
     # ours: a share of the predicted radar azimuth shift added to the gate (R/V and the AIS speed are both
     # approximate)
     shift_tolerance: float = 0.25
@@ -122,7 +125,7 @@ def match_scene(scene: dict, det: pl.DataFrame, expected: pl.DataFrame, lengths:
     d = (haversine_km(det["lat"].to_numpy()[:, None], det["lon"].to_numpy()[:, None], elat[None, :], elon[None, :])
          * 1000.0) if nd and ne else np.zeros((nd, ne))
     ratio = dl[:, None] / ais_len[None, :] if nd and ne else np.zeros((nd, ne))
-    length_ok = ~np.isfinite(ratio) | ((ratio <= cfg.length_ratio_max) & (ratio >= 1 / cfg.length_ratio_max))
+    length_ok = ~np.isfinite(ratio) | ((ratio <= cfg.length_ratio_max) & (ratio >= cfg.length_ratio_min))
     allowed = (d <= gate[None, :]) & length_ok
     cost = np.where(allowed, d, 1e9)  # the nearest pairing overall, among pairs inside their gates
     pairs = {}
