@@ -16,15 +16,18 @@ from scipy import ndimage
 def _block_sums(x: np.ndarray, valid: np.ndarray | None, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per b x b block: sum of x, sum of x^2, count of valid pixels (x is 0 where not valid)."""
     h, w = x.shape
-    # the contiguous axis first: reductions along it are the fast ones
-    s1 = x.reshape(h, w // b, b).sum(axis=2, dtype=np.float64).reshape(h // b, b, w // b).sum(axis=1)
-    sq = np.square(x)
-    s2 = sq.reshape(h, w // b, b).sum(axis=2, dtype=np.float64).reshape(h // b, b, w // b).sum(axis=1)
-    if valid is None:
-        n = np.full(s1.shape, float(b * b))
-    else:
-        n = valid.reshape(h, w // b, b).sum(axis=2, dtype=np.int32).reshape(h // b, b, w // b).sum(axis=1)
-        n = n.astype(np.float64)
+
+    def blocks(a: np.ndarray) -> np.ndarray:
+        # rows of a block added as whole contiguous rows first (fast), then the b columns of each block
+        v = a.reshape(h // b, b, w // b, b)
+        acc = v[:, 0].astype(np.float64)
+        for i in range(1, b):
+            acc += v[:, i]
+        return acc.sum(axis=2)
+
+    s1 = blocks(x)
+    s2 = blocks(np.square(x))
+    n = np.full(s1.shape, float(b * b)) if valid is None else blocks(valid.view(np.uint8))
     return s1, s2, n
 
 
