@@ -495,6 +495,21 @@ def voyages(store, vessels=None, cfg: CasesConfig = DEFAULTS, places: Places | N
 
 
 def _cargo_and_confidence(v: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
+    """Tonnes, barrels, confidence with its reasons, evidence and case id of every voyage, in the cases schema."""
+    v = _confidence(_barrels(_tonnes(v, cfg), cfg), cfg)
+    v = v.with_columns(
+        pl.format("case-{}-{}", pl.col("mmsi"), pl.col("load_start").dt.epoch("s")).alias("case_id"),
+        _json_list("_reasons").alias("reasons"),
+        _json_list("_evidence").alias("evidence"),
+        pl.col("list_hits").fill_null("[]"),
+        pl.col("discharge_country").alias("destination_country"),
+    )
+    return v.select([pl.col(c).cast(t) for c, t in CASES_SCHEMA.items()]).sort(["load_start", "mmsi"])
+
+
+def _tonnes(v: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
+    """tonnes_low/central/high and tonnes_method: from the draught change × TPC, else capacity × load factor, else
+    the fleet prior; an STS cargo without a draught is capped by what the receiving ship can carry."""
     res = cfg.draught_resolution_m
     # At a ship-to-ship transfer the supplier may hand over part of its cargo only: what left it (the drop at the
     # transfer) is the delivery, so the drop comes first there; elsewhere the rise at the load.
@@ -535,6 +550,11 @@ def _cargo_and_confidence(v: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
         for end, lf in (("low", cfg.load_factor_low), ("central", cfg.load_factor_central), ("high", cfg.load_factor_high))
     ]).with_columns(pl.when(cap_by_partner & (pl.col("tonnes_central") < pl.col("dwt_central").fill_null(float("inf")) * cfg.load_factor_central))
                     .then(pl.lit("receiver_capacity")).otherwise(pl.col("tonnes_method")).alias("tonnes_method"))
+    return v
+
+
+def _barrels(v: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
+    """product and barrels_low/central/high."""
     # Product: not observable from AIS. A DPRK tanker at a Russian oil berth is taken to load diesel (reporting
     # on the 2024 runs), with the unknown-product range kept as low–high; elsewhere the unknown-product row.
     assumed = (pl.col("flag") == cfg.destination_country) & (pl.col("load_country") == "RU")
@@ -543,8 +563,11 @@ def _cargo_and_confidence(v: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
     for i, end in enumerate(("low", "central", "high")):
         f = pl.when(pl.col("product") == "refined_assumed_diesel").then(fac["refined_assumed_diesel"][i]).otherwise(fac["unknown"][i])
         v = v.with_columns((pl.col(f"tonnes_{end}") * f).alias(f"barrels_{end}"))
+    return v
 
-    # Confidence: additive weights, each with the sentence that explains it.
+
+def _confidence(v: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
+    """confidence (additive weights, each with the sentence that explains it), _reasons and _evidence."""
     parts = [
         (~pl.col("load_inferred") & ~pl.col("load_supplier_port"), cfg.w_load_seen,
          pl.format("load seen in AIS at {}", pl.col("load_place"))),
@@ -601,14 +624,7 @@ def _cargo_and_confidence(v: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
             pl.concat_list(pl.col("drop_event")).list.drop_nulls(),
         ).list.unique(maintain_order=True).alias("_evidence"),
     )
-    v = v.with_columns(
-        pl.format("case-{}-{}", pl.col("mmsi"), pl.col("load_start").dt.epoch("s")).alias("case_id"),
-        _json_list("_reasons").alias("reasons"),
-        _json_list("_evidence").alias("evidence"),
-        pl.col("list_hits").fill_null("[]"),
-        pl.col("discharge_country").alias("destination_country"),
-    )
-    return v.select([pl.col(c).cast(t) for c, t in CASES_SCHEMA.items()]).sort(["load_start", "mmsi"])
+    return v
 
 
 def build_cases(store, vessels=None, cfg: CasesConfig = DEFAULTS, places: Places | None = None, write: bool = True,
