@@ -424,6 +424,23 @@ def voyages(store, vessels=None, cfg: CasesConfig = DEFAULTS, places: Places | N
     if loads.height == 0:
         return pl.DataFrame(schema=CASES_SCHEMA)
 
+    v = _chain(loads, dis, cfg)
+    v = _dark_arrivals(v, ev, cfg)
+    v = _draught_evidence(v, ev, cfg)
+    v = _transit_evidence(v, ev)
+
+    # Who the vessel is and what it can carry.
+    partner = part.select(pl.col("mmsi").alias("discharge_other_mmsi"),
+                          *[pl.col(f"dwt_{e}").alias(f"partner_dwt_{e}") for e in ("low", "central", "high")])
+    v = v.join(part, on="mmsi", how="left").join(listed, on="mmsi", how="left").join(
+        partner, on="discharge_other_mmsi", how="left").with_columns(
+        flag_expr(pl.col("mmsi")).alias("flag"), pl.col("listed").fill_null(False))
+    return _cargo_and_confidence(v, cfg)
+
+
+def _chain(loads: pl.DataFrame, dis: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
+    """Each load with the first discharge after it (none when too late or after the next load); supplier-port loads
+    kept only when an STS with a DPRK-flagged/listed vessel comes next. Rows numbered by _v."""
     # The first discharge after the load ends (as-of join forward, per vessel).
     v = loads.sort("load_end").join_asof(
         dis.sort("discharge_start"), left_on="load_end", right_on="discharge_start", by="mmsi", strategy="forward",
@@ -446,9 +463,11 @@ def voyages(store, vessels=None, cfg: CasesConfig = DEFAULTS, places: Places | N
     v = v.sort("load_start")
     v = pl.concat([v.filter(~pl.col("load_supplier_port")),
                    v.filter(pl.col("load_supplier_port")).unique(["mmsi", "discharge_event"], keep="last", maintain_order=True)])
-    v = v.sort(["mmsi", "load_start"]).with_row_index("_v")
-    v = _dark_arrivals(v, ev, cfg)
+    return v.sort(["mmsi", "load_start"]).with_row_index("_v")
 
+
+def _draught_evidence(v: pl.DataFrame, ev: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
+    """rise_m/rise_event near the load and drop_m/drop_event near the discharge."""
     # Draught evidence: the largest rise near the load, and the largest drop near the discharge.
     # A draught_change spans the last report of the old draught to the first of the new one (which, with the
     # transponder off at the berth, straddles the load): it counts when that span overlaps the window.
@@ -475,6 +494,11 @@ def voyages(store, vessels=None, cfg: CasesConfig = DEFAULTS, places: Places | N
     )
     v = v.join(rises, on="_v", how="left").join(drops, on="_v", how="left")
 
+    return v
+
+
+def _transit_evidence(v: pl.DataFrame, ev: pl.DataFrame) -> pl.DataFrame:
+    """_transit: every other event of the vessel between load start and discharge end."""
     # Transit evidence: every other event of the vessel between load start and discharge end.
     transit = (
         v.filter(pl.col("discharge_start").is_not_null())
@@ -484,14 +508,7 @@ def voyages(store, vessels=None, cfg: CasesConfig = DEFAULTS, places: Places | N
         .sort("start").group_by("_v").agg(pl.col("event_id").alias("_transit"))
     )
     v = v.join(transit, on="_v", how="left")
-
-    # Who the vessel is and what it can carry.
-    partner = part.select(pl.col("mmsi").alias("discharge_other_mmsi"),
-                          *[pl.col(f"dwt_{e}").alias(f"partner_dwt_{e}") for e in ("low", "central", "high")])
-    v = v.join(part, on="mmsi", how="left").join(listed, on="mmsi", how="left").join(
-        partner, on="discharge_other_mmsi", how="left").with_columns(
-        flag_expr(pl.col("mmsi")).alias("flag"), pl.col("listed").fill_null(False))
-    return _cargo_and_confidence(v, cfg)
+    return v
 
 
 def _cargo_and_confidence(v: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
