@@ -175,16 +175,17 @@ def detect(
     if engine is not None and engine.name != "local":
         from shadowfleet.events.partitioned import detect_partitioned
 
-        segments, parts, late = detect_partitioned(
-            engine, snap.scan("positions", start, end), snap.scan("static", start, end), pidx, cfg, tracks_cfg,
-            POSITION_COLUMNS, SEGMENT_COLUMNS, counts)
+        staged, n_segmented, parts, late = detect_partitioned(
+            engine, store, snap.scan("positions", start, end), snap.scan("static", start, end), pidx, cfg,
+            tracks_cfg, POSITION_COLUMNS, SEGMENT_COLUMNS, counts)
         events = numbered(parts)
-        with store.transaction() as tx:  # as one process commits them: together
-            tx.replace("segments", segments)
+        with store.transaction() as tx:  # the workers' segments, the events and the delays: one commit
+            for part in staged:
+                tx.absorb(part)
             tx.replace("events", _with_imagery_events(store, events))
-            if segments.height:  # whenever there were positions to segment
+            if n_segmented:  # whenever there were positions to segment
                 tx.replace("feed_delays", late)
-        if segments.height and delays is not None:
+        if n_segmented and delays is not None:
             delays.append(late)
         return events
     positions = snap.read("positions", start, end)

@@ -50,6 +50,7 @@ US_PER_DAY = 86_400_000_000
 class DetectJob:
     """What every vessel-bucket task needs: lazy scans of the store's files (read on the worker), settings."""
 
+    store: Any  # the client's store: a worker stages its bucket's segments under the client's writer id
     positions: pl.LazyFrame
     static: pl.LazyFrame
     position_columns: list[str]
@@ -111,8 +112,12 @@ def vessel_task(bucket: dict, job: DetectJob, delays: pl.DataFrame) -> dict:
     events = [_back_to_mmsi(p.select(EVENT_COLUMNS), ships) for p in (
         find_port_calls(clean, job.places, cfg.port_call), find_loitering(clean, job.places, cfg.loitering))]
     events += [find_draught_changes(static_v, clean_mmsi, cfg.draught_change), spoofing]
+    # the bucket's part of the segments table, written here and committed by the client with all the others
+    staged = job.store.transaction()
+    staged.replace("segments", segmented.select([c for c in job.segment_columns if c in segmented.columns]))
     return {
-        "segments": segmented.select([c for c in job.segment_columns if c in segmented.columns]),
+        "segments": staged,
+        "n_segmented": segmented.height,
         "events": events,
         "counts": counts,
         "ships": ships,
@@ -179,16 +184,17 @@ def encounter_buckets(grid: pl.DataFrame, n_tasks: int, cfg: EventsConfig) -> li
     return [parts[k].select(cols) if k in parts else copies.clear().select(cols) for k in range(n_tasks)]
 
 
-def detect_partitioned(eng, positions: pl.LazyFrame, static: pl.LazyFrame, places: Places,
+def detect_partitioned(eng, store, positions: pl.LazyFrame, static: pl.LazyFrame, places: Places,
                        cfg: EventsConfig, tracks_cfg, position_columns: list[str], segment_columns: list[str],
-                       counts: dict | None = None) -> tuple[pl.DataFrame, list[pl.DataFrame], pl.DataFrame]:
-    """Run detection as partition tasks on ``eng``. Returns (segments, event parts, feed delays) for the caller
-    to number and write as `detect` does."""
+                       counts: dict | None = None) -> tuple[list, int, list[pl.DataFrame], pl.DataFrame]:
+    """Run detection as partition tasks on ``eng``. Returns (the workers' staged segments transactions, rows
+    segmented, event parts, feed delays) for the caller to number and commit as `detect` does."""
     from shadowfleet.events.main import _back_to_mmsi
     from shadowfleet.tracks import TracksConfig, delays_from_lags
 
     n = n_partitions(eng)
-    job = eng.share(DetectJob(positions, static, position_columns, segment_columns, n, places, cfg, tracks_cfg))
+    job = eng.share(DetectJob(store, positions, static, position_columns, segment_columns, n, places, cfg,
+                              tracks_cfg))
     read = eng.map(read_task, range(n), job)
     delays = delays_from_lags(pl.concat(list(eng.results(eng.pick(read, "lags")))), tracks_cfg or TracksConfig())
     buckets = eng.map(vessel_task, read, job, eng.share(delays))
@@ -224,5 +230,5 @@ def detect_partitioned(eng, positions: pl.LazyFrame, static: pl.LazyFrame, place
         events.append(found)
 
     events.extend(eng.results(gaps))
-    segments = pl.concat(list(eng.results(eng.pick(buckets, "segments"))), how="vertical_relaxed")
-    return segments, events, delays
+    n_segmented = sum(eng.results(eng.pick(buckets, "n_segmented")))
+    return list(eng.results(eng.pick(buckets, "segments"))), n_segmented, events, delays

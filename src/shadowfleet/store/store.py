@@ -354,6 +354,15 @@ class Transaction:
         for k in sorted(present) if keys is None else [str(k) for k in keys]:
             self._write(table, df.filter(col == k), k, None)
 
+    def absorb(self, other: "Transaction") -> None:
+        """Take over what another transaction of this store staged (a Dask worker's part of a derived table), so
+        that it commits with this one: one commit for the parts every worker wrote."""
+        self._added += other._added
+        self._drop += other._drop
+        self._batches += other._batches
+        self._statements += other._statements
+        other._added, other._drop, other._batches, other._statements = [], [], [], []
+
     def log_ingest(self, sha256: str, path: str, source: str, fmt: str, accepted: int, rejected: int) -> None:
         self._ingest_sha = sha256
         self._statements.append(("INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?)",
