@@ -65,6 +65,7 @@ def one_engine(engine: str, workers: int, sim_dir: Path, store: Path) -> dict:
     from shadowfleet.engine import open_engine
     from shadowfleet.events import detect
     from shadowfleet.ingest import ingest
+    from shadowfleet.places import load_places
     from shadowfleet.store import Store
 
     shutil.rmtree(store, ignore_errors=True)
@@ -77,7 +78,7 @@ def one_engine(engine: str, workers: int, sim_dir: Path, store: Path) -> dict:
             return own
 
         for step, run in (("ingest", lambda: ingest(sim_dir / "days", store, engine=eng)),
-                          ("detect", lambda: detect(Store(store), places=sim_dir / "places.geojson", engine=eng))):
+                          ("detect", lambda: detect(Store(store), places=load_places(sim_dir / "places.geojson"), engine=eng))):
             t0, c0 = time.perf_counter(), cpu()
             out = run()
             res[step] = {"wall_s": time.perf_counter() - t0, "cpu_s": cpu() - c0}

@@ -8,6 +8,7 @@ import pytest
 
 from shadowfleet.engine import open_engine
 from shadowfleet.events import detect
+from shadowfleet.places import load_places
 from shadowfleet.store import Store
 
 FLOAT_TOL = 1e-9  # a mean over a differently cut frame may differ in the last bit, nothing more
@@ -55,12 +56,13 @@ def scenario_store(tmp_path_factory):
     sim.simulate("nampo-sts", out, seed=1, days=8, vessels=6)
     st = Store(tmp_path_factory.mktemp("store"))
     ingest(out / "ais.nmea", st)
-    return st, out / "places.geojson"
+    return st, out
 
 
 @pytest.mark.slow
 def test_detect_on_dask_workers_gives_the_events_and_segments_of_one_process(scenario_store):
-    st, places = scenario_store
+    st, out = scenario_store
+    places = load_places(out / "places.geojson")
     counts_local: dict = {}
     local = detect(st, places=places, counts=counts_local)
     seg_local = st.read("segments", dedupe=False)
@@ -79,7 +81,8 @@ def test_detect_on_dask_workers_gives_the_events_and_segments_of_one_process(sce
 def test_cases_on_dask_workers_are_the_cases_of_one_process(scenario_store):
     from shadowfleet.cases import build_cases
 
-    st, places = scenario_store
+    st, out = scenario_store
+    places = load_places(out / "places.geojson")
     detect(st, places=places)
     local = build_cases(st, places=places)
     voyages_local = st.read("voyages", dedupe=False)
@@ -96,8 +99,8 @@ def test_ingest_on_worker_processes_stores_what_one_process_stores(tmp_path, sce
     once, a repeated file skipped as in one process."""
     from shadowfleet.ingest import ingest
 
-    st0, places = scenario_store
-    lines = (places.parent / "ais.nmea").read_text().splitlines(keepends=True)
+    st0, out = scenario_store
+    lines = (out / "ais.nmea").read_text().splitlines(keepends=True)
     src = tmp_path / "in"
     src.mkdir()
     for i in range(4):
@@ -133,10 +136,11 @@ def test_a_late_feed_found_across_vessel_buckets_gives_the_spoofing_events_of_on
     st = Store(tmp_path / "store")
     ingest(out / "ais.nmea", st)
     late_local: list = []
-    local = detect(st, places=out / "places.geojson", delays=late_local)
+    places = load_places(out / "places.geojson")
+    local = detect(st, places=places, delays=late_local)
     late_dask: list = []
     with open_engine("dask", "local:2", processes=False) as eng:
-        dask = detect(st, places=out / "places.geojson", delays=late_dask, engine=eng)
+        dask = detect(st, places=places, delays=late_dask, engine=eng)
     assert late_local[0].height == 1, "scenario should have one late feed"
     assert late_local[0].equals(late_dask[0])
     assert local.filter(pl.col("type") == "spoofing").height > 0
