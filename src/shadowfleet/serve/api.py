@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -225,6 +226,43 @@ def places(request: Request):
 def detections(request: Request, limit: int | None = None, offset: int | None = None):
     view, cfg = _state(request)
     return q.detections_page(view, limit=limit, offset=offset, cfg=cfg)
+
+
+@router.get("/alerts", summary="Alerts raised by `shadowfleet live`: the latest message of each, newest first")
+def alerts(request: Request, limit: int | None = Query(None, description="Page size (default 50, at most 1000)"),
+           offset: int | None = Query(None, description="Entries to skip")):
+    view, cfg = _state(request)
+    return q.alerts_page(view, limit=limit, offset=offset, cfg=cfg)
+
+
+@router.get("/alerts/stream", summary="Alert messages (new, revised, retracted) as server-sent events, as written",
+            description="Each message is an `alert` event whose id is its seq and whose data is the alert as JSON. "
+                        "A client reconnecting with `Last-Event-ID: <seq>` receives the messages after it; without "
+                        "it, every message from the first.")
+async def alerts_stream(request: Request):
+    from sse_starlette.sse import EventSourceResponse
+    from starlette.concurrency import run_in_threadpool
+
+    from shadowfleet.live.alerts import to_json_line
+
+    cfg = request.app.state.cfg
+    view = request.app.state.view
+    last = request.headers.get("last-event-id", "").strip() or "0"
+    if not last.isdigit() or len(last) > 18:
+        raise q.BadParameter("Last-Event-ID", "the seq of the last alert message received (a whole number)")
+
+    async def messages():
+        seq = int(last)
+        while not await request.is_disconnected():
+            batch = await run_in_threadpool(q.alert_messages, view, seq, cfg.alerts_batch)
+            for msg in batch:
+                seq = msg["seq"]
+                yield {"event": "alert", "id": str(seq), "data": to_json_line(msg)}
+            if len(batch) < cfg.alerts_batch:
+                await asyncio.sleep(cfg.alerts_poll_s)
+
+    # one message is sent at a time and a client that stops reading is dropped: nothing queues up for it
+    return EventSourceResponse(messages(), send_timeout=cfg.alerts_send_timeout_s, ping=15)
 
 
 @router.get("/basemap/land", summary="Natural Earth 1:50m land (public domain) for the map")

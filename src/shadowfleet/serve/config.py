@@ -28,6 +28,9 @@ class ServeConfig:
     # detections of the same call without taking in the next harbour
     case_detection_km: float = 5.0
     retry_s: float = 2.0  # how long a read waits for a table being replaced before answering 503
+    alerts_poll_s: float = 1.0  # ours: `live` writes alerts once per detection cycle; a second's delay is unnoticed
+    alerts_batch: int = 500  # alert messages read and sent per poll of the stream, so a resume from 0 stays bounded
+    alerts_send_timeout_s: float = 30.0  # a stream client that reads nothing for this long is dropped
 
 
 DEFAULTS = ServeConfig()

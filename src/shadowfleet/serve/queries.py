@@ -24,6 +24,7 @@ from shadowfleet.errors import ShadowfleetError
 from shadowfleet.events import EVENT_TYPES
 from shadowfleet.events.config import GapConfig
 from shadowfleet.identity import flag_expr
+from shadowfleet.live import to_messages
 from shadowfleet.output import json_records, utc_text
 from shadowfleet.registry import track as registry_track
 from shadowfleet.registry import vessel_profile
@@ -688,6 +689,28 @@ def detections_page(view: StoreView, limit: int | None = None, offset: int | Non
     rows = df.slice(offset, limit)
     return {"total": df.height, "offset": offset, "limit": limit, "nextOffset": nxt,
             "entries": json_records(rows) if rows.height else []}
+
+
+def alerts_page(view: StoreView, limit: int | None = None, offset: int | None = None,
+                cfg: ServeConfig = DEFAULTS) -> dict[str, Any]:
+    """The latest message of every alert `live` raised (table `alerts`), newest first."""
+    limit, offset = page_bounds(limit, offset, cfg)
+
+    def latest() -> pl.DataFrame:
+        return (view.store.scan("alerts").sort("seq").unique("alert_id", keep="last")
+                .sort("seq", descending=True).collect())
+
+    df = view.cached("alerts-latest", ("alerts",), latest)
+    nxt = offset + limit if offset + limit < df.height else None
+    return {"total": df.height, "offset": offset, "limit": limit, "nextOffset": nxt,
+            "entries": to_messages(df.slice(offset, limit))}
+
+
+def alert_messages(view: StoreView, after_seq: int, limit: int) -> list[dict[str, Any]]:
+    """At most ``limit`` alert messages written after ``after_seq``, oldest first, read from the store as it is now
+    (not a pinned version: a stream follows what `live` appends)."""
+    return view.retrying(lambda: to_messages(
+        view.base.scan("alerts").filter(pl.col("seq") > after_seq).sort("seq").head(limit).collect()))
 
 
 # ---- helpers ------------------------------------------------------------------------------------------------
