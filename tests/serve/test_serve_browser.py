@@ -296,3 +296,52 @@ def test_an_area_drawn_on_the_map_filters_the_events(watched, base_url):
     assert 0 < want < api_json(base_url, "/events")["total"]
     assert page.locator("#draw-area").inner_text().startswith("Area ✓")
     watched.shot("11-area-filter")
+
+
+def test_an_alert_written_to_the_store_appears_live_is_revised_in_place_and_opens_its_event(browser, served, tmp_path):
+    from dataclasses import replace
+
+    import polars as pl
+
+    from shadowfleet.live import AlertBook
+    from shadowfleet.serve import create_app
+    from shadowfleet.serve.config import DEFAULTS
+    from shadowfleet.store import Store
+    from shadowfleet.store.schema import ALERTS
+
+    store = Store(served["store"], create=False)
+    ev = store.read("events").filter(pl.col("mmsi") == HOSTILE_MMSI).sort("start").row(0, named=True)
+    rule = "<script>alert(4)</script>"
+    cols = {c: t for c, t in ALERTS.items() if c not in ("seq", "ts", "status", "version", "latency_s")}
+
+    def alert(end):
+        return pl.DataFrame([{
+            "alert_id": f"{rule}:{ev['event_id']}", "rule": rule, "severity": "high",
+            "event_ids": json.dumps([ev["event_id"]]), "event_type": ev["type"], "mmsi": HOSTILE_MMSI,
+            "other_mmsi": None, "name": HOSTILE_NAME, "flag": "RU", "place": ev["place"], "lat": ev["lat"],
+            "lon": ev["lon"], "start": ev["start"], "end": end, "open": end is None,
+            "reasons": json.dumps(["<b>reason</b>"])}], schema=cols)
+
+    with running(create_app(served["store"], places=served["places"], cfg=replace(DEFAULTS, alerts_poll_s=0.2))) as base:
+        w = Watched(browser, base)
+        page = w.open()
+        assert page.locator("#alerts").is_hidden()
+        book = AlertBook(store)
+        book.diff(alert(None), latency_s=None)  # written while the page is open: no reload
+        page.wait_for_selector("#alert-list li.new", timeout=15000)
+        item = page.locator("#alert-list li").first
+        assert HOSTILE_NAME in item.inner_text() and rule in item.inner_text()
+        assert page.locator("img[src='x']").count() == 0 and page.locator("#alerts script, #alerts b").count() == 0
+        book.diff(alert(ev["end"] or ev["start"]), latency_s=None)
+        page.wait_for_selector("#alert-list li.revised", timeout=15000)
+        book.diff(alert(None).clear(), latency_s=None)  # the condition no longer holds: retracted
+        page.wait_for_selector("#alert-list li.retracted", timeout=15000)
+        assert page.locator("#alert-list li").count() == 1  # the same alert, updated where it stands
+        assert page.locator("#alert-list li .alert-what").first.evaluate(
+            "e => getComputedStyle(e).textDecorationLine") == "line-through"
+        w.shot("13-live-alerts")
+        page.locator("#alert-list li").first.click()
+        page.wait_for_selector("#event-detail h2")
+        assert f"event={ev['event_id']}".replace(":", "%3A") in page.url or f"event={ev['event_id']}" in page.url
+        page.wait_for_timeout(300)  # an onerror handler would have fired by now (the watcher fails the test on it)
+        w.check()

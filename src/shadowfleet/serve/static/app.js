@@ -592,6 +592,77 @@ $("token-save").addEventListener("click", () => {
   boot();
 });
 
+// ---- live alerts: the latest state of each, then every message `shadowfleet live` writes, as it arrives ----------
+// fetch() reads the server-sent events rather than EventSource, which cannot send the bearer token.
+
+const ALERTS_KEPT = 200;  // items in the panel; older ones drop off the end
+let alertStream = null;
+
+function alertItem(a) {
+  const what = `${a.rule} · ${a.event_type || ""} · ${a.name || a.mmsi || ""}${a.flag ? " (" + a.flag + ")" : ""}`;
+  const where = `${a.place || ""} · ${fmtTime(a.start)}${a.open ? " – open" : a.end ? " – " + fmtTime(a.end) : ""}`;
+  const li = el("li", { class: `alert clickable sev-${a.severity} ${a.status}`, tabindex: 0, "data-alert-id": a.alert_id, title: (a.reasons || []).join("\n") },
+    el("span", { class: "alert-status" }, a.status + (a.version > 1 ? ` v${a.version}` : "")), " ",
+    el("span", { class: "alert-what" }, what), el("br"), el("span", { class: "alert-where" }, where));
+  const open = () => {
+    const ev = (a.event_ids || [])[0];
+    if (ev) go("events", null, { event: ev, vessels: a.mmsi });
+    else if (a.mmsi) go("vessel", a.mmsi, {});
+  };
+  li.addEventListener("click", open);
+  li.addEventListener("keydown", (e) => { if (e.key === "Enter") open(); });
+  return li;
+}
+
+function showAlert(a) {
+  const list = $("alert-list");
+  const item = alertItem(a);
+  const known = [...list.children].find((li) => li.dataset.alertId === a.alert_id);
+  if (known) known.replaceWith(item);  // a revision or retraction updates the alert where it stands
+  else list.prepend(item);
+  while (list.children.length > ALERTS_KEPT) list.lastElementChild.remove();
+  $("alerts").hidden = false;
+  $("alert-count").textContent = String(list.children.length);
+}
+
+async function followAlerts() {
+  if (alertStream) alertStream.abort();
+  const ctl = new AbortController();
+  alertStream = ctl;
+  let last = 0;
+  try {
+    const latest = await api("/alerts", { limit: 100 });
+    for (const a of latest.entries.slice().reverse()) { showAlert(a); last = Math.max(last, a.seq); }
+  } catch (e) { return; }  // no token yet, or no server: the token bar or the status line already says so
+  while (!ctl.signal.aborted) {
+    try {
+      const headers = { Accept: "text/event-stream", "Last-Event-ID": String(last) };
+      if (token()) headers.Authorization = "Bearer " + token();
+      const res = await fetch(API + "/alerts/stream", { headers, signal: ctl.signal });
+      if (!res.ok) return;
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buf = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf = (buf + value).replace(/\r\n/g, "\n");
+        const parts = buf.split("\n\n");
+        buf = parts.pop();
+        for (const block of parts) {
+          const data = block.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()).join("\n");
+          if (!data) continue;  // a keep-alive comment
+          const a = JSON.parse(data);
+          last = Math.max(last, a.seq);
+          showAlert(a);
+        }
+      }
+    } catch (e) {
+      if (ctl.signal.aborted) return;
+    }
+    await new Promise((r) => setTimeout(r, 3000));  // the server went away: reconnect, resuming after `last`
+  }
+}
+
 // only navigation (links, go()) changes the hash through location; replaceState (map moves, time bar) does not
 window.addEventListener("hashchange", render);
 
@@ -599,6 +670,7 @@ async function boot() {
   legend();
   try { await loadBasemap(); } catch (e) { status("error: " + e.message); return; }
   await render();
+  followAlerts();
   document.body.dataset.ready = "1";
 }
 boot();
