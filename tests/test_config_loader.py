@@ -46,3 +46,12 @@ def test_every_stage_applies_its_section_and_refuses_a_wrong_type_negative_or_un
 def test_a_negative_default_may_stay_negative(tmp_path):
     p = _toml(tmp_path, "sanctions.screening", "score_name_imo_conflict = -40")
     assert screening_config(p).score_name_imo_conflict == -40.0
+
+
+def test_a_config_file_that_is_not_utf8_is_one_error_naming_it(tmp_path):
+    from shadowfleet.config import load_overrides
+
+    bad = tmp_path / "bad.toml"
+    bad.write_bytes(b"\xff\xfe\x00[events]")
+    with pytest.raises(ShadowfleetError, match="bad.toml: not valid TOML"):
+        load_overrides(bad)

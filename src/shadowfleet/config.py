@@ -34,14 +34,17 @@ def load_section(defaults: T, dotted: str, source: str | Path | dict[str, Any] |
 
 
 def load_overrides(path: str | Path | None) -> dict[str, Any]:
-    if path is None:
-        return {}
+    return {} if path is None else read_toml(path)
+
+
+def read_toml(path: str | Path, kind: str = "config") -> dict[str, Any]:
+    """A TOML file as a dict; a missing, undecodable or malformed file is one ShadowfleetError naming it."""
     p = Path(path)
     if not p.is_file():
-        raise ShadowfleetError(f"config file not found: {p}")
+        raise ShadowfleetError(f"{kind} file not found: {p}")
     try:
         return tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ShadowfleetError(f"{p}: not valid TOML: {exc}") from None
 
 

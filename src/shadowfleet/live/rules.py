@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +33,7 @@ import numpy as np
 import polars as pl
 
 from shadowfleet.cases.config import DEFAULTS as CASES
+from shadowfleet.config import read_toml
 from shadowfleet.errors import ShadowfleetError
 from shadowfleet.events import EVENT_TYPES
 from shadowfleet.events.config import EventsConfig
@@ -101,12 +101,7 @@ def load_rules(path: str | Path | None) -> tuple[Rule, ...]:
     if path is None:
         return DEFAULT_RULES
     p = Path(path)
-    if not p.is_file():
-        raise ShadowfleetError(f"rules file not found: {p}")
-    try:
-        doc = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ShadowfleetError(f"{p}: not valid TOML: {exc}") from None
+    doc = read_toml(p, "rules")
     unknown_top = sorted(set(doc) - {"rules"})
     if unknown_top:
         raise ShadowfleetError(f"{p}: unknown section(s) {', '.join(unknown_top)}; rules go in [[rules]] tables")
