@@ -117,14 +117,18 @@ def evaluate_cmd(
 @imagery_app.command("match")
 def match_cmd(
     store: Path = StoreOpt,
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML with an \\[imagery.match] section (gate, "
+                                          "length ratio, unconfirmed-position limits)."),
     places: Optional[Path] = typer.Option(None, "--places", help="Gazetteer GeoJSON (default: the built-in one)."),
     quiet: bool = QuietOpt,
 ) -> None:
     """Tie each detection to an AIS track (200 m + 0.5 km per minute to the nearest report, radar shift, length,
     one-to-one); writes `matches` and the dark_detection / unconfirmed_position events."""
+    from shadowfleet.imagery import load_config
     from shadowfleet.imagery.match import match
 
-    matches, ev = match(existing_store(store), places=places)
+    cfg = load_config(config).match  # a bad config is reported before the store is opened
+    matches, ev = match(existing_store(store), config=cfg, places=places)
     if not quiet:
         n_match = int(matches["mmsi"].is_not_null().sum()) if matches.height else 0
         dark = int((ev["type"] == "dark_detection").sum()) if ev.height else 0

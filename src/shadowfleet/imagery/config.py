@@ -1,5 +1,5 @@
 """Defaults of ship detection in satellite scenes, each with its public source. TOML sections [imagery.sar],
-[imagery.optical], [imagery.persistence], [imagery.evaluate] override them.
+[imagery.optical], [imagery.persistence], [imagery.evaluate], [imagery.match] override them.
 
 Sources: GFW = Global Fishing Watch's Sentinel-1 detector (Paolo et al. 2024, Nature 625, "Satellite mapping
 reveals extensive industrial activity at sea", methods); SNAP = ESA SNAP's Ocean Tools "Adaptive Thresholding"
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shadowfleet import config as _config
+from shadowfleet.errors import ShadowfleetError
 
 
 @dataclass(frozen=True)
@@ -102,11 +103,41 @@ class EvaluateConfig:
 
 
 @dataclass(frozen=True)
+class MatchConfig:
+    base_m: float = 200.0  # GFW (Kroodsma 2022, Paolo 2024): 200 m ...
+    m_per_minute: float = 500.0  # ... plus 0.5 km per minute between the image and the nearest AIS report
+    # ours: 0.5 km/min is a ship at 16 kn; a ship reported slower within the last few minutes cannot have moved
+    # that far: up to speed_gate_max_min the growth is its reported speed (at least min_speed_kn) times
+    # speed_margin; past that a stopped ship may have got under way, and GFW's growth applies
+    min_speed_kn: float = 1.0
+    speed_margin: float = 1.5
+    speed_gate_max_min: float = 10.0
+    window_h: float = 2.0  # ours: AIS reports farther than this from the image do not place a ship in it
+    interp_max_gap_min: float = 60.0  # ours: interpolate only between reports at most this far apart
+    # ours: lengths agree when detected / AIS length lies in [length_ratio_min, length_ratio_max]. Radar
+    # overstates a hull little (Skylight's median length error is 27 m) but can understate it a lot when only
+    # part of the hull clears the threshold (the demo's 20 m scenes measured 200 m tankers at 60-90 m)
+    length_ratio_max: float = 2.0
+    length_ratio_min: float = 0.25
+    # ours: a share of the predicted radar azimuth shift added to the gate (R/V and the AIS speed are both
+    # approximate)
+    shift_tolerance: float = 0.25
+    # unconfirmed_position: only where the AIS position is well known (a report within this many minutes), the
+    # ship long enough for the detector's measured recall (docs/imagery.md: >= 0.9 at >= 50 m) ...
+    unconfirmed_max_minutes: float = 10.0
+    unconfirmed_min_length_m: float = 50.0
+    expected_recall: float = 0.9
+    # ... and away from the footprint's edge (the CFAR ring needs water around)
+    edge_margin_m: float = 600.0
+
+
+@dataclass(frozen=True)
 class ImageryConfig:
     sar: SarConfig = field(default_factory=SarConfig)
     optical: OpticalConfig = field(default_factory=OpticalConfig)
     persistence: PersistenceConfig = field(default_factory=PersistenceConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+    match: MatchConfig = field(default_factory=MatchConfig)
 
 
 def load_config(path: str | Path | None | ImageryConfig = None) -> ImageryConfig:
@@ -115,9 +146,17 @@ def load_config(path: str | Path | None | ImageryConfig = None) -> ImageryConfig
         return path
     o = _config.load_overrides(path)
     d = ImageryConfig()
-    return ImageryConfig(
+    cfg = ImageryConfig(
         sar=_config.apply(d.sar, _config.section(o, "imagery.sar"), "imagery.sar"),
         optical=_config.apply(d.optical, _config.section(o, "imagery.optical"), "imagery.optical"),
         persistence=_config.apply(d.persistence, _config.section(o, "imagery.persistence"), "imagery.persistence"),
         evaluate=_config.apply(d.evaluate, _config.section(o, "imagery.evaluate"), "imagery.evaluate"),
+        match=_config.apply(d.match, _config.section(o, "imagery.match"), "imagery.match"),
     )
+    m = cfg.match
+    if not 0 < m.length_ratio_min <= 1 <= m.length_ratio_max:
+        raise ShadowfleetError("[imagery.match] length_ratio_min must lie in (0, 1] and length_ratio_max be >= 1, got "
+                               f"{m.length_ratio_min} and {m.length_ratio_max}")
+    if not 0 < m.expected_recall <= 1:
+        raise ShadowfleetError(f"[imagery.match] expected_recall must lie in (0, 1], got {m.expected_recall}")
+    return cfg

@@ -12,47 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 from scipy.optimize import linear_sum_assignment
 
+from shadowfleet.imagery.config import MatchConfig, load_config
 from shadowfleet.places import bearing_deg, destination_point, haversine_km
 from shadowfleet.places.coast import is_land
 from shadowfleet.store.schema import MATCHES
 
 IMAGERY_EVENT_TYPES = ("dark_detection", "unconfirmed_position")
 KNOT_MPS = 1852.0 / 3600.0
-
-@dataclass(frozen=True)
-class MatchConfig:
-    base_m: float = 200.0  # GFW (Kroodsma 2022, Paolo 2024): 200 m ...
-    m_per_minute: float = 500.0  # ... plus 0.5 km per minute between the image and the nearest AIS report
-    # ours: 0.5 km/min is a ship at 16 kn; a ship reported slower within the last few minutes cannot have moved
-    # that far: up to speed_gate_max_min the growth is its reported speed (at least min_speed_kn) times
-    # speed_margin; past that a stopped ship may have got under way, and GFW's growth applies
-    min_speed_kn: float = 1.0
-    speed_margin: float = 1.5
-    speed_gate_max_min: float = 10.0
-    window_h: float = 2.0  # ours: AIS reports farther than this from the image do not place a ship in it
-    interp_max_gap_min: float = 60.0  # ours: interpolate only between reports at most this far apart
-    # ours: lengths agree when detected / AIS length lies in [length_ratio_min, length_ratio_max]. Radar
-    # overstates a hull little (Skylight's median length error is 27 m) but can understate it a lot when only
-    # part of the hull clears the threshold (the demo's 20 m scenes measured 200 m tankers at 60-90 m)
-    length_ratio_max: float = 2.0
-    length_ratio_min: float = 0.25
-    # ours: a share of the predicted radar azimuth shift added to the gate (R/V and the AIS speed are both
-    # approximate)
-    shift_tolerance: float = 0.25
-    # unconfirmed_position: only where the AIS position is well known (a report within this many minutes), the
-    # ship long enough for the detector's measured recall (docs/imagery.md: >= 0.9 at >= 50 m) ...
-    unconfirmed_max_minutes: float = 10.0
-    unconfirmed_min_length_m: float = 50.0
-    expected_recall: float = 0.9
-    # ... and away from the footprint's edge (the CFAR ring needs water around)
-    edge_margin_m: float = 600.0
-
 
 def _expected_positions(pos: pl.DataFrame, t: dt.datetime, cfg: MatchConfig) -> pl.DataFrame:
     """Per MMSI: lat, lon at ``t``, minutes to the nearest report, sog, cog."""
@@ -209,15 +180,16 @@ def _events(scene: dict, dark: list[dict], unconfirmed: list[dict], places, cfg:
     return out
 
 
-def match(store, config: MatchConfig | None = None, places=None) -> tuple[pl.DataFrame, pl.DataFrame]:
+def match(store, config=None, places=None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Match every stored scene's detections with AIS; write `matches` and put the scenes' dark_detection and
-    unconfirmed_position events into `events` (replacing earlier ones of those types). Returns (matches, events)."""
+    unconfirmed_position events into `events` (replacing earlier ones of those types). Returns (matches, events).
+    ``config``: a MatchConfig, an ImageryConfig, a TOML path (its [imagery.match] section) or None (defaults)."""
     from shadowfleet.errors import ShadowfleetError
     from shadowfleet.imagery.main import read_detections, read_scenes
     from shadowfleet.places import load_places
     from shadowfleet.store.schema import EVENTS
 
-    cfg = config or MatchConfig()
+    cfg = config if isinstance(config, MatchConfig) else load_config(config).match
     gaz = places if places is not None and not isinstance(places, (str,)) and hasattr(places, "locate") else load_places(places)
     scenes = read_scenes(store)
     if scenes.height == 0:
