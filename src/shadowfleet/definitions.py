@@ -173,6 +173,9 @@ class SpoofingConfig:
     range_min_km: float = 185.0
     range_min_reports: int = 50
     satellite_km: float = 1000.0
+    # a receivers file (CSV or JSON: id, lat, lon, range_km, kind shore|satellite; a relative path is read from the
+    # TOML file's folder): known stations are checked against their own range, listed satellites exempt
+    receivers: str = ""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,10 @@ def detect(
     start: Optional[str] = typer.Option(None, "--start", help="Only positions from this UTC time (ISO 8601)."),
     end: Optional[str] = typer.Option(None, "--end", help="Only positions up to this UTC time (ISO 8601)."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML with \\[events.<event>] threshold overrides (and \\[tracks] for the segmenter)."),
+    receivers: Optional[Path] = typer.Option(
+        None, "--receivers", help="Known AIS receivers, CSV or JSON (id, lat, lon, range_km, kind shore|satellite): "
+        "positions a listed shore station heard beyond its range are spoofing; listed satellites are exempt. "
+        "Default: the file \\[events.spoofing] receivers names."),
     engine: str = EngineOpt,
     scheduler: Optional[str] = SchedulerOpt,
     quiet: bool = QuietOpt,
@@ -28,15 +32,22 @@ def detect(
     spoofing; writes the store's `events` and `segments` tables (a re-run replaces them)."""
     from shadowfleet.engine import open_engine
     from shadowfleet.events import EVENT_TYPES, detect as run_detect
+    from shadowfleet.events.config import load_config
+    from shadowfleet.events.main import receivers_file
     from shadowfleet.places import load_places
 
     st = existing_store(store)
+    rx = receivers_file(receivers, load_config(config), config)
+    if rx is not None and not quiet:
+        refused = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(rx.rejected.items()))
+        console.print(f"receivers file: {rx.receivers.height} receivers read"
+                      + (f", rows refused: {refused}" if refused else ""))
     dropped: dict[str, int] = {}
     t0, t1 = parse_time(start, "start"), parse_time(end, "end")
     with open_engine(engine, scheduler) as eng:
         late: list = []
         events = run_detect(st, places=load_places(places), start=t0, end=t1, config=config, counts=dropped, engine=eng,
-                            delays=late)
+                            delays=late, receivers=rx.receivers if rx is not None else None)
     if not quiet:
         for r in (late[0].iter_rows(named=True) if late else []):
             console.print(f"receiver {escape(r['receiver'])} runs {r['delay_s'] / 60:.0f} min late "

@@ -32,13 +32,14 @@ def detect_events(
     static: pl.DataFrame,
     places: Places,
     cfg: EventsConfig = EventsConfig(),
+    receivers: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Every detector over segmented positions (segment null = noise) and static reports of vessels (ship-format
     MMSIs, identity.is_vessel: aids to navigation, SAR aircraft, handhelds, net buoys and test numbers are not
-    ships); no store involved."""
+    ships); no store involved. ``receivers``: known receivers (`read_receivers`) for the reception check."""
     segmented = segmented.filter(is_vessel_expr("mmsi"))
     static = static.filter(is_vessel_expr("mmsi")) if "mmsi" in static.columns else static
-    spoofing = find_spoofing(segmented, cfg.spoofing, places)
+    spoofing = find_spoofing(segmented, cfg.spoofing, places, receivers)
     # an MMSI two ships broadcast at once: the movement detectors run per ship (a key per shared track), and the
     # events go back to the MMSI with the ship's track in their details
     ships = shared_tracks(spoofing)
@@ -155,14 +156,20 @@ def detect(
     counts: dict | None = None,
     engine: Any = None,
     delays: list | None = None,
+    receivers: pl.DataFrame | str | Path | None = None,
 ) -> pl.DataFrame:
     """Compute all events from the store (optionally a time window) and write `events` and `segments` (and
     `feed_delays`: receivers found to run late, whose stamps were moved back; appended to ``delays`` too).
     ``counts``, if given, receives the positions dropped before detection, by reason (nothing vanishes
     uncounted; ingest has already rejected what it could not read). ``places``: the gazetteer (default: the
     built-in one). ``engine`` (shadowfleet.engine.open_engine) runs detection as vessel-bucket and encounter-bucket
-    tasks, e.g. on a Dask cluster; the events are the same."""
+    tasks, e.g. on a Dask cluster; the events are the same. ``receivers``: known receivers for the reception
+    check, as a frame (`read_receivers(path).receivers`) or a file; default: the file `[events.spoofing] receivers`
+    names, if any (`receivers_file` resolves it and reports refused rows)."""
     cfg = config if isinstance(config, EventsConfig) else load_config(config)
+    if receivers is None or isinstance(receivers, (str, Path)):
+        rx_file = receivers_file(receivers, cfg, config if isinstance(config, (str, Path)) else None)
+        receivers = rx_file.receivers if rx_file is not None else None
     tracks_cfg = None
     if isinstance(config, (str, Path)):
         from shadowfleet.tracks import tracks_config
@@ -177,7 +184,7 @@ def detect(
 
         staged, n_segmented, parts, late = detect_partitioned(
             engine, store, snap.scan("positions", start, end), snap.scan("static", start, end), pidx, cfg,
-            tracks_cfg, POSITION_COLUMNS, SEGMENT_COLUMNS, counts)
+            tracks_cfg, POSITION_COLUMNS, SEGMENT_COLUMNS, counts, receivers)
         events = numbered(parts)
         with store.transaction() as tx:  # the workers' segments, the events and the delays: one commit
             for part in staged:
@@ -198,7 +205,7 @@ def detect(
         counts["not_a_vessel"] = counts.get("not_a_vessel", 0) + int(segmented.select((~is_vessel_expr("mmsi")).sum()).item())
     if "segment" not in segmented.columns:
         raise ShadowfleetError("track segmentation returned no segment column")
-    events = detect_events(segmented, static, pidx, cfg) if segmented.height or static.height else with_event_ids(
+    events = detect_events(segmented, static, pidx, cfg, receivers) if segmented.height or static.height else with_event_ids(
         empty_events()
     )
     with store.transaction() as tx:  # segments, the events found on them and the feed delays, committed together
@@ -209,6 +216,18 @@ def detect(
     if late and delays is not None:
         delays.append(late[0])
     return events
+
+
+def receivers_file(path: str | Path | None, cfg: EventsConfig, config_path: str | Path | None = None):
+    """The receivers file to use (`reception.read_receivers`): ``path`` if given, else the one the config's
+    `[events.spoofing] receivers` names (a relative path read from the config file's folder); None when neither."""
+    from shadowfleet.events.transforms.reception import read_receivers
+
+    if path is None and cfg.spoofing.receivers:
+        path = Path(cfg.spoofing.receivers)
+        if not path.is_absolute() and config_path is not None:
+            path = Path(config_path).parent / path
+    return read_receivers(path) if path is not None else None
 
 
 def _with_imagery_events(store, events: pl.DataFrame) -> pl.DataFrame:

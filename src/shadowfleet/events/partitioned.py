@@ -59,6 +59,7 @@ class DetectJob:
     places: Places
     cfg: EventsConfig
     tracks_cfg: Any
+    receivers: pl.DataFrame | None = None
 
 
 def _read_bucket(lf: pl.LazyFrame, k: int, n: int) -> pl.DataFrame:
@@ -102,7 +103,7 @@ def vessel_task(bucket: dict, job: DetectJob, delays: pl.DataFrame) -> dict:
     static = bucket["static"]
     static_v = static.filter(is_vessel_expr("mmsi")) if "mmsi" in static.columns else static
     cfg = job.cfg
-    spoofing = find_spoofing(track, cfg.spoofing, job.places)
+    spoofing = find_spoofing(track, cfg.spoofing, job.places, job.receivers)
     # stand-in keys of shared tracks, unique across buckets (key -i in bucket k becomes -i * B - k)
     ships = shared_tracks(spoofing)
     ships = ships.with_columns((pl.col("ship_key") * job.n_buckets - k).alias("ship_key"))
@@ -186,7 +187,8 @@ def encounter_buckets(grid: pl.DataFrame, n_tasks: int, cfg: EventsConfig) -> li
 
 def detect_partitioned(eng, store, positions: pl.LazyFrame, static: pl.LazyFrame, places: Places,
                        cfg: EventsConfig, tracks_cfg, position_columns: list[str], segment_columns: list[str],
-                       counts: dict | None = None) -> tuple[list, int, list[pl.DataFrame], pl.DataFrame]:
+                       counts: dict | None = None, receivers: pl.DataFrame | None = None,
+                       ) -> tuple[list, int, list[pl.DataFrame], pl.DataFrame]:
     """Run detection as partition tasks on ``eng``. Returns (the workers' staged segments transactions, rows
     segmented, event parts, feed delays) for the caller to number and commit as `detect` does."""
     from shadowfleet.events.main import _back_to_mmsi
@@ -194,7 +196,7 @@ def detect_partitioned(eng, store, positions: pl.LazyFrame, static: pl.LazyFrame
 
     n = n_partitions(eng)
     job = eng.share(DetectJob(store, positions, static, position_columns, segment_columns, n, places, cfg,
-                              tracks_cfg))
+                              tracks_cfg, receivers))
     read = eng.map(read_task, range(n), job)
     delays = delays_from_lags(pl.concat(list(eng.results(eng.pick(read, "lags")))), tracks_cfg or TracksConfig())
     buckets = eng.map(vessel_task, read, job, eng.share(delays))
