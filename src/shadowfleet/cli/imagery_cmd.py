@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+import polars as pl
 import typer
 from rich.markup import escape
 
@@ -135,3 +136,40 @@ def match_cmd(
         unconf = int((ev["type"] == "unconfirmed_position").sum()) if ev.height else 0
         console.print(f"{matches.height} detection(s): {n_match} matched to AIS, {dark} dark; "
                       f"{unconf} unconfirmed AIS position(s) → {escape(str(store))}")
+
+
+@imagery_app.command("occupancy")
+def occupancy_cmd(
+    place: str = typer.Option(..., "--place", help="Gazetteer id of a berth, terminal, anchorage, port or STS "
+                              "area, e.g. RUVYP-OIL."),
+    store: Path = StoreOpt,
+    start: Optional[str] = typer.Option(None, "--from", help="Only scenes acquired at or after this (ISO 8601, UTC)."),
+    end: Optional[str] = typer.Option(None, "--to", help="Only scenes acquired before this (ISO 8601, UTC)."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, jsonl, csv or geojson."),
+    places: Optional[Path] = typer.Option(None, "--places", help="Gazetteer GeoJSON (default: the built-in one)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout."),
+) -> None:
+    """Who was at a place in each image: per scene covering it, the ships detected there, matched to AIS (MMSI,
+    name, listed or not) or broadcasting nothing, with their lengths; a scene that saw the place empty is a row too.
+
+    Example: shadowfleet imagery occupancy --place RUVYP-OIL --store demo-out/store --from 2024-03-01"""
+    from shadowfleet.imagery.export import WRITERS
+    from shadowfleet.imagery.occupancy import occupancy, summary_lines
+    from shadowfleet.output import frame_table, printable, table_text, write_output
+    from shadowfleet.places import load_places
+
+    if fmt not in ("table", *WRITERS):
+        raise ShadowfleetError(f"--format must be one of table, {', '.join(WRITERS)}, not {fmt!r}")
+    occ = occupancy(existing_store(store), place, parse_time(start, "from"), parse_time(end, "to"),
+                    places=load_places(places))
+    if fmt != "table":
+        write_output(WRITERS[fmt](occ), out)
+        return
+    lines = summary_lines(occ) or [f"no stored scene covers {place} in that period"]
+    ships = occ.filter(pl.col("detection_id").is_not_null())
+    text = "".join(printable(x, one_line=True) + "\n" for x in lines)
+    if ships.height:
+        text += "\n" + table_text(frame_table(ships, columns=[
+            "acquired", "scene_id", "detection_id", "length_m", "detected_place", "broadcasting", "mmsi", "name",
+            "ais_length_m", "listed", "nearest_ais_m"]), 200)
+    write_output(text, out)
