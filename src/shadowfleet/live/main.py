@@ -83,7 +83,7 @@ def run_live(
     stop = stop or threading.Event()
     report = LiveReport()
     book = AlertBook(st)
-    spools = [Spool(live_dir / "spool", s.label, s.fmt, config.spool_segment_bytes) for s in srcs]
+    spools = [Spool(live_dir / "spool", s.label, s.fmt, config.spool_segment_bytes, marked=s.marked) for s in srcs]
 
     for s, sp in zip(srcs, spools):
         s.start(sp, config, stop)

@@ -17,6 +17,7 @@ class SourceStats:
     lines: int = 0
     bytes: int = 0
     oversize: int = 0  # lines longer than [live] max_line_bytes, dropped
+    nul_lines: int = 0  # lines starting with NUL (the spool's mark), dropped: never NMEA or JSON
     last_error: str = ""
     errors: dict = field(default_factory=dict)
 
@@ -30,6 +31,7 @@ class Source:
     """A feed address; ``start`` runs ``receive`` in a daemon thread until ``stop`` is set."""
 
     fmt = "nmea"  # the spool's line format (see live.main: how a batch is decoded)
+    marked = False  # whether the source passes its own position with each chunk (spool marks)
 
     def __init__(self, address: str):
         self.address = address
@@ -52,11 +54,15 @@ class Source:
             splitter = LineSplitter(cfg.max_line_bytes, stamp=self.fmt == "nmea")
             got = [False]
 
-            def sink(data: bytes) -> None:
+            def sink(data: bytes, mark: dict | None = None) -> None:
                 lines = splitter.feed(data)
                 self.stats.bytes += len(data)
-                if lines:
-                    spool.append(lines)
+                if b"\x00" in data and lines:  # rare: scanned for in C before any per-line look
+                    kept = [ln for ln in lines if ln[:1] != b"\x00"]
+                    self.stats.nul_lines += len(lines) - len(kept)
+                    lines = kept
+                if lines or mark is not None:
+                    spool.append(lines, mark)
                     self.stats.lines += len(lines)
                     got[0] = True
                 self.stats.oversize = splitter.oversize
