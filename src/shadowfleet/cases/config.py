@@ -135,7 +135,8 @@ class CasesConfig:
     unknown_tonnes_central: float = 3100.0
     unknown_tonnes_high: float = 8000.0
 
-    # --- confidence (weights sum to 1.0); ours, ordered by how directly each shows a transfer --------------
+    # --- confidence (weights sum to 1.0; imagery's add to them, capped at 1); ours, ordered by how directly each
+    # shows a transfer --------------------------------------------------------------------------------------
     w_load_seen: float = 0.25  # ours: the ship was seen stationary at the terminal
     w_load_inferred: float = 0.15  # ours: dark call, arrival and departure seen at the place
     w_load_dark_gap: float = 0.10  # ours: loaded somewhere during a gap (draught rose / switched off nearby)
@@ -147,6 +148,27 @@ class CasesConfig:
     w_flag_dprk: float = 0.15  # ours: MMSI MID 445 (flags can be false)
     w_listed: float = 0.15  # ours: a strong sanctions-list hit
     w_draught_evidence: float = 0.15  # ours: draught rose after the load (cargo really taken on)
+
+    # --- satellite imagery (tables `detections` and `matches` of the imagery stage) --------------------------
+    # A detection's length is consistent with the vessel's AIS (type-5) length when detected / AIS lies in
+    # [min, max]: radar understates a hull far more than it overstates it (docs/imagery.md: the demo's 20 m scenes
+    # measured 200 m tankers at 60-90 m; Skylight's median length error is 27 m), the same bounds as the imagery
+    # stage's matcher (docs/imagery.md "Matching with AIS").
+    imagery_length_ratio_min: float = 0.25
+    imagery_length_ratio_max: float = 2.0
+    # Where a dark detection corroborates a load or discharge: inside a berth or terminal of the call's place
+    # (ours: loading and discharging happen alongside, not at anchor; an anchorage only shows the ship waited).
+    imagery_place_kinds: tuple[str, ...] = ("berth", "terminal")
+    # A dark detection in an STS area corroborates a transfer when another ship lies within this many km of it;
+    # 0 = the encounter distance of the event definitions (GFW encounters: <= 0.5 km, docs/reference.md).
+    imagery_alongside_km: float = 0.0
+    # Confidence added (ours, the same scale as the weights above): an image of an unbroadcasting ship of the
+    # right length at the berth while the vessel was dark there is about as strong as a seen load ...
+    w_imagery_dark_load: float = 0.15
+    w_imagery_dark_discharge: float = 0.10
+    w_imagery_dark_sts: float = 0.15
+    # ... an image of the vessel itself (matched to its AIS) at the call confirms what AIS already showed.
+    w_imagery_matched: float = 0.05
 
     # --- the cap --------------------------------------------------------------------------------------------
     annual_cap_bbl: float = 500_000.0  # UNSCR 2397 (2017) OP5: refined petroleum to the DPRK per 12 months

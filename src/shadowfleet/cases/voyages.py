@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 
 from shadowfleet.cases.config import DEFAULTS, CasesConfig
+from shadowfleet.cases.imagery import evidence_columns, imagery_evidence, seen_ships
 from shadowfleet.cases.particulars import vessel_particulars
 from shadowfleet.cases.placeinfo import place_info, ports_holding, with_place_info
 from shadowfleet.cases.products import barrels_per_tonne
@@ -435,7 +436,18 @@ def voyages(store, vessels=None, cfg: CasesConfig = DEFAULTS, places: Places | N
     v = v.join(part, on="mmsi", how="left").join(listed, on="mmsi", how="left").join(
         partner, on="discharge_other_mmsi", how="left").with_columns(
         flag_expr(pl.col("mmsi")).alias("flag"), pl.col("listed").fill_null(False))
+    v = _imagery(v, ev, store, cfg, places, info)
     return _cargo_and_confidence(v, cfg)
+
+
+def _imagery(v: pl.DataFrame, ev: pl.DataFrame, store, cfg: CasesConfig, places: Places, info: pl.DataFrame) -> pl.DataFrame:
+    """The detections of satellite scenes that corroborate each voyage (cases/imagery.py)."""
+    from shadowfleet.definitions import EventsConfig
+
+    terminals = info.filter(_load_place_expr(cfg, "id", "name", "kind", "country"))["id"].to_list()
+    alongside = cfg.imagery_alongside_km or EventsConfig().encounter.max_distance_km
+    img = imagery_evidence(v, ev, seen_ships(store), cfg, places, info, terminals, alongside)
+    return evidence_columns(v, img)
 
 
 def _chain(loads: pl.DataFrame, dis: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
@@ -619,6 +631,14 @@ def _confidence(v: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
         (pl.col("listed"), cfg.w_listed, pl.lit("vessel on a sanctions list (screening)")),
         (pl.col("rise_m").is_not_null(), cfg.w_draught_evidence,
          pl.format("draught rose {} m after the load", pl.col("rise_m").round(1))),
+        (pl.col("_img_load_dark").is_not_null(), cfg.w_imagery_dark_load,
+         pl.format("imagery corroborates the dark load: {}", pl.col("_img_load_dark"))),
+        (pl.col("_img_discharge_dark").is_not_null(), cfg.w_imagery_dark_discharge,
+         pl.format("imagery corroborates the dark discharge: {}", pl.col("_img_discharge_dark"))),
+        (pl.col("_img_sts_dark").is_not_null(), cfg.w_imagery_dark_sts,
+         pl.format("imagery corroborates the transfer: {}", pl.col("_img_sts_dark"))),
+        (pl.col("_img_matched").is_not_null(), cfg.w_imagery_matched,
+         pl.format("imagery confirms the call: {}", pl.col("_img_matched"))),
     ]
     score = pl.sum_horizontal([pl.when(c.fill_null(False)).then(w).otherwise(0.0) for c, w, _ in parts])
     reasons = pl.concat_list([pl.when(c.fill_null(False)).then(s).otherwise(None) for c, _, s in parts]).list.drop_nulls()
@@ -639,6 +659,7 @@ def _confidence(v: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
             pl.concat_list(pl.col("discharge_event")).list.drop_nulls(),
             pl.concat_list(pl.col("rise_event")).list.drop_nulls(),
             pl.concat_list(pl.col("drop_event")).list.drop_nulls(),
+            pl.col("_img_events"),
         ).list.unique(maintain_order=True).alias("_evidence"),
     )
     return v

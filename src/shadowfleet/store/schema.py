@@ -259,6 +259,9 @@ CASES = register("cases", {
     "dwt_central": pl.Float64,
     "load_supplier_port": pl.Boolean,  # possible load at a supplier port without a mapped oil berth (then an STS)
     "discharge_sts_dark": pl.Boolean,  # STS inferred from an AIS gap while a DPRK/listed vessel waited at the area
+    # JSON list: the satellite detections that corroborate the voyage (role load|discharge|sts, matched, detection_id,
+    # scene_id, sensor, acquired, lat, lon, length_m, ais_length_m, place, distance_m, distance_to, event_id)
+    "imagery": pl.Utf8,
 }, write="replace")
 VOYAGES = register("voyages", CASES, write="replace")
 
