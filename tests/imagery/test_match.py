@@ -1,5 +1,6 @@
 """Matching detections with AIS on hand-worked cases: the gate, the radar shift, lengths, two ships close
-together, a ship with AIS off beside one with AIS on, and AIS positions nothing confirms."""
+together, ties, a ship with AIS off beside one with AIS on, ships moored across a silence, hulls split in two,
+and AIS positions nothing confirms."""
 
 from __future__ import annotations
 
@@ -33,18 +34,19 @@ def _store(tmp_path, detections, tracks, lengths, sensor="sar", rov=None, track_
                                       "range_over_velocity_s": rov, "track_bearing_deg": track_bearing}
     st.replace("scenes", pl.DataFrame([sc], schema=SCENES))
     rows = []
-    for i, (lat, lon, length) in enumerate(detections):
+    for i, (lat, lon, length, *heading) in enumerate(detections):
         rows.append({k: None for k in DETECTIONS} | {"detection_id": f"s1-{i}", "scene_id": "s1", "sensor": sensor,
                     "acquired": T, "lat": lat, "lon": lon, "length_m": length, "score": 50.0, "fixed": False,
-                    "distance_to_shore_km": 50.0})
+                    "distance_to_shore_km": 50.0, "heading_deg": heading[0] if heading else None})
     st.replace("detections", pl.DataFrame(rows, schema=DETECTIONS))
     pos = []
     k = 0
     for mmsi, reports in tracks.items():
-        for minutes, lat, lon, sog, cog in reports:
+        for minutes, lat, lon, sog, cog, *nav in reports:
             k += 1
             pos.append({"mmsi": mmsi, "ts": T + dt.timedelta(minutes=minutes), "lat": lat, "lon": lon, "sog": sog,
-                        "cog": cog, "msg_type": 1, "ais_class": "A", "dup_key": k})
+                        "cog": cog, "nav_status": nav[0] if nav else 0, "msg_type": 1, "ais_class": "A",
+                        "dup_key": k})
     if pos:
         st.append("positions", pl.DataFrame(pos))
     st.append("static", pl.DataFrame([{"mmsi": m, "ts": T, "msg_type": 5, "length": float(v), "dup_key": 10_000 + i}
@@ -151,3 +153,82 @@ def test_imagery_events_survive_a_detect_rerun_and_are_listed(tmp_path):
     detect(st)
     ev = read_events(st, types=["dark_detection"])
     assert ev.height == 1
+
+
+MOORED, AT_ANCHOR = 5, 1  # ITU-R M.1371 navigational status
+
+
+def test_a_ship_stopped_at_one_spot_before_and_after_a_silence_keeps_a_narrow_gate(tmp_path):
+    # heard stopped at the same spot 50 min before and 50 min after: it is there, within 200 m, not within 25 km
+    spot = _at(0, 0)
+    st = _store(tmp_path, [(*_at(0, 150), 150.0), (*_at(0, 900), 140.0)],
+                {1: [(-50, *spot, 0.0, 0.0), (50, *spot, 0.0, 0.0)]}, {1: 150})
+    m, ev = match(st)
+    r = _by_det(m)
+    assert r["s1-0"]["mmsi"] == 1 and r["s1-0"]["gate_m"] == pytest.approx(200)
+    assert r["s1-1"]["mmsi"] is None
+    assert ev.filter(pl.col("type") == "dark_detection")["event_id"].to_list() == ["dark_detection-s1-1"]
+
+
+def test_a_ship_moving_between_two_reports_is_placed_by_interpolation(tmp_path):
+    # 40 min before 4 km west, 40 min after 4 km east: halfway, at the image time, it is at the centre
+    st = _store(tmp_path, [(*_at(0, 100), 100.0)],
+                {2: [(-40, *_at(0, -4000), 3.2, 90.0), (40, *_at(0, 4000), 3.2, 90.0)]}, {2: 100})
+    m, _ = match(st)
+    assert m["mmsi"][0] == 2 and m["distance_m"][0] == pytest.approx(100, abs=5)
+
+
+def test_a_ship_reported_moored_hours_before_the_image_is_still_at_its_berth(tmp_path):
+    # a satellite heard it moored 3 h before (beyond the 2 h window for a ship under way): still moored
+    berth = _at(0, 0)
+    st = _store(tmp_path, [(*_at(30, 0), 90.0)], {3: [(-180, *berth, 0.0, 0.0, MOORED)]}, {3: 90})
+    m, ev = match(st)
+    assert m["mmsi"][0] == 3 and m["gate_m"][0] == pytest.approx(200)
+    assert ev.filter(pl.col("type") == "dark_detection").height == 0
+
+
+def test_a_detection_a_moored_ship_could_have_reached_is_ambiguous_not_dark(tmp_path):
+    # heard moored 30 min before; nothing at its berth, a ship 2 km off: it may have left and be this one
+    st = _store(tmp_path, [(*_at(2000, 0), 100.0)], {4: [(-30, *_at(0, 0), 0.0, 0.0, MOORED)]}, {4: 100})
+    m, ev = match(st)
+    assert m["mmsi"][0] is None and m["reason"][0].startswith("ambiguous: track 4")
+    assert ev.filter(pl.col("type") == "dark_detection").height == 0
+
+
+def test_a_detection_two_tracks_explain_equally_well_is_a_tie_matched_to_neither(tmp_path):
+    # two tankers report 20 m and 35 m from the one detection (alongside each other, seen as one hull)
+    st = _store(tmp_path, [(*_at(0, 0), 180.0)],
+                {5: [(0, *_at(0, 20), 0.0, 0.0)], 6: [(0, *_at(0, -35), 0.0, 0.0)]}, {5: 180, 6: 170})
+    m, ev = match(st)
+    assert m["mmsi"][0] is None and m["reason"][0].startswith("ambiguous: tracks 5, 6")
+    assert ev.height == 0  # neither dark nor an unconfirmed position for either track
+
+
+def test_a_hull_split_in_two_along_its_axis_is_one_dark_detection(tmp_path):
+    # a 180 m hull heading east seen as two pieces of 80 m, their ends 20 m (2 pixels) apart
+    st = _store(tmp_path, [(*_at(0, -50), 80.0, 90.0), (*_at(0, 50), 80.0, 90.0)], {}, {})
+    m, ev = match(st)
+    r = _by_det(m)
+    assert r["s1-1"]["reason"] == "part of the hull in s1-0"
+    dark = ev.filter(pl.col("type") == "dark_detection")
+    assert dark.height == 1
+    details = json.loads(dark["details"][0])
+    assert details["length_m"] == pytest.approx(180, abs=2) and details["pieces"] == ["s1-1"]
+    assert dark["lon"][0] == pytest.approx(LON, abs=1e-5)
+
+
+def test_two_ships_moored_side_by_side_are_not_one_hull(tmp_path):
+    # two 80 m hulls heading east, 60 m apart across their axis: two ships
+    st = _store(tmp_path, [(*_at(0, 0), 80.0, 90.0), (*_at(60, 0), 80.0, 90.0)], {}, {})
+    _, ev = match(st)
+    assert ev.filter(pl.col("type") == "dark_detection").height == 2
+
+
+def test_a_piece_beside_a_matched_ship_within_its_length_is_part_of_its_hull(tmp_path):
+    # a 220 m tanker matched on its 120 m bright part; a 40 m piece 110 m further along its axis is the same hull
+    st = _store(tmp_path, [(*_at(0, 0), 120.0, 90.0), (*_at(0, 110), 40.0, 90.0)],
+                {7: [(0, *_at(0, 10), 0.0, 90.0)]}, {7: 220})
+    m, ev = match(st)
+    r = _by_det(m)
+    assert r["s1-0"]["mmsi"] == 7 and r["s1-1"]["reason"] == "part of the hull in s1-0"
+    assert ev.filter(pl.col("type") == "dark_detection").height == 0

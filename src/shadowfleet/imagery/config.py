@@ -113,12 +113,31 @@ class MatchConfig:
     speed_margin: float = 1.5
     speed_gate_max_min: float = 10.0
     window_h: float = 2.0  # ours: AIS reports farther than this from the image do not place a ship in it
-    interp_max_gap_min: float = 60.0  # ours: interpolate only between reports at most this far apart
+    # ours: a ship that reported itself moored or at anchor (ITU-R M.1371 navigational status 5 / 1) and stopped
+    # is taken to be still there up to this long after (or, reported so after the image, already there before):
+    # port stays last a day or more, and a moored class A ship reports only every 3 min, a satellite hears it
+    # far more rarely
+    moored_window_h: float = 6.0
+    # ours: stopped (at most this speed) in both the report before and the one after the image, less than
+    # base_m apart, the ship is taken not to have moved in between: its gate does not grow with the time
+    stopped_kn: float = 1.0
+    # ITU-R M.1371 (Dimension A/B): AIS gives the position of the GNSS antenna, which can sit anywhere along the
+    # hull, and the detection's centre is the hull's: two tracks whose distances to a detection differ by less
+    # than this cannot be told apart (the detection is then "ambiguous", neither matched nor dark)
+    tie_m: float = 50.0
+    # ours: two detections are pieces of one hull (a dim midship section, a hull cut by the shore buffer) when
+    # their axes agree within this many degrees, the line between them runs along that axis and their ends lie
+    # within split_gap_px pixels; beside a matched ship, pieces within its AIS length along its axis
+    split_axis_deg: float = 20.0
+    split_gap_px: float = 3.0
     # ours: lengths agree when detected / AIS length lies in [length_ratio_min, length_ratio_max]. Radar
     # overstates a hull little (Skylight's median length error is 27 m) but can understate it a lot when only
     # part of the hull clears the threshold (the demo's 20 m scenes measured 200 m tankers at 60-90 m)
     length_ratio_max: float = 2.0
     length_ratio_min: float = 0.25
+    # ours: a detection shorter than this many pixels is a hull's brightest point (superstructure, a corner
+    # reflector) more often than the whole hull: only the upper bound of the length rule applies to it
+    length_min_px: float = 3.0
     # ours: a share of the predicted radar azimuth shift added to the gate (R/V and the AIS speed are both
     # approximate)
     shift_tolerance: float = 0.25

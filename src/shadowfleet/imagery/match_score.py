@@ -1,0 +1,186 @@
+"""The `matches` table and the imagery events scored against the simulator's truth (imagery.json): which ship
+each detection really is (xView3's rule: one-to-one within 200 m of where the renderer put it), then
+
+- accepted matches correct: matched detections whose true ship carries that MMSI;
+- AIS-on ships seen in an image matched to the right MMSI (ships broadcasting their own position, detected);
+- dark ships (transponder off, or broadcasting a false position) of at least ``min_length_m`` found as
+  `dark_detection`, and the share of such events that are dark ships;
+- spoofed ships whose false AIS position lies in a usable scene reported as `unconfirmed_position`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from shadowfleet.errors import ShadowfleetError
+from shadowfleet.imagery.evaluate import MAX_TRUTH_BYTES
+from shadowfleet.imagery.evaluate import match as pair_within
+from shadowfleet.imagery.match import PART
+
+# xView3: a detection is a vessel when within 200 m of it
+TRUTH_MATCH_M = 200.0
+
+
+def _ratio(a: int, b: int) -> float | None:
+    return round(a / b, 4) if b else None
+
+
+@dataclass
+class MatchScore:
+    scenes: int = 0
+    accepted: int = 0
+    accepted_correct: int = 0
+    ais_on_seen: int = 0
+    ais_on_right: int = 0
+    dark_ships: int = 0  # dark ships >= min length in usable scenes
+    dark_found: int = 0  # ... whose detection became a dark_detection
+    dark_identified: int = 0  # ... matched to their own MMSI from reports around their AIS gap
+    dark_undetected: int = 0  # ... that the detector missed (no detection within 200 m)
+    dark_events: int = 0  # dark_detection events of objects >= min length
+    dark_events_true: int = 0
+    ambiguous: int = 0  # detections left unassigned with a track that could be there
+    spoofed_in_scene: int = 0  # spoofed ships whose false position (as received) lies in a usable scene
+    spoofed_unconfirmed: int = 0
+    errors: list[dict] = field(default_factory=list)  # each wrong or missed outcome, with why
+
+    def as_dict(self) -> dict:
+        return {"scenes": self.scenes,
+                "accepted_correct": [self.accepted_correct, self.accepted, _ratio(self.accepted_correct,
+                                                                                   self.accepted)],
+                "ais_on_right_mmsi": [self.ais_on_right, self.ais_on_seen, _ratio(self.ais_on_right,
+                                                                                   self.ais_on_seen)],
+                "dark_recall": [self.dark_found, self.dark_ships, _ratio(self.dark_found, self.dark_ships)],
+                "dark_identified_by_own_ais": self.dark_identified,
+                "dark_undetected": self.dark_undetected,
+                "dark_precision": [self.dark_events_true, self.dark_events, _ratio(self.dark_events_true,
+                                                                                    self.dark_events)],
+                "ambiguous": self.ambiguous,
+                "spoofed_unconfirmed": [self.spoofed_unconfirmed, self.spoofed_in_scene,
+                                        _ratio(self.spoofed_unconfirmed, self.spoofed_in_scene)]}
+
+    def add(self, other: MatchScore) -> MatchScore:
+        for k, v in vars(other).items():
+            setattr(self, k, getattr(self, k) + v)
+        return self
+
+
+def _truth_ships(doc: dict) -> pl.DataFrame:
+    rows = []
+    for a in doc["acquisitions"]:
+        seen_at = (a.get("render") or {}).get("image_positions", {})
+        for s in a.get("ships", []):
+            lat, lon = seen_at.get(str(s["mmsi"]), (s["lat"], s["lon"]))
+            rows.append({"scene_id": str(a["id"]), "mmsi": int(s["mmsi"]), "lat": float(lat), "lon": float(lon),
+                         "length": float(s["length"]) if s.get("length") is not None else None,
+                         "dark": (not s.get("ais_on", True)) or bool(s.get("ais_spoofed"))})
+    return pl.DataFrame(rows, schema={"scene_id": pl.Utf8, "mmsi": pl.Int64, "lat": pl.Float64, "lon": pl.Float64,
+                                      "length": pl.Float64, "dark": pl.Boolean})
+
+
+def load_imagery_truth(path: str | Path) -> dict:
+    p = Path(path)
+    if not p.is_file():
+        raise ShadowfleetError(f"truth file not found: {p}")
+    if p.stat().st_size > MAX_TRUTH_BYTES:
+        raise ShadowfleetError(f"{p}: larger than {MAX_TRUTH_BYTES // 2**20} MB; not an imagery.json")
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8", errors="replace"))
+        _truth_ships(doc)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ShadowfleetError(f"{p}: not a simulator imagery.json ({type(exc).__name__}: {exc})") from None
+    return doc
+
+
+def score_matches(store, truth: str | Path | dict, min_length_m: float = 50.0,
+                  spoofed: dict[int, list[tuple[dt.datetime, dt.datetime]]] | None = None) -> MatchScore:
+    """Score the store's `matches`, `dark_detection` and `unconfirmed_position` against ``truth`` (an
+    imagery.json path or document). ``spoofed``: per MMSI the periods its AIS broadcast a false position (from
+    truth.json's false tracks), to count the spoofed positions that fell inside a scene."""
+    from shadowfleet.imagery.main import read_detections, read_scenes
+
+    doc = truth if isinstance(truth, dict) else load_imagery_truth(truth)
+    ships = _truth_ships(doc)
+    scenes = read_scenes(store).filter(pl.col("status") == "ok")
+    det = read_detections(store)
+    matches = store.read("matches") if store.files("matches") else pl.DataFrame(
+        schema={"detection_id": pl.Utf8, "mmsi": pl.Int64, "reason": pl.Utf8})
+    ev = store.read("events") if store.files("events") else pl.DataFrame(
+        schema={"type": pl.Utf8, "mmsi": pl.Int64, "start": pl.Datetime("us", "UTC"), "details": pl.Utf8})
+    dark_ids = {json.loads(d)["detection_id"] for d in ev.filter(pl.col("type") == "dark_detection")["details"]}
+    unconf = ev.filter(pl.col("type") == "unconfirmed_position")
+    unconf_keys = {(int(m), s) for m, s in zip(unconf["mmsi"], unconf["start"])}
+    m_of = dict(zip(matches["detection_id"].to_list(), matches["mmsi"].to_list()))
+    reason_of = dict(zip(matches["detection_id"].to_list(), matches["reason"].to_list()))
+    sc = MatchScore(scenes=scenes.height)
+    for sid, acquired in zip(scenes["scene_id"].to_list(), scenes["acquired"].to_list()):
+        t = ships.filter(pl.col("scene_id") == sid)
+        d = det.filter(pl.col("scene_id") == sid)
+        di, ti, _ = pair_within(d["lat"].to_numpy(), d["lon"].to_numpy(), t["lat"].to_numpy(), t["lon"].to_numpy(),
+                                TRUTH_MATCH_M)
+        truth_of = {int(a): int(b) for a, b in zip(di, ti)}
+        ids, dlen = d["detection_id"].to_list(), d["length_m"].to_list()
+        # a piece of a hull stands for the hull it belongs to
+        index = {x: a for a, x in enumerate(ids)}
+        hull = {a: index.get(str(reason_of.get(x) or "").removeprefix(PART), a) for a, x in enumerate(ids)}
+        for a, b in list(truth_of.items()):
+            truth_of.setdefault(hull[a], b)
+        det_of = {b: hull[a] for a, b in truth_of.items()}
+        tm, tl, tdark = t["mmsi"].to_list(), t["length"].to_list(), t["dark"].to_list()
+        for a, did in enumerate(ids):
+            got = m_of.get(did)
+            true_mmsi = tm[truth_of[a]] if a in truth_of else None
+            if got is not None:
+                sc.accepted += 1
+                if got == true_mmsi:
+                    sc.accepted_correct += 1
+                else:
+                    sc.errors.append({"scene_id": sid, "detection_id": did, "kind": "wrong match", "mmsi": got,
+                                      "true_mmsi": true_mmsi})
+            elif (reason_of.get(did) or "").startswith("ambiguous"):
+                sc.ambiguous += 1
+            if did in dark_ids:
+                length = tl[truth_of[a]] if a in truth_of else dlen[a]
+                if length is not None and length >= min_length_m:
+                    sc.dark_events += 1
+                    if a in truth_of and tdark[truth_of[a]]:
+                        sc.dark_events_true += 1
+                    else:
+                        sc.errors.append({"scene_id": sid, "detection_id": did, "kind": "false dark_detection",
+                                          "true_mmsi": true_mmsi, "reason": reason_of.get(did)})
+        for b in range(t.height):
+            if tdark[b]:
+                if tl[b] is None or tl[b] < min_length_m:
+                    continue
+                sc.dark_ships += 1
+                if b not in det_of:
+                    sc.dark_undetected += 1
+                    sc.errors.append({"scene_id": sid, "true_mmsi": tm[b], "kind": "dark ship not detected"})
+                elif ids[det_of[b]] in dark_ids:
+                    sc.dark_found += 1
+                elif m_of.get(ids[det_of[b]]) == tm[b]:
+                    sc.dark_identified += 1
+                else:
+                    did = ids[det_of[b]]
+                    sc.errors.append({"scene_id": sid, "detection_id": did, "true_mmsi": tm[b],
+                                      "kind": "dark ship not a dark_detection", "mmsi": m_of.get(did),
+                                      "reason": reason_of.get(did)})
+            elif b in det_of:
+                sc.ais_on_seen += 1
+                did = ids[det_of[b]]
+                if m_of.get(did) == tm[b]:
+                    sc.ais_on_right += 1
+                else:
+                    sc.errors.append({"scene_id": sid, "detection_id": did, "true_mmsi": tm[b],
+                                      "kind": "AIS-on ship not matched to it", "mmsi": m_of.get(did),
+                                      "reason": reason_of.get(did)})
+        for mmsi, periods in (spoofed or {}).items():
+            if any(a <= acquired < b for a, b in periods):
+                sc.spoofed_in_scene += 1
+                sc.spoofed_unconfirmed += (int(mmsi), acquired) in unconf_keys
+    return sc
