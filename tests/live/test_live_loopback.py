@@ -174,3 +174,70 @@ def test_live_survives_a_hostile_feed_and_kill_9_and_ends_equal_to_batch(feed_fi
     got = sorted((m["seq"], m["alert_id"], m["status"]) for m in _Receiver.got)
     assert not _Receiver.bad
     assert got == sorted(zip(msgs["seq"], msgs["alert_id"], msgs["status"]))
+
+
+def _type5_lines(ident: dict, ts: int, draught: float, group: int) -> list[str]:
+    """A two-sentence type-5 message (ITU-R M.1371) of the vessel ``ident`` with ``draught``, heard at ``ts``."""
+    import numpy as np
+
+    from shadowfleet.sim.nmea import armour, static_bits, xor_str
+
+    one = lambda v: np.array([v], dtype=np.int64)  # noqa: E731
+    half = int(ident["length"] // 2)
+    bits = static_bits(one(ident["mmsi"]), one(ident["imo"]), [ident["callsign"]], [ident["name"]],
+                       one(ident["ship_type"]), one(half), one(int(ident["length"]) - half), one(int(ident["beam"] // 2)),
+                       one(int(ident["beam"]) - int(ident["beam"] // 2)), one(0), one(0), one(24), one(60),
+                       np.array([draught]), [""])
+    chars, fill = armour(bits)
+    payload = chars[0].tobytes().decode()
+    out = []
+    for part, (text, f) in enumerate(((payload[:60], 0), (payload[60:], fill)), start=1):
+        tag = f"g:{part}-2-{group}" + (f",s:RU-NAKHODKA,c:{ts}" if part == 1 else "")
+        sentence = f"AIVDM,2,{part},{group % 10},A,{text},{f}"
+        out.append(f"\\{tag}*{xor_str(tag):02X}\\!{sentence}*{xor_str(sentence):02X}\n")
+    return out
+
+
+@pytest.mark.slow
+def test_a_tanker_loading_dark_at_a_supplier_terminal_is_alerted_once_from_a_replayed_feed(feed_file, tmp_path):
+    """replay -> live -> alert: the KP tanker dark beside Vostochny 6-7 March broadcasts 3.1 m before its gap and
+    8.4 m after it; the built-in rule "loaded-dark-near-supplier-terminal" raises one alert, never retracted."""
+    import io
+
+    from shadowfleet.live import run_live
+
+    feed, places = feed_file
+    check = Store(tmp_path / "ident")
+    ingest(feed, check, source="x")
+    mmsi, gap_id = 445118410, "ais_gap-445118410-1709725576"
+    ident = check.read("static").filter((pl.col("mmsi") == mmsi) & (pl.col("msg_type") == 5)).row(0, named=True)
+    gap = detect(check, places=load_places(places)).filter(pl.col("event_id") == gap_id).row(0, named=True)
+    start, end = int(gap["start"].timestamp()), int(gap["end"].timestamp())
+    extra = {start - 300: _type5_lines(ident, start - 300, 3.1, 9001), end + 300: _type5_lines(ident, end + 300, 8.4, 9002)}
+    lines, out = feed.read_text().splitlines(keepends=True), []
+    for ln in lines:  # each message goes in before the first report heard after it (feed order is time order)
+        m = re.search(r"c:(\d+)", ln)
+        for t in [t for t in extra if m and int(m.group(1)) >= t]:
+            out += extra.pop(t)
+        out.append(ln)
+    fed = tmp_path / "fed.nmea"
+    fed.write_text("".join(out))
+
+    port = _free_port()
+    stop, ready, rep = threading.Event(), threading.Event(), {}
+    server = threading.Thread(target=lambda: rep.update(r=replay(fed, f"tcp://127.0.0.1:{port}", speed=0, stop=stop,
+                                                                 ready=ready)), daemon=True)
+    server.start()
+    assert ready.wait(10)
+    st = Store(tmp_path / "live")
+    try:
+        run_live([f"tcp://127.0.0.1:{port}"], st, places=load_places(places), alerts_out=io.StringIO(),
+                 until_idle_s=4.0, max_seconds=300)
+    finally:
+        stop.set()
+        server.join(10)
+    msgs = read_alerts(st).filter(pl.col("alert_id") == f"loaded-dark-near-supplier-terminal:{gap_id}")
+    assert msgs["status"].to_list()[:1] == ["new"] and msgs["status"].to_list().count("new") == 1
+    assert "retracted" not in msgs["status"].to_list()
+    assert "type-5 draught 3.1 m before, 8.4 m after" in msgs["reasons"][-1]
+    assert st.read("events").filter(pl.col("type") == "identity_change").filter(pl.col("mmsi") == mmsi).height == 0

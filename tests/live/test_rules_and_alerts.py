@@ -107,3 +107,64 @@ def test_an_open_gap_is_raised_once_then_revised_when_it_closes_then_retracted(t
     assert msgs["version"].to_list() == [1, 2, 3] and msgs["seq"].to_list() == [1, 2, 3]
     assert len(set(msgs["alert_id"])) == 1
     assert msgs["open"].to_list()[1] is False and msgs["end"].to_list()[1] == T0 + dt.timedelta(hours=9)
+
+
+def _static(rows):
+    return pl.DataFrame([{"mmsi": m, "ts": t, "msg_type": 5, "draught": d} for m, t, d in rows],
+                        schema={"mmsi": pl.Int64, "ts": pl.Datetime("us", "UTC"), "msg_type": pl.Int16,
+                                "draught": pl.Float32}).lazy()
+
+
+def test_a_tanker_back_from_a_gap_at_a_supplier_terminal_with_another_draught_loaded_dark():
+    h = dt.timedelta(hours=1)
+    gap = {"type": "ais_gap", "mmsi": 445000001, "start": T0, "end": T0 + 9 * h, "lat": OIL[0], "lon": OIL[1]}
+    ev = _events([{**gap, "event_id": "loaded"}, {**gap, "event_id": "same", "mmsi": 445000002},
+                  {**gap, "event_id": "open", "mmsi": 445000003, "end": None, "open": True}])
+    static = _static([
+        (445000001, T0 - 2 * h, 3.0), (445000001, T0 - h, 3.1), (445000001, T0 + 10 * h, 8.4),
+        (445000001, T0 + 20 * h, 3.2),  # discharged later: not what this gap is about
+        (445000002, T0 - h, 3.1), (445000002, T0 + 10 * h, 3.3),  # 0.2 m: within the reporting noise
+        (445000003, T0 - h, 3.1), (445000003, T0 + 10 * h, 8.4),  # open: nothing after it yet
+    ])
+    from shadowfleet.live.detection import with_draught_across
+
+    live = with_draught_across(ev, static)
+    assert live["draught_change_m"].to_list() == [5.3, pytest.approx(0.2), None]
+    vessels = pl.DataFrame({"mmsi": [445000001, 445000002, 445000003], "flag": ["KP"] * 3, "listed": [False] * 3,
+                            "list_names": [None] * 3, "name": ["A", "B", "C"]})
+    m = match_rules(live, vessels, DEFAULT_RULES, load_places()).filter(
+        pl.col("rule") == "loaded-dark-near-supplier-terminal")
+    assert m["event_id"].to_list() == ["loaded"]
+    assert "type-5 draught 3.1 m before, 8.4 m after" in m["reasons"][0]
+
+
+# every key a rules file can hold, each with an event it lets through and one it stops
+_KEY_CASES = [
+    ("types = [\"port_call\"]", {"type": "port_call"}, {"type": "ais_gap"}),
+    ("vessel = [\"flag:KP\"]", {"mmsi": 445000001}, {"mmsi": 273000001}),
+    ("vessel = [\"listed\"]", {"mmsi": 273000002}, {"mmsi": 273000001}),
+    ("vessel = [\"mmsi:273000001\"]", {"mmsi": 273000001}, {"mmsi": 273000002}),
+    ("places = [\"RUVYP-OIL\"]", {"place": "RUVYP-OIL"}, {"place": "RUNJK"}),
+    ("place_kinds = [\"berth\"]", {"place": "RUVYP-OIL"}, {"place": "RUVYP-CTN"}),
+    ("place_countries = [\"RU\"]", {"place": "RUVYP-OIL"}, {"place": "KPCHO"}),
+    ("place_kinds = [\"terminal\"]\nplace_exclude_tags = [\"COAL\"]", {"place": "RUVYP-CTN"}, {"place": "RUVYP-COAL"}),
+    ("place_countries = [\"RU\"]\nnear_km = 60.0", {"lat": OIL[0], "lon": OIL[1]}, {"lat": 30.0, "lon": 125.0}),
+    ("inferred = true", {"inferred": True}, {"inferred": False}),
+    ("inferred = false", {"inferred": False}, {"inferred": True}),
+    ("min_duration_h = 6.0", {"duration_h": 10.0}, {"duration_h": 3.0}),
+    ("state = \"open\"", {"open": True}, {"open": False}),
+    ("state = \"closed\"", {"open": False}, {"open": True}),
+    ("min_draught_change_m = 0.5", {"draught_change_m": -1.2}, {"draught_change_m": 0.2}),
+]
+
+
+@pytest.mark.parametrize("key, passes, stops", _KEY_CASES, ids=[c[0].split(" ")[0] + ":" + c[0][-12:] for c in _KEY_CASES])
+def test_every_rule_key_decides_what_matches(tmp_path, key, passes, stops):
+    p = tmp_path / "rules.toml"
+    p.write_text(f'[[rules]]\nid = "r"\ndescription = "what the analyst wants to know"\nseverity = "low"\n{key}\n')
+    rules = load_rules(p)
+    base = {"type": "port_call", "mmsi": 273000001, "place": "RUVYP-OIL", "lat": OIL[0], "lon": OIL[1]}
+    ev = _events([{**base, **passes, "event_id": "yes"}, {**base, **stops, "event_id": "no"}]).with_columns(
+        pl.Series("draught_change_m", [passes.get("draught_change_m"), stops.get("draught_change_m")], pl.Float64))
+    m = match_rules(ev, _vessels(), rules, load_places())
+    assert m["event_id"].to_list() == ["yes"] and m["severity"].to_list() == ["low"]

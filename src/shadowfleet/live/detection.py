@@ -78,6 +78,8 @@ def run_cycle(store: Store, rules: tuple[Rule, ...], places, events_config, scre
     )
     clock = _clock_of(last)
     live = with_live_state(events, last, clock, cfg.ais_gap.min_gap_h)
+    if any(r.min_draught_change_m for r in rules):
+        live = with_draught_across(live, store.scan("static"))
     vessels = vessel_facts(store, screen, pl.concat([live["mmsi"], live["other_mmsi"]]))
     matches = match_rules(live, vessels, rules, places)
     alerts = _alert_rows(matches, live, vessels)
@@ -134,6 +136,34 @@ def with_live_state(events: pl.DataFrame, last: pl.DataFrame, clock, min_gap_h: 
     out = pl.concat([ev, open_gaps.with_columns(pl.lit(True).alias("open")).select(ev.columns)], how="vertical_relaxed")
     end = pl.when(pl.col("end").is_null()).then(pl.lit(clock).cast(UTC_TS)).otherwise(pl.col("end"))
     return out.with_columns(((end - pl.col("start")).dt.total_seconds() / 3600.0).alias("duration_h"))
+
+
+def with_draught_across(events: pl.DataFrame, static: pl.LazyFrame) -> pl.DataFrame:
+    """``events`` plus ``draught_before`` / ``draught_after`` / ``draught_change_m`` (after - before, metres): the
+    vessel's last type-5 draught at or before the event's start and its first at or after the event's end (none
+    while it is open). A tanker that went dark light and came back deep loaded during the gap. For a
+    draught_change event, its own two draughts. Reports without a draught (0 = not available) are not a value."""
+    mmsi = events["mmsi"].drop_nulls().unique()
+    reports = (static.filter((pl.col("msg_type") == 5) & pl.col("draught").is_not_null() & (pl.col("draught") > 0)
+                             & pl.col("mmsi").is_in(mmsi.implode()))
+               .select("mmsi", "ts", pl.col("draught").cast(pl.Float64).round(2)).collect().sort(["mmsi", "ts"]))
+    ev = events.with_row_index("_row")
+    before = ev.select("_row", "mmsi", "start").sort(["mmsi", "start"]).join_asof(
+        reports.rename({"draught": "draught_before", "ts": "_tb"}), left_on="start", right_on="_tb", by="mmsi",
+        strategy="backward", check_sortedness=False).select("_row", "draught_before")
+    after = ev.filter(pl.col("end").is_not_null()).select("_row", "mmsi", "end").sort(["mmsi", "end"]).join_asof(
+        reports.rename({"draught": "draught_after", "ts": "_ta"}), left_on="end", right_on="_ta", by="mmsi",
+        strategy="forward", check_sortedness=False).select("_row", "draught_after")
+    own = pl.col("details").str.json_path_match
+    is_dc = pl.col("type") == "draught_change"
+    out = ev.join(before, on="_row", how="left").join(after, on="_row", how="left").with_columns(
+        pl.when(is_dc).then(own("$.draught_before").cast(pl.Float64, strict=False))
+        .otherwise(pl.col("draught_before")).alias("draught_before"),
+        pl.when(is_dc).then(own("$.draught_after").cast(pl.Float64, strict=False))
+        .otherwise(pl.col("draught_after")).alias("draught_after"),
+    )
+    return out.sort("_row").drop("_row").with_columns(
+        (pl.col("draught_after") - pl.col("draught_before")).round(2).alias("draught_change_m"))
 
 
 def vessel_facts(store: Store, screen: bool = True, mmsi: pl.Series | None = None) -> pl.DataFrame:

@@ -17,7 +17,8 @@ A rules file holds ``[[rules]]`` tables; every condition given must hold (AND), 
     inferred = true                        # only inferred (dark) events; false: only seen ones
     min_duration_h = 6.0                   # open events count the time so far
     state = "any"                          # open (still going on), closed, any
-    min_draught_change_m = 0.5             # the draught changed by at least this much across the event
+    min_draught_change_m = 0.5             # the type-5 draught after the event differs from the one before
+                                           #   by at least this much (a gap: went dark light, came back loaded)
 
 Without ``--rules`` the built-in rules of the reference case apply (``DEFAULT_RULES``).
 """
@@ -83,6 +84,15 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         id="encounter-kp-or-listed", severity="high",
         description="An encounter involving a KP-flagged or listed vessel (UNSCR 2375 OP11 bans STS with DPRK ships)",
         types=("encounter",), vessel=_KP_OR_LISTED,
+    ),
+    Rule(
+        id="loaded-dark-near-supplier-terminal", severity="high",
+        description="A KP-flagged or listed vessel went dark near a Russian or Chinese oil terminal and its type-5 "
+                    "draught after the gap differs from the one before: loaded (or discharged) with AIS off",
+        types=("ais_gap",), vessel=_KP_OR_LISTED, **_SUPPLIER, near_km=CASES.dark_gap_near_km,
+        min_duration_h=_EVENTS.ais_gap.min_gap_h,
+        # docs/reference.md draught_change: a change of >= 0.5 m between type-5 reports (the events stage's own)
+        min_draught_change_m=_EVENTS.draught_change.min_change_m,
     ),
     Rule(
         id="dark-port-call-supplier-terminal", severity="high",
@@ -250,7 +260,7 @@ def _match(events: pl.DataFrame, vessels: pl.DataFrame, rule: Rule, places) -> p
         return pl.DataFrame(schema=MATCH_SCHEMA)
     return ev.with_columns(
         pl.lit(rule.id).alias("rule"), pl.lit(rule.severity).alias("severity"),
-        pl.concat_list(pl.col("why"), _event_words(rule)).alias("why"),
+        pl.concat_list(pl.col("why"), _event_words(rule, ev)).alias("why"),
     ).with_columns(pl.col("why").list.eval(_json_text(pl.element())).list.join(",").alias("reasons")).select(
         "rule", "event_id", "severity", "near_place", "near_km",
         (pl.lit("[") + pl.col("reasons") + pl.lit("]")).alias("reasons"))
@@ -275,11 +285,16 @@ def _place_subset(places, rule: Rule):
 
 
 def _draught_change(ev: pl.DataFrame) -> pl.Expr:
-    d = pl.col("details").str.json_path_match("$.draught_change_m").cast(pl.Float64, strict=False)
+    """|draught after - draught before| across the event (live.detection.with_draught_across adds the column;
+    without it, a draught_change event's own figure)."""
+    if "draught_change_m" in ev.columns:
+        d = pl.col("draught_change_m")
+    else:
+        d = pl.col("details").str.json_path_match("$.change_m").cast(pl.Float64, strict=False)
     return d.abs().fill_null(0.0)
 
 
-def _event_words(rule: Rule) -> pl.Expr:
+def _event_words(rule: Rule, ev: pl.DataFrame) -> pl.Expr:
     """The event itself in words: what, how long, where relative to the rule's place."""
     dur = pl.format("{} h", pl.col("duration_h").round(1))
     state = pl.when(pl.col("open")).then(pl.lit(" so far, still going on")).otherwise(pl.lit(""))
@@ -291,6 +306,10 @@ def _event_words(rule: Rule) -> pl.Expr:
             parts.append(pl.format("position {} km from {}", pl.col("near_km").round(1), pl.col("near_place")))
         else:
             parts.append(pl.lit("at ") + pl.col("near_place"))
+    if rule.min_draught_change_m:
+        parts.append(pl.format("type-5 draught {} m before, {} m after", pl.col("draught_before"),
+                               pl.col("draught_after")) if "draught_before" in ev.columns else
+                     pl.format("draught changed by {} m", _draught_change(ev)))
     return pl.concat_list(parts)
 
 
