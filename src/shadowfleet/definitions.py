@@ -157,11 +157,19 @@ class SpoofingConfig:
     # replaying a recorded track
     repeat_min_share: float = 0.5
     repeat_min_gap_min: float = 10.0
-    # ours: moving reports whose latitude and longitude are both whole multiples of 0.01 deg or of 1 minute; a true
-    # fix lands on such a point about once in 36 million reports
+    # grid: at least grid_min_share of a window's distinct moving positions (>= pattern_min_points) on one lattice,
+    # in >= 3 rows and >= 3 columns, whose spacing is at least grid_min_spacing_deg (ours: 50 x the coarsest
+    # rounding public feeds apply, 4 decimal degrees, and 3 x the 1/10 minute of ITU-R M.1371 type-27 reports);
+    # null: a real coordinate rounded to grid_null_quantum_deg (ours: 4 decimal degrees, the coarsest rounding
+    # seen in public AIS exports; M.1371 itself gives 1/10,000 minute) lands on the lattice with probability
+    # quantum / spacing per axis; the count on it must have a binomial tail <= grid_max_null_p (ours: one false
+    # grid in a million windows)
     grid_min_share: float = 0.8
+    grid_min_spacing_deg: float = 0.005
+    grid_null_quantum_deg: float = 0.0001
+    grid_max_null_p: float = 1e-6
     # ours: ... spread over an area: the smaller/larger eigenvalue of their covariance at least this (a straight
-    # passage is ~0, a filled square 1)
+    # passage at a steady speed and report rate is a lattice of its own step: ~0; a filled square 1)
     grid_min_spread: float = 0.1
     # reception: a shore receiver hears ships within VHF range (IALA / ITU-R M.1371: typically 20-40 nm). Each
     # receiver's reach is learned as the range_quantile of the distances from the middle of what it hears (at least

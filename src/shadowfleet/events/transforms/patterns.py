@@ -6,8 +6,9 @@ Each MMSI's kept reports are cut into windows of ``pattern_window_h`` (per segme
   circle_min_turns times;
 - repeated: most moving reports repeat, to the micro-degree, a position the MMSI reported earlier (a replayed
   recording);
-- grid: most moving reports sit exactly on a 0.01-degree or one-minute lattice, spread over an area (not a
-  straight passage between round waypoints).
+- grid: most distinct moving positions sit exactly on one lattice (a spacing and origin found from the data,
+  any spacing of at least grid_min_spacing_deg), in rows and columns, too many of them for a real track's
+  coordinates to fall there by chance (a binomial null).
 Everything is columnar: the circle fit's normal equations are window sums, solved for every window at once.
 """
 
@@ -148,25 +149,97 @@ def _repeats(t: pl.DataFrame, cfg: SpoofingConfig) -> pl.DataFrame:
                     "a moving ship reporting again, exactly, positions it reported before (a replayed track)")
 
 
-def _grid(t: pl.DataFrame, cfg: SpoofingConfig) -> pl.DataFrame:
-    def on(step: float) -> pl.Expr:
-        a, b = pl.col("lat") / step, pl.col("lon") / step
-        return ((a - a.round(0)).abs() < 1e-4) & ((b - b.round(0)).abs() < 1e-4)
+# ITU-R M.1371 reports latitude and longitude in 1/10,000 minute: positions are whole numbers of these units, so
+# a lattice test is exact integer arithmetic whatever decimal or minute spacing the lattice has
+_UNITS_PER_DEG = 600_000
 
-    w = t.filter(_moving(t)).with_columns((on(0.01) | on(1 / 60)).alias("_grid"),
-                                          ((pl.col("lon") - pl.col("lon").first().over("mmsi", "_win"))
-                                           * pl.col("lat").radians().cos()).alias("_x"))
-    # spread in two dimensions (smaller/larger eigenvalue of the positions' covariance): a lattice filled, not a
-    # straight passage between round waypoints
-    vx, vy, cxy = pl.col("_x").var(), pl.col("lat").var(), pl.cov("_x", "lat")
-    half_tr, root = (vx + vy) / 2, (((vx - vy) / 2) ** 2 + cxy**2).sqrt()
-    share = w.group_by(["mmsi", "_win"]).agg(
-        pl.col("_grid").mean().alias("_share"),
-        pl.struct("lat", "lon").filter(pl.col("_grid")).n_unique().alias("_distinct"),
-        ((half_tr - root) / (half_tr + root)).alias("_flat"),
-    ).filter((pl.col("_share") >= cfg.grid_min_share) & (pl.col("_distinct") >= cfg.pattern_min_points)
-             & (pl.col("_flat") >= cfg.grid_min_spread))
-    if share.height == 0:
+
+def _grid(t: pl.DataFrame, cfg: SpoofingConfig) -> pl.DataFrame:
+    """Moving positions snapped to a lattice of unknown spacing and origin. Per window and axis the spacing is the
+    greatest common divisor of the two commonest steps between the distinct coordinates (a lattice's rows are a
+    whole number of spacings apart), the origin the commonest remainder; a position is on the lattice when both
+    its coordinates have that remainder. Null hypothesis, a real track: a coordinate given to the coarsest
+    rounding a public feed uses (grid_null_quantum_deg) falls on a lattice of spacing s with probability
+    quantum / s, so the number of distinct latitudes (longitudes) on it is binomial; the window is a grid when
+    its share of positions on the lattice is at least grid_min_share, in >= 3 rows and >= 3 columns spread over
+    an area (not one line), and those counts are improbable under the null (grid_max_null_p, allowing for the
+    origin chosen from the data)."""
+    key = ["mmsi", "_win"]
+    w = t.filter(_moving(t) & pl.col("lat").is_finite() & pl.col("lon").is_finite()).with_columns(
+        (pl.col("lat") * _UNITS_PER_DEG).round(0).cast(pl.Int64).alias("_ua"),
+        (pl.col("lon") * _UNITS_PER_DEG).round(0).cast(pl.Int64).alias("_uo"))
+    stats = lattice_windows(w, cfg, key)
+    stats = stats.filter((pl.col("_k") >= cfg.grid_min_share * pl.col("_n")) & (pl.col("_rows") >= 3)
+                         & (pl.col("_cols") >= 3) & (pl.col("_flat") >= cfg.grid_min_spread)
+                         & (pl.col("null_p") <= cfg.grid_max_null_p))
+    if stats.height == 0:
         return empty_events()
-    return _summary(w.join(share.select("mmsi", "_win"), on=["mmsi", "_win"]).filter(pl.col("_grid")), "grid",
-                    "moving positions that all sit exactly on a lattice of round coordinates")
+    shown = pl.Series("null_p", [float(f"{x:.2g}") for x in stats["null_p"]])  # one per window found
+    hit = w.join(stats.with_columns(shown).select(
+        *key, (pl.col("_s_ua") / _UNITS_PER_DEG).round(6).alias("spacing_lat_deg"),
+        (pl.col("_s_uo") / _UNITS_PER_DEG).round(6).alias("spacing_lon_deg"), "null_p"), on=key)
+    return _summary(hit, "grid", "moving positions snapped to a lattice of points, as no ship sails",
+                    {"spacing_lat_deg": "first", "spacing_lon_deg": "first", "null_p": "first"})
+
+
+def lattice_windows(w: pl.DataFrame, cfg: SpoofingConfig, key: list[str]) -> pl.DataFrame:
+    """Per window of >= pattern_min_points distinct positions (_ua, _uo in M.1371 units) whose lattice spacing
+    is at least grid_min_spacing_deg along both axes: _n distinct positions, _k on the lattice, its _rows and
+    _cols, spacings _s_ua/_s_uo, _flat (spread) and null_p."""
+    from scipy.stats import binom
+
+    q = max(int(round(cfg.grid_null_quantum_deg * _UNITS_PER_DEG)), 1)
+    s_min = int(round(cfg.grid_min_spacing_deg * _UNITS_PER_DEG))
+    d = w.unique([*key, "_ua", "_uo"]).filter(pl.len().over(key) >= cfg.pattern_min_points)
+    for axis in ("_ua", "_uo"):
+        d = d.join(_lattice(d, axis, key), on=key, how="left")
+    d = d.filter((pl.col("_s_ua") >= s_min) & (pl.col("_s_uo") >= s_min))
+    on_a, on_o = (pl.col("_ua") % pl.col("_s_ua")) == pl.col("_r_ua"), (pl.col("_uo") % pl.col("_s_uo")) == pl.col("_r_uo")
+    # spread in two dimensions (smaller/larger eigenvalue of the positions' covariance): evenly spaced reports of
+    # a ship at a steady speed on a straight line are a lattice of their own step, and are a ship
+    x = (pl.col("_uo") - pl.col("_uo").first().over(key)).cast(pl.Float64) * pl.col("lat").radians().cos()
+    d = d.with_columns(on_a.alias("_on_a"), on_o.alias("_on_o"), (on_a & on_o).alias("_on"), x.alias("_x"),
+                       pl.col("_ua").cast(pl.Float64).alias("_y"))
+    vx, vy, cxy = pl.col("_x").var(), pl.col("_y").var(), pl.cov("_x", "_y")
+    half_tr, root = (vx + vy) / 2, (((vx - vy) / 2) ** 2 + cxy**2).sqrt()
+    stats = d.group_by(key).agg(
+        pl.len().alias("_n"), pl.col("_on").sum().alias("_k"),
+        pl.col("_ua").filter(pl.col("_on")).n_unique().alias("_rows"),
+        pl.col("_uo").filter(pl.col("_on")).n_unique().alias("_cols"),
+        pl.col("_ua").n_unique().alias("_m_a"), pl.col("_ua").filter(pl.col("_on_a")).n_unique().alias("_k_a"),
+        pl.col("_uo").n_unique().alias("_m_o"), pl.col("_uo").filter(pl.col("_on_o")).n_unique().alias("_k_o"),
+        pl.col("_s_ua").first(), pl.col("_s_uo").first(), ((half_tr - root) / (half_tr + root)).alias("_flat"),
+    )
+    # the null, per axis: each distinct coordinate of a real track (a slow ship repeats its latitude, so values,
+    # not positions, are the independent draws) lands on the lattice with probability quantum / spacing; the
+    # origin was picked from the data among spacing / quantum possible ones (a Bonferroni allowance)
+    null_p = np.ones(stats.height)
+    for ax in ("a", "o"):
+        p_on = np.minimum(q / stats[f"_s_u{ax}"].to_numpy().astype(float), 1.0)
+        null_p *= np.minimum(binom.sf(stats[f"_k_{ax}"].to_numpy() - 1, stats[f"_m_{ax}"].to_numpy(), p_on) / p_on, 1.0)
+    return stats.with_columns(pl.Series("null_p", null_p, dtype=pl.Float64))
+
+
+def _lattice(d: pl.DataFrame, axis: str, key: list[str]) -> pl.DataFrame:
+    """Per window: the lattice spacing along one axis (gcd of the two commonest steps between its distinct
+    coordinates, the second left out when only the first recurs; in M.1371 units) and the commonest remainder modulo it."""
+    vals = d.select(*key, axis).unique().sort([*key, axis])
+    steps = vals.with_columns(pl.col(axis).diff().over(key).alias("_step")).filter(pl.col("_step") > 0)
+    top = (steps.group_by([*key, "_step"]).len()
+           .sort([*key, "len", "_step"], descending=[False] * len(key) + [True, False])
+           .group_by(key, maintain_order=True).agg(pl.col("_step").head(2), pl.col("len").head(2).alias("_count")))
+    if top.height == 0:
+        return pl.DataFrame(schema={**{k: d.schema[k] for k in key}, f"_s{axis}": pl.Int64, f"_r{axis}": pl.Int64})
+    a = top["_step"].list.get(0)
+    # a second step that does not recur beside one that does is an off-lattice position's; where no step recurs
+    # the two smallest stand (a real track: their gcd is near its rounding)
+    second = top["_step"].list.get(1, null_on_oob=True)
+    b = pl.when((top["_count"].list.get(0) >= 2) & (top["_count"].list.get(1, null_on_oob=True) < 2)).then(a) \
+        .otherwise(second.fill_null(a))
+    a, b = a.to_numpy(), top.select(b.alias("b"))["b"].to_numpy()
+    spacing = top.select(*key).with_columns(pl.Series(f"_s{axis}", np.gcd(a, b), dtype=pl.Int64))
+    rem = (vals.join(spacing, on=key).with_columns((pl.col(axis) % pl.col(f"_s{axis}")).alias(f"_r{axis}"))
+           .group_by([*key, f"_s{axis}", f"_r{axis}"]).len()
+           .sort([*key, "len", f"_r{axis}"], descending=[False] * len(key) + [True, False])
+           .group_by(key, maintain_order=True).agg(pl.col(f"_s{axis}").first(), pl.col(f"_r{axis}").first()))
+    return rem
