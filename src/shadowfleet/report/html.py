@@ -18,6 +18,8 @@ from shadowfleet.definitions import EventsConfig
 from shadowfleet.errors import ShadowfleetError
 from shadowfleet.output import write_output
 from shadowfleet.places import Places
+from shadowfleet.cases.imagery import parse_imagery
+from shadowfleet.report.chips import case_chip, chip_caption, scene_sources
 from shadowfleet.report.figures import case_tracks, map_figure, timeline_figure
 from shadowfleet.report.headline import Summary, fmt_bbl, fmt_time, place_label, summarise
 from shadowfleet.report.templating import render
@@ -99,9 +101,20 @@ def _case_facts(c: dict, names: dict) -> list[list]:
     ]
 
 
-def _cases_section(sm: Summary, store) -> list[dict]:
-    """Each case with its facts, evidence timeline and evidence events."""
+def _chips(c: dict, store, sources: dict, places: Places | None) -> list[dict]:
+    """An image chip (inline PNG) of each satellite detection that corroborates the case, or a note saying why
+    there is none."""
+    out = []
+    for item in parse_imagery(c.get("imagery")):
+        chip = case_chip(store, c["mmsi"], item, sources, places)
+        out.append({"uri": chip.data_uri(), "note": chip.note, "caption": chip_caption(item)})
+    return out
+
+
+def _cases_section(sm: Summary, store, places: Places | None = None) -> list[dict]:
+    """Each case with its facts, image chips, evidence timeline and evidence events."""
     events = store.read("events") if store.files("events") else None
+    sources = scene_sources(store)
     out = []
     for c in sm.cases.sort("load_start").iter_rows(named=True):
         ev_ids = json.loads(c["evidence"] or "[]")
@@ -111,6 +124,7 @@ def _cases_section(sm: Summary, store) -> list[dict]:
             "title": f"{c['name'] or 'unnamed'} — MMSI {c['mmsi']}" + (f" — IMO {c['imo']}" if c["imo"] else "")
                      + f" — flag {c['flag'] or '?'}",
             "facts": _case_facts(c, sm.names),
+            "chips": _chips(c, store, sources, places),
             "timeline": timeline_figure(c, ce) if ce.height else None,
             "events": [[r["event_id"], r["type"], fmt_time(r["start"]), fmt_time(r["end"]), r["place"] or "",
                         r["other_mmsi"] or "", "yes" if r["inferred"] else ""] for r in ce.iter_rows(named=True)]
@@ -149,7 +163,7 @@ def report_context(store, period: str | None = None, places: Places | None = Non
         "generated": fmt_time(dt.datetime.now(dt.timezone.utc)), "store_root": str(store.root),
         "n_loads": sm.voy.height, "n_cases": sm.cases.height,
         "loads": _loads_section(sm), "discharges": _discharges_section(sm), **_ledger_section(sm, cfg),
-        "map": _map_section(sm, store), "cases": _cases_section(sm, store),
+        "map": _map_section(sm, store), "cases": _cases_section(sm, store, places),
         "methods": _methods_section(cfg, definitions or EventsConfig()), "products": products,
     }
 

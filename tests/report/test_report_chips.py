@@ -1,0 +1,135 @@
+"""Image chips of the satellite detections that corroborate a case: inline PNGs cut from the scene file (a real
+GeoTIFF on disk), with the track, berth, scale bar and north drawn; the report still loads nothing from the
+network; a scene file that moved gives a one-line note instead of a chip."""
+
+import base64
+import io
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cases"))
+from casekit import PLACES, T0, event, h, static  # noqa: E402
+
+from shadowfleet.cases import build_cases  # noqa: E402
+from shadowfleet.report import write_report  # noqa: E402
+from shadowfleet.report.chips import CHIP_PX, render_chip  # noqa: E402
+from shadowfleet.store import Store  # noqa: E402
+from shadowfleet.store.schema import DETECTIONS, MATCHES, SCENES  # noqa: E402
+
+KP1 = 445100001
+BERTH = (42.74, 133.06)  # RUVYP-OIL of the test gazetteer
+
+
+def _radar_tiff(path: Path, lat: float, lon: float, km: float = 8.0, pixel_m: float = 20.0) -> Path:
+    """A bare radar GeoTIFF (uint16 amplitude, UTM 53N) with speckled sea and one bright 90 m hull at (lat, lon)."""
+    import rasterio
+    from pyproj import Transformer
+    from rasterio.transform import from_origin
+
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:32653", always_xy=True).transform(lon, lat)
+    n = int(km * 1000 / pixel_m)
+    rng = np.random.default_rng(1)
+    img = (rng.gamma(4.4, 1 / 4.4, (n, n)) * 60).astype(np.uint16) + 1
+    c = n // 2
+    img[c - 1:c + 2, c - 2:c + 3] = 3000
+    with rasterio.open(path, "w", driver="GTiff", width=n, height=n, count=1, dtype="uint16", crs="EPSG:32653",
+                       transform=from_origin(x - c * pixel_m - pixel_m / 2, y + c * pixel_m + pixel_m / 2, pixel_m, pixel_m)) as dst:
+        dst.write(img, 1)
+        dst.update_tags(SHADOWFLEET_ACQUIRED=h(12).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return path
+
+
+def _store(tmp_path, scene_file: Path) -> Store:
+    st = Store(tmp_path / "store")
+    st.replace("events", pl.DataFrame([
+        event("ais_gap", KP1, 0, 30), event("port_call", KP1, 0, 30, place="RUVYP", inferred=True),
+        event("port_call", KP1, 60, 90, place="KPCHO"),
+    ], schema_overrides={"other_mmsi": pl.Int64}))
+    st.append("static", pl.DataFrame([static(KP1, "YU SON", None, 100, 15)]))
+    st.append("positions", pl.DataFrame({"mmsi": [KP1] * 3, "ts": [h(-2), h(-1), h(0)],
+                                         "lat": [42.725, 42.732, 42.738], "lon": [133.05, 133.055, 133.058],
+                                         "dup_key": [1, 2, 3]}))
+    st.replace("scenes", pl.DataFrame([{k: None for k in SCENES} | {
+        "scene_id": "s1", "sensor": "sar", "acquired": h(12), "source": str(scene_file), "status": "ok"}], schema=SCENES))
+    st.replace("detections", pl.DataFrame([{k: None for k in DETECTIONS} | {
+        "detection_id": "s1-1", "scene_id": "s1", "sensor": "sar", "acquired": h(12), "lat": BERTH[0], "lon": BERTH[1],
+        "length_m": 90.0, "place": "RUVYP-OIL", "fixed": False}], schema=DETECTIONS))
+    st.replace("matches", pl.DataFrame([{k: None for k in MATCHES} | {
+        "detection_id": "s1-1", "scene_id": "s1", "acquired": h(12), "reason": "no AIS track within the gate"}],
+        schema=MATCHES))
+    build_cases(st, places=PLACES)
+    return st
+
+
+class _Fetches(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.fetches, self.imgs = [], []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        for key in ("src", "srcset", "data", "poster", "background", "href", "xlink:href"):
+            if a.get(key):
+                self.fetches.append(a[key])
+        if tag == "img":
+            self.imgs.append(a)
+
+
+def test_report_shows_an_inline_chip_of_the_corroborating_detection_and_fetches_nothing(tmp_path):
+    from PIL import Image
+
+    st = _store(tmp_path, _radar_tiff(tmp_path / "s1.tif", *BERTH))
+    html_text = write_report(st, tmp_path / "r.html", period="2024-03", places=PLACES).read_text(encoding="utf-8")
+    p = _Fetches()
+    p.feed(html_text)
+    assert len(p.imgs) == 1
+    assert all(u.startswith("data:image/png;base64,") for u in p.fetches)
+    assert "http://" not in html_text.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in html_text
+    png = base64.b64decode(p.imgs[0]["src"].split(",", 1)[1])
+    im = Image.open(io.BytesIO(png)).convert("RGB")
+    assert im.size == (CHIP_PX, CHIP_PX)
+    for words in ("scene s1", "2024-03-07 12:00 UTC", "SAR", "detection s1-1", "90 m", "dark (no AIS track"):
+        assert words in p.imgs[0]["alt"]
+
+
+def test_chip_centres_the_detection_and_draws_track_berth_and_scale(tmp_path):
+    from PIL import Image
+
+    src = _radar_tiff(tmp_path / "s1.tif", *BERTH)
+    track = pl.DataFrame({"lat": [42.735, 42.738], "lon": [133.055, 133.058]})
+    chip = render_chip(str(src), *BERTH, track=track, places=PLACES, sensor="sar")
+    assert chip.note == ""
+    a = np.asarray(Image.open(io.BytesIO(chip.png)).convert("RGB")).astype(int)
+    c = CHIP_PX // 2
+
+    def has(colour, rows, cols):
+        return bool((np.abs(a[rows, cols] - colour).sum(axis=-1) < 30).any())
+
+    assert has((255, 40, 40), slice(c - 12, c + 12), slice(c - 12, c + 12))  # the detection ring, centred
+    assert has((255, 200, 0), slice(None), slice(None))  # the berth outline
+    assert has((0, 230, 230), slice(None), slice(None))  # the AIS track
+    assert has((255, 255, 255), slice(CHIP_PX - 24, CHIP_PX), slice(0, 80))  # the scale bar
+    # the hull is the brightest thing in the middle of the picture (contrast stretched)
+    assert a[c - 1:c + 2, c - 2:c + 3, 1].min() > a[..., 1].mean() + 60
+
+
+@pytest.mark.parametrize("damage", ["moved", "garbage"])
+def test_a_scene_file_moved_or_damaged_gives_a_one_line_note_in_place_of_the_chip(tmp_path, damage):
+    src = _radar_tiff(tmp_path / "s1.tif", *BERTH)
+    st = _store(tmp_path, src)
+    if damage == "moved":
+        src.rename(tmp_path / "elsewhere.tif")
+    else:
+        src.write_bytes(b"II*\x00 not really a tiff")
+    html_text = write_report(st, tmp_path / "r.html", period="2024-03", places=PLACES).read_text(encoding="utf-8")
+    p = _Fetches()
+    p.feed(html_text)
+    assert p.imgs == [] and p.fetches == []
+    assert f"no image chip: scene file {src}" in html_text
+    note = html_text.split("no image chip:", 1)[1].split("<", 1)[0]
+    assert "\n" not in note and ("moved" in note if damage == "moved" else "unreadable" in note)
