@@ -173,3 +173,55 @@ def occupancy_cmd(
             "acquired", "scene_id", "detection_id", "length_m", "detected_place", "broadcasting", "mmsi", "name",
             "ais_length_m", "listed", "nearest_ais_m"]), 200)
     write_output(text, out)
+
+
+@imagery_app.command("plan")
+def plan_cmd(
+    store: Path = StoreOpt,
+    start: str = typer.Option(..., "--from", help="Start of the period (ISO 8601 date or time, UTC)."),
+    end: str = typer.Option(..., "--to", help="End of the period, exclusive (ISO 8601 date or time, UTC)."),
+    tle: Optional[Path] = typer.Option(None, "--tle", help="Element sets (TLE, 2- or 3-line form, e.g. CelesTrak's) "
+                                       "of the satellites to predict passes of."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, csv, jsonl or geojson."),
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML with \\[imagery.plan] and "
+                                          "\\[imagery.plan.satellites.NAME] overrides."),
+    places: Optional[Path] = typer.Option(None, "--places", help="Gazetteer GeoJSON (default: the built-in one)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write to this file instead of stdout."),
+    quiet: bool = QuietOpt,
+) -> None:
+    """Where to look next: the open questions an image would settle (dark port calls, AIS gaps at supplier
+    terminals, suspected STS transfers, listed vessels gone dark), each with its area, time window, stake and rank;
+    those a stored scene already answers are marked; with --tle, the satellite passes over each area in its window.
+
+    Example: shadowfleet imagery plan --store demo-out/store --from 2024-03-01 --to 2024-04-01 --tle sentinels.tle"""
+    from shadowfleet.imagery.config import load_config
+    from shadowfleet.imagery.plan import plan, plan_csv, plan_geojson, summary_line
+    from shadowfleet.output import jsonl_text, printable, write_output
+    from shadowfleet.places import load_places
+
+    if fmt not in ("table", "csv", "jsonl", "geojson"):
+        raise ShadowfleetError(f"--format must be one of table, csv, jsonl, geojson, not {fmt!r}")
+    t0, t1 = parse_time(start, "from"), parse_time(end, "to")
+    cfg = load_config(config)  # a bad TOML is one error line before the store is opened
+    p = plan(existing_store(store), t0, t1, tle=tle, config=cfg, places=load_places(places))
+    if p.tle_rejected and not quiet:
+        print(f"warning: {len(p.tle_rejected)} TLE record(s) rejected, first: {printable(p.tle_rejected[0], True)}",
+              file=sys.stderr)
+    if p.skipped_satellites and not quiet:
+        print(f"warning: no swath known for {len(p.skipped_satellites)} satellite(s) (e.g. "
+              f"{printable(p.skipped_satellites[0], True)}): add [imagery.plan.satellites.NAME]", file=sys.stderr)
+    if p.stale_passes and not quiet:
+        print(f"warning: {p.stale_passes} pass(es) left out: more than {cfg.plan.max_epoch_days:g} days from their "
+              "element set's epoch (use element sets of the period)", file=sys.stderr)
+    if fmt == "csv":
+        write_output(plan_csv(p), out)
+    elif fmt == "geojson":
+        write_output(plan_geojson(p), out)
+    elif fmt == "jsonl":
+        write_output(jsonl_text(p.questions), out)
+    else:
+        lines = [summary_line(q) for q in p.questions.iter_rows(named=True)]
+        head = f"{p.questions.height} question(s), {int(p.questions['answered'].sum())} answered by stored scenes"
+        if tle is not None:
+            head += f"; passes of {len(p.satellites)} satellite(s): {', '.join(p.satellites) or 'none'}"
+        write_output("".join(printable(x, one_line=True) + "\n" for x in [head, *lines]), out)

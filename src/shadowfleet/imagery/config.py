@@ -9,6 +9,7 @@ track) metric; ESA = Sentinel-1 and Sentinel-2 user guides (product facts); "our
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -151,12 +152,72 @@ class MatchConfig:
 
 
 @dataclass(frozen=True)
+class SatelliteRule:
+    """How a satellite whose name matches ``pattern`` (shell wildcards, case-insensitive) images: its swath width
+    on the ground and whether it needs daylight (optical)."""
+
+    pattern: str = ""
+    swath_km: float = 0.0
+    optical: bool = False
+
+
+# ESA: Sentinel-1 Interferometric Wide swath mode 250 km (Sentinel-1 SAR user guide); Sentinel-2 MSI 290 km
+# (Sentinel-2 user handbook). Radar sees by night and through cloud; the MSI needs the Sun up.
+# TOML: [imagery.plan.satellites.NAME] pattern / swath_km / optical (a new NAME adds a rule).
+DEFAULT_SATELLITES: tuple[tuple[str, SatelliteRule], ...] = (
+    ("sentinel-1", SatelliteRule("SENTINEL-1*", 250.0, False)),
+    ("sentinel-2", SatelliteRule("SENTINEL-2*", 290.0, True)),
+)
+
+
+@dataclass(frozen=True)
+class PlanConfig:
+    """Tasking: which open questions an image would settle, how they rank, and the pass search."""
+
+    # an AIS gap is a question from this long on: GFW counts gaps >= 12 h as possible intentional disabling
+    min_gap_h: float = 12.0
+    # ours: a gap starting or ending this close to a supplier's oil berth or terminal may hide a load there
+    near_terminal_km: float = 30.0
+    # the suppliers of the 1718 Committee's reported-deliveries table (docs/reference.md), as the cases stage's
+    # supplier_countries (imagery runs upstream of cases and cannot import it); the place kinds where loading
+    # physically happens
+    terminal_countries: tuple[str, ...] = ("RU", "CN")
+    terminal_kinds: tuple[str, ...] = ("berth", "terminal")
+    # a berth or terminal is an oil one when its id or name carries this word (case-insensitive; the cases
+    # stage's oil_terminal_tag): RUVYP-OIL, "Kozmino crude oil terminal"; a coal or container quay is not
+    oil_tag: str = "oil"
+    # ours: the fastest a laden tanker is assumed to go while dark (a product tanker's service speed is 12-15 kn);
+    # a ship dark for T hours lies within reach_speed_kn * T / 2 of the midpoint of its last and next reports
+    reach_speed_kn: float = 12.0
+    # ours: an AIS gap of either vessel within this many hours of an encounter in an STS area makes it a dark one
+    dark_side_margin_h: float = 6.0
+    # ours: a stored usable scene answers a question when it shows at least this share of the area in the window
+    answered_min_share: float = 0.9
+    # rank = kind weight x stake x imageability (docs/imagery.md "Tasking"); ours
+    w_dark_port_call: float = 1.0
+    w_sts: float = 1.0
+    w_gap_at_terminal: float = 0.8
+    w_listed_dark: float = 0.6
+    w_listed: float = 2.0  # a listed vessel triples the stake (1 + 2)
+    barrels_unit: float = 50_000.0  # each 50,000 bbl of estimated cargo adds 1 to the stake (10 % of the cap)
+    scene_km: float = 250.0  # imageability: share of the area one scene this wide (Sentinel-1 IW) can show
+    # ours: an element set is used up to this many days from its epoch (SGP4's error grows with the time from
+    # epoch, Vallado et al. 2006; CelesTrak publishes fresh sets daily)
+    max_epoch_days: float = 14.0
+    # pass search: coarse step (30 s = ~200 km of ground track), minima refined to 1 s; ours
+    step_s: float = 30.0
+    refine_step_s: float = 1.0
+    satellites: tuple[tuple[str, SatelliteRule], ...] = DEFAULT_SATELLITES
+
+
+@dataclass(frozen=True)
 class ImageryConfig:
     sar: SarConfig = field(default_factory=SarConfig)
     optical: OpticalConfig = field(default_factory=OpticalConfig)
     persistence: PersistenceConfig = field(default_factory=PersistenceConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
     match: MatchConfig = field(default_factory=MatchConfig)
+    plan: PlanConfig = field(default_factory=PlanConfig)
 
 
 def load_config(path: str | Path | None | ImageryConfig = None) -> ImageryConfig:
@@ -171,6 +232,7 @@ def load_config(path: str | Path | None | ImageryConfig = None) -> ImageryConfig
         persistence=_config.apply(d.persistence, _config.section(o, "imagery.persistence"), "imagery.persistence"),
         evaluate=_config.apply(d.evaluate, _config.section(o, "imagery.evaluate"), "imagery.evaluate"),
         match=_config.apply(d.match, _config.section(o, "imagery.match"), "imagery.match"),
+        plan=_plan_config(d.plan, o),
     )
     m = cfg.match
     if not 0 < m.length_ratio_min <= 1 <= m.length_ratio_max:
@@ -179,3 +241,26 @@ def load_config(path: str | Path | None | ImageryConfig = None) -> ImageryConfig
     if not 0 < m.expected_recall <= 1:
         raise ShadowfleetError(f"[imagery.match] expected_recall must lie in (0, 1], got {m.expected_recall}")
     return cfg
+
+
+def _plan_config(d: PlanConfig, o: dict) -> PlanConfig:
+    if not isinstance(_config.section(o, "imagery.plan").get("satellites", {}), dict):
+        raise ShadowfleetError("[imagery.plan] satellites must be tables: [imagery.plan.satellites.NAME]")
+    plan = _config.apply(d, _config.section(o, "imagery.plan"), "imagery.plan")
+    rules = dict(plan.satellites)
+    for key, values in _config.section(o, "imagery.plan.satellites").items():
+        if not isinstance(values, dict):
+            raise ShadowfleetError(f"[imagery.plan.satellites] {key} must be a table with pattern, swath_km, optical")
+        name = f"imagery.plan.satellites.{key}"
+        rule = _config.apply(rules.get(key, SatelliteRule()), values, name)
+        if not rule.pattern.strip() or not 0 < rule.swath_km <= 5000:
+            raise ShadowfleetError(f"[{name}] needs a pattern and a swath_km in (0, 5000], got "
+                                   f"{rule.pattern!r} and {rule.swath_km}")
+        rules[key] = rule
+    if not 0 < plan.step_s <= 120 or not 0 < plan.refine_step_s <= plan.step_s:
+        raise ShadowfleetError(f"[imagery.plan] step_s must lie in (0, 120] and refine_step_s in (0, step_s], got "
+                               f"{plan.step_s} and {plan.refine_step_s}")
+    if not 0 < plan.answered_min_share <= 1 or plan.scene_km <= 0 or plan.barrels_unit <= 0:
+        raise ShadowfleetError("[imagery.plan] answered_min_share must lie in (0, 1]; scene_km and barrels_unit "
+                               "must be > 0")
+    return dataclasses.replace(plan, satellites=tuple(rules.items()))
