@@ -20,5 +20,5 @@ def test_demo_runs_the_chain_and_prints_the_headline_and_report_path(tmp_path):
     assert f"dashboard: shadowfleet serve --store {out / 'store'}" in r.stdout.replace("\n", "")
     html = (out / "report.html").read_text()
     assert "<script src" not in html and "Vostochny" in html
-    for step in ("simulate", "ingest", "detect", "imagery", "screen", "cases", "F1 vs truth"):
+    for step in ("simulate", "ingest", "detect", "imagery", "screen", "cases", "plan", "F1 vs truth"):
         assert step in r.stderr

@@ -90,6 +90,9 @@ def run_demo(out: str | Path = "demo-out", scenario: str = "vostochny-2024-03", 
     cases = build_cases(store, places=places)
     steps["cases"] = f"{cases.height} case(s)"
 
+    say("plan: the open questions a satellite image would settle next")
+    steps.update(_tasking(store, sim, places))
+
     period = sim.start[:7]
     say("report: the ledger against the 500,000-bbl cap and the HTML report")
     report = write_report(store, out / "report.html", period=period, places=places)
@@ -98,6 +101,25 @@ def run_demo(out: str | Path = "demo-out", scenario: str = "vostochny-2024-03", 
     say("evaluate: what was found against the simulator's truth")
     scores = evaluate(sim_dir / "truth.json", store, places=places)
     return DemoResult(out=out, report=report, headline=text, steps=steps, scores=scores)
+
+
+def _tasking(store, sim, places) -> dict[str, str]:
+    """The month's imagery plan: how many questions, how many the rendered scenes answered, the top three."""
+    import datetime as dt
+
+    import polars as pl
+
+    from shadowfleet.imagery.plan import plan, summary_line
+
+    start = dt.datetime.fromisoformat(sim.start.replace("Z", "+00:00"))
+    end = dt.datetime.fromisoformat(sim.end.replace("Z", "+00:00"))
+    q = plan(store, start, end, places=places).questions
+    answered = int(q["answered"].sum()) if q.height else 0
+    out = {"plan": f"{q.height} question(s) an image would settle, {answered} answered by the month's scenes"
+                   + ("; next to image:" if q.height > answered else "")}
+    for row in q.filter(~pl.col("answered")).head(3).iter_rows(named=True):
+        out[f"next {row['rank']}"] = summary_line(row).split(". ", 1)[1]
+    return out
 
 
 # ours: the demo renders its radar scenes at 20 m (Sentinel-1 GRD medium resolution is 40 m; full 10 m
