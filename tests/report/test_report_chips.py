@@ -13,7 +13,8 @@ import polars as pl
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cases"))
-from casekit import PLACES, T0, event, h, static  # noqa: E402
+from casekit import PLACES, event, h, static  # noqa: E402
+from chipkit import radar_tiff  # noqa: E402
 
 from shadowfleet.cases import build_cases  # noqa: E402
 from shadowfleet.report import write_report  # noqa: E402
@@ -23,25 +24,6 @@ from shadowfleet.store.schema import DETECTIONS, MATCHES, SCENES  # noqa: E402
 
 KP1 = 445100001
 BERTH = (42.74, 133.06)  # RUVYP-OIL of the test gazetteer
-
-
-def _radar_tiff(path: Path, lat: float, lon: float, km: float = 8.0, pixel_m: float = 20.0) -> Path:
-    """A bare radar GeoTIFF (uint16 amplitude, UTM 53N) with speckled sea and one bright 90 m hull at (lat, lon)."""
-    import rasterio
-    from pyproj import Transformer
-    from rasterio.transform import from_origin
-
-    x, y = Transformer.from_crs("EPSG:4326", "EPSG:32653", always_xy=True).transform(lon, lat)
-    n = int(km * 1000 / pixel_m)
-    rng = np.random.default_rng(1)
-    img = (rng.gamma(4.4, 1 / 4.4, (n, n)) * 60).astype(np.uint16) + 1
-    c = n // 2
-    img[c - 1:c + 2, c - 2:c + 3] = 3000
-    with rasterio.open(path, "w", driver="GTiff", width=n, height=n, count=1, dtype="uint16", crs="EPSG:32653",
-                       transform=from_origin(x - c * pixel_m - pixel_m / 2, y + c * pixel_m + pixel_m / 2, pixel_m, pixel_m)) as dst:
-        dst.write(img, 1)
-        dst.update_tags(SHADOWFLEET_ACQUIRED=h(12).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    return path
 
 
 def _store(tmp_path, scene_file: Path) -> Store:
@@ -83,7 +65,7 @@ class _Fetches(HTMLParser):
 def test_report_shows_an_inline_chip_of_the_corroborating_detection_and_fetches_nothing(tmp_path):
     from PIL import Image
 
-    st = _store(tmp_path, _radar_tiff(tmp_path / "s1.tif", *BERTH))
+    st = _store(tmp_path, radar_tiff(tmp_path / "s1.tif", *BERTH, h(12)))
     html_text = write_report(st, tmp_path / "r.html", period="2024-03", places=PLACES).read_text(encoding="utf-8")
     p = _Fetches()
     p.feed(html_text)
@@ -100,7 +82,7 @@ def test_report_shows_an_inline_chip_of_the_corroborating_detection_and_fetches_
 def test_chip_centres_the_detection_and_draws_track_berth_and_scale(tmp_path):
     from PIL import Image
 
-    src = _radar_tiff(tmp_path / "s1.tif", *BERTH)
+    src = radar_tiff(tmp_path / "s1.tif", *BERTH, h(12))
     track = pl.DataFrame({"lat": [42.735, 42.738], "lon": [133.055, 133.058]})
     chip = render_chip(str(src), *BERTH, track=track, places=PLACES, sensor="sar")
     assert chip.note == ""
@@ -120,7 +102,7 @@ def test_chip_centres_the_detection_and_draws_track_berth_and_scale(tmp_path):
 
 @pytest.mark.parametrize("damage", ["moved", "garbage"])
 def test_a_scene_file_moved_or_damaged_gives_a_one_line_note_in_place_of_the_chip(tmp_path, damage):
-    src = _radar_tiff(tmp_path / "s1.tif", *BERTH)
+    src = radar_tiff(tmp_path / "s1.tif", *BERTH, h(12))
     st = _store(tmp_path, src)
     if damage == "moved":
         src.rename(tmp_path / "elsewhere.tif")

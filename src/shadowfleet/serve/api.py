@@ -168,6 +168,17 @@ def case(request: Request, case_id: str = Path(..., pattern=CASE_ID)):
     return q.case_detail(view, case_id, cfg=cfg)
 
 
+@router.get("/cases/{case_id}/imagery/{detection_id}.png", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}},
+            summary="Image chip (PNG) of a satellite detection that corroborates the case: the scene around it, "
+                    "the vessel's AIS track, berths, scale bar and north; 404 with the reason when the scene is gone")
+def case_chip(request: Request, case_id: str = Path(..., pattern=CASE_ID),
+              detection_id: str = Path(..., pattern=EVENT_ID)):
+    view, _cfg = _state(request)
+    png = q.case_chip_png(view, case_id, detection_id, request.app.state.places)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
+
+
 @router.post("/cases/{case_id}/notes", status_code=201,
              summary="Append an analyst's note to a case (JSON {author, text}; append-only)")
 async def add_note(request: Request, case_id: str = Path(..., pattern=CASE_ID)):

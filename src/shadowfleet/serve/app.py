@@ -53,6 +53,7 @@ def create_app(store: str | Path | Store, token: str | None = None, places=None,
                               "store. Parameter names follow Global Fishing Watch's API v3 where they overlap.")
     app.state.view = StoreView(st, retry_s=cfg.retry_s)
     app.state.cfg = cfg
+    app.state.places = gaz
     app.state.places_doc = gaz.to_geojson()
     app.state.land_doc = _land()
     token_bytes = token.encode() if token else None

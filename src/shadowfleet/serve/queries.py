@@ -19,6 +19,7 @@ import polars as pl
 
 from shadowfleet.cases import DEFAULTS as CASES_DEFAULTS
 from shadowfleet.cases import read_cases
+from shadowfleet.cases.imagery import parse_imagery
 from shadowfleet.cases.ledger import cap_ledger
 from shadowfleet.errors import ShadowfleetError
 from shadowfleet.events import EVENT_TYPES
@@ -28,6 +29,7 @@ from shadowfleet.live import to_messages
 from shadowfleet.output import json_records, utc_text
 from shadowfleet.registry import track as registry_track
 from shadowfleet.registry import vessel_profile
+from shadowfleet.report.chips import case_chip, chip_caption, scene_sources
 from shadowfleet.serve.config import DEFAULTS, ServeConfig
 from shadowfleet.serve.snapshot import StoreView
 
@@ -539,7 +541,7 @@ def case_entries(df: pl.DataFrame) -> list[dict[str, Any]]:
         return []
     rows = json_records(df)
     for r in rows:
-        for k in ("reasons", "evidence", "list_hits"):
+        for k in ("reasons", "evidence", "list_hits", "imagery"):
             if isinstance(r.get(k), str):
                 try:
                     r[k] = json.loads(r[k])
@@ -588,7 +590,24 @@ def case_detail(view: StoreView, case_id: str, cfg: ServeConfig = DEFAULTS) -> d
         case["evidence_events"] = []
     case["notes"] = notes_of(view, case_id)
     case["detections"] = case_detections(view, case, cfg)
+    case["imagery"] = [x | {"chip": f"/cases/{case_id}/imagery/{x.get('detection_id')}.png", "caption": chip_caption(x)}
+                       for x in case.get("imagery") or [] if isinstance(x, dict)]
     return case
+
+
+def case_chip_png(view: StoreView, case_id: str, detection_id: str, places=None) -> bytes:
+    """The image chip (PNG) of one satellite detection that corroborates a case (report/chips.py)."""
+    df = cases_frame(view).filter(pl.col("case_id") == case_id)
+    if df.height == 0:
+        raise NotFound(f"no case {case_id[:80]!r}")
+    row = df.row(0, named=True)
+    items = [x for x in parse_imagery(row.get("imagery")) if x.get("detection_id") == detection_id]
+    if not items:
+        raise NotFound(f"case {case_id[:80]!r} has no corroborating detection {detection_id[:80]!r}")
+    chip = view.retrying(lambda: case_chip(view.store, row["mmsi"], items[0], scene_sources(view.store), places))
+    if chip.png is None:
+        raise NotFound(chip.note)
+    return chip.png
 
 
 def case_detections(view: StoreView, case: dict[str, Any], cfg: ServeConfig = DEFAULTS) -> list[dict[str, Any]]:

@@ -479,6 +479,8 @@ async function caseView(id) {
     el("h2", {}, "Evidence events"),
     table([["start", (e) => fmtTime(e.start)], ["type", (e) => e.type.replace("_", " ")], ["place", (e) => e.place || ""], ["hours", (e) => fmtNum(e.duration_h, 1)]],
       c.evidence_events, (e) => go("events", null, { vessels: String(c.mmsi), event: e.event_id })),
+    el("h2", {}, "Satellite imagery corroborating the case"),
+    c.imagery.length ? el("div", { class: "chips" }, c.imagery.map(chipFigure)) : el("p", {}, "none"),
     el("h2", {}, "Satellite detections near the evidence"),
     c.detections.length ? table([["acquired", (d) => fmtTime(d.acquired)], ["sensor", (d) => d.sensor], ["scene", (d) => d.scene_id],
       ["length m", (d) => fmtNum(d.length_m)], ["place", (d) => d.place || ""]], c.detections) : el("p", {}, "none in this store"),
@@ -490,6 +492,16 @@ async function caseView(id) {
   const from = new Date(Date.parse(c.load_start || c.discharge_start) - pad).toISOString();
   const to = new Date(Date.parse(c.discharge_end || c.discharge_start) + pad).toISOString();
   drawTrack(await api(`/vessels/${c.mmsi}/track`, { "start-date": from, "end-date": to }), !current.params.map);
+}
+
+// An image chip: fetched with the token like every API call, shown as a data: URL (the CSP allows no blob:).
+function chipFigure(x) {
+  const img = el("img", { class: "chip", width: 256, height: 256, alt: "satellite image chip: " + x.caption });
+  const fig = el("figure", { class: "chip" }, img, el("figcaption", {}, x.caption));
+  api(x.chip, {}, { raw: true }).then((res) => res.blob()).then((blob) => new Promise((ok, fail) => {
+    const r = new FileReader(); r.onload = () => ok(r.result); r.onerror = fail; r.readAsDataURL(blob);
+  })).then((url) => { img.src = url; }).catch((err) => { img.replaceWith(el("p", { class: "chip-note" }, err.message)); });
+  return fig;
 }
 
 function noteItem(n) {
