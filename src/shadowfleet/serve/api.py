@@ -239,6 +239,45 @@ def detections(request: Request, limit: int | None = None, offset: int | None = 
     return q.detections_page(view, limit=limit, offset=offset, cfg=cfg)
 
 
+@router.get("/imagery/occupancy", summary="Who was at a place in each satellite scene covering it, matched to AIS "
+                                          "or dark")
+def imagery_occupancy(request: Request, place: str = Query(..., max_length=64, description="Gazetteer id, e.g. RUVYP-OIL"),
+                      start_date: str | None = Query(None, alias="start-date"),
+                      end_date: str | None = Query(None, alias="end-date"),
+                      fmt: str | None = Query(None, alias="format", description="json (default), csv or geojson")):
+    view, _ = _state(request)
+    fmt = _list_format(fmt)
+    occ = q.imagery_occupancy(view, place, request.app.state.places, start_date, end_date)
+    if fmt == "csv":
+        return _download(csv_text(occ), "text/csv; charset=utf-8", "occupancy.csv")
+    if fmt == "geojson":
+        from shadowfleet.imagery.export import to_geojson
+
+        return _download(to_geojson(occ), "application/geo+json", "occupancy.geojson")
+    from shadowfleet.imagery.occupancy import summary_lines
+    from shadowfleet.output import json_records
+
+    return {"place": place, "total": occ.height, "timeline": summary_lines(occ),
+            "entries": json_records(occ) if occ.height else []}
+
+
+@router.get("/imagery/plan", summary="Where to look next: open questions a satellite image would settle, ranked")
+def imagery_plan(request: Request, start_date: str | None = Query(None, alias="start-date"),
+                 end_date: str | None = Query(None, alias="end-date"),
+                 fmt: str | None = Query(None, alias="format", description="json (default), csv or geojson")):
+    from shadowfleet.imagery.plan import plan_csv, plan_geojson
+    from shadowfleet.output import json_records
+
+    view, _ = _state(request)
+    fmt = _list_format(fmt)
+    p = q.imagery_plan(view, request.app.state.places, start_date, end_date)
+    if fmt == "csv":
+        return _download(plan_csv(p), "text/csv; charset=utf-8", "imagery-plan.csv")
+    if fmt == "geojson":
+        return _download(plan_geojson(p), "application/geo+json", "imagery-plan.geojson")
+    return {"total": p.questions.height, "entries": json_records(p.questions) if p.questions.height else []}
+
+
 @router.get("/alerts", summary="Alerts raised by `shadowfleet live`: the latest message of each, newest first")
 def alerts(request: Request, limit: int | None = Query(None, description="Page size (default 50, at most 1000)"),
            offset: int | None = Query(None, description="Entries to skip")):

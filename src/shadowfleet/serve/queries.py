@@ -737,3 +737,41 @@ def alert_messages(view: StoreView, after_seq: int, limit: int) -> list[dict[str
 
 def _iso_value(t) -> str | None:
     return utc_text(t) if isinstance(t, dt.datetime) else None
+
+
+# ---- imagery: occupancy and tasking ----------------------------------------------------------------------------
+
+
+def imagery_occupancy(view: StoreView, place: str, places, start_date: str | None = None,
+                      end_date: str | None = None) -> pl.DataFrame:
+    """The occupancy timeline of one place (imagery.occupancy); no rows before imagery has run."""
+    from shadowfleet.imagery.occupancy import OCCUPANCY_COLUMNS, check_place, occupancy
+
+    if not re.fullmatch(r"[A-Za-z0-9_.:\-]{1,64}", place or ""):
+        raise BadParameter("place", "a gazetteer id such as RUVYP-OIL")
+    try:
+        check_place(places, place)
+    except ShadowfleetError as exc:
+        raise BadParameter("place", str(exc)) from None
+    start, end = parse_time(start_date, "start-date"), parse_time(end_date, "end-date")
+    if start and end and end <= start:
+        raise BadParameter("end-date", "must be after start-date")
+    if not view.store.files("scenes"):
+        return pl.DataFrame(schema=OCCUPANCY_COLUMNS)
+    return occupancy(view.store, place, start, end, places=places)
+
+
+def imagery_plan(view: StoreView, places, start_date: str | None, end_date: str | None):
+    """The ranked imagery questions of [start-date, end-date) (imagery.plan, without passes)."""
+    from shadowfleet.imagery.plan import plan
+
+    start, end = parse_time(start_date, "start-date"), parse_time(end_date, "end-date")
+    if start is None:
+        raise BadParameter("start-date", "required (ISO 8601 date or time)")
+    if end is None:
+        raise BadParameter("end-date", "required (ISO 8601 date or time)")
+    if end <= start:
+        raise BadParameter("end-date", "must be after start-date")
+    if (end - start).days > 366:
+        raise BadParameter("end-date", "at most 366 days after start-date")
+    return plan(view.store, start, end, places=places)
