@@ -130,13 +130,18 @@ class SpoofingConfig:
     # ships sharing the MMSI, or an unexplained second feed), not a false stretch spliced into one ship's track
     shared_min_switches: int = 6
     coast_margin_km: float = 1.0  # global-land-mask resolution is 1 km: ignore points that close to the coast
-    # a smooth track deep inland: every report of a run on land with land inland_km away in all eight compass
+    # a smooth track deep inland: every report of a run on land with land inland_km away in all sixteen compass
     # directions (and half as far), farther than that from searoute's sea-lane network, for at least
     # inland_min_h. Ours: harbours and fjords lie within a few km of the sea by the 1 km mask, the Kiel Canal
     # within 40 km of the Baltic or the North Sea along its whole length, and the Suez and Panama canals and the
     # St Lawrence are on searoute's network (measured: docs/detection.md)
     inland_km: float = 40.0
     inland_min_h: float = 1.0
+    # ... and farther than this from every inland waterway (GSHHG/WDBII rivers ships sail, canals, lakes of
+    # >= 100 km², stored by 0.01-degree cells: places.waterways). Ours: a river ship keeps within a river's width
+    # (< 1 km on the Rhine, ~2 km on the lower Yangtze) of the centreline, which the high-resolution WDBII lines
+    # follow to a few hundred metres
+    waterway_km: float = 3.0
     two_places_km: float = 100.0  # ours: concurrent segments this far apart cannot be one ship
     two_places_min_points: int = 10  # ours: only "long" segments (this many positions) count as a second ship
     two_places_min_overlap_h: float = 1.0  # ours: the two segments must overlap in time at least this long

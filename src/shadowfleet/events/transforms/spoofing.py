@@ -157,10 +157,13 @@ def on_land(p: pl.DataFrame, cfg: SpoofingConfig, places: Places | None) -> pl.D
 
 def inland(p: pl.DataFrame, cfg: SpoofingConfig, places: Places | None) -> pl.DataFrame:
     """A smooth track deep inland: runs of reports on land whose every report has land inland_km away in all
-    sixteen compass directions (and half as far), away from searoute's sea-lane network (which runs through the
-    Suez and Panama canals and up the St Lawrence) by as much, lasting inland_min_h or more. Harbours, fjords and
-    sea canals lie within a few km of water; a position that deep inland cannot be a ship at sea."""
+    sixteen compass directions (and half as far), lies more than waterway_km from every inland waterway (rivers
+    ships sail, canals, large lakes: places.waterways) and away from searoute's sea-lane network (which runs
+    through the Suez and Panama canals and up the St Lawrence) by inland_km, lasting inland_min_h or more.
+    Harbours, fjords and sea canals lie within a few km of water; a position that deep inland and off every
+    waterway cannot be a ship."""
     from shadowfleet.places import on_land as land
+    from shadowfleet.places.waterways import near_waterway
 
     lat, lon = p["lat"].to_numpy(), p["lon"].to_numpy()
     cand = np.flatnonzero(land(lat, lon))
@@ -171,6 +174,9 @@ def inland(p: pl.DataFrame, cfg: SpoofingConfig, places: Places | None) -> pl.Da
         for r in (cfg.inland_km, cfg.inland_km / 2):
             for a in np.radians(np.arange(0, 360, 22.5)):
                 deep &= land(*_offset(la, lo, r * np.cos(a), r * np.sin(a)))
+        if deep.any() and cfg.waterway_km > 0:
+            # rivers and canals ships sail, and lakes on them (GSHHG / WDBII): the Rhine, the Yangtze, the Volga
+            deep[np.flatnonzero(deep)[near_waterway(la[deep], lo[deep], cfg.waterway_km)]] = False
         if deep.any():
             # per 0.1-degree cell (~10 km), enough against inland_km, and few cells however many reports
             cells, back = np.unique(np.round(np.column_stack([la[deep], lo[deep]]), 1), axis=0, return_inverse=True)
