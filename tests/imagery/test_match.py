@@ -232,3 +232,11 @@ def test_a_piece_beside_a_matched_ship_within_its_length_is_part_of_its_hull(tmp
     r = _by_det(m)
     assert r["s1-0"]["mmsi"] == 7 and r["s1-1"]["reason"] == "part of the hull in s1-0"
     assert ev.filter(pl.col("type") == "dark_detection").height == 0
+
+
+def test_reports_before_and_after_too_far_apart_for_one_ship_are_not_interpolated(tmp_path):
+    # 5 min before at the spot, 5 min after 150 km away (a spoofed report): the ship is at the spot, not halfway
+    st = _store(tmp_path, [(*_at(0, 50), 100.0)],
+                {8: [(-5, *_at(0, 0), 0.0, 0.0), (5, *_at(0, 150_000), 0.0, 0.0)]}, {8: 100})
+    m, _ = match(st)
+    assert m["mmsi"][0] == 8 and m["distance_m"][0] == pytest.approx(50, abs=3)

@@ -122,6 +122,9 @@ class MatchConfig:
     # ours: stopped (at most this speed) in both the report before and the one after the image, less than
     # base_m apart, the ship is taken not to have moved in between: its gate does not grow with the time
     stopped_kn: float = 1.0
+    # ours: faster than merchant ships go (high-speed ferries ~40 kn): reports before and after the image farther
+    # apart than this speed allows are not one ship's track (one of them spoofed): only the nearer one is used
+    max_speed_kn: float = 50.0
     # ITU-R M.1371 (Dimension A/B): AIS gives the position of the GNSS antenna, which can sit anywhere along the
     # hull, and the detection's centre is the hull's: two tracks whose distances to a detection differ by less
     # than this cannot be told apart (the detection is then "ambiguous", neither matched nor dark)

@@ -48,7 +48,7 @@ def expected_positions(pos: pl.DataFrame, scenes: pl.DataFrame, cfg: MatchConfig
         pos = pos.with_columns(pl.lit(None, pl.Int8).alias("nav_status"))
     p = pos.select("mmsi", (pl.col("ts").dt.epoch("us") / 1e6).alias("s"), "lat", "lon",
                    pl.col("sog").cast(pl.Float64), pl.col("cog").cast(pl.Float64),
-                   pl.col("nav_status").cast(pl.Int64)).sort("s")
+                   pl.col("nav_status").cast(pl.Int64)).sort("mmsi", "s")  # as the store gives them: quick
     sc = scenes.select("scene_id", (pl.col("acquired").dt.epoch("us") / 1e6).alias("t")).sort("t")
     t_sc = sc["t"].to_numpy()
     # which scenes each track can be placed in: its hours of reports against the scenes within reach of them
@@ -58,7 +58,8 @@ def expected_positions(pos: pl.DataFrame, scenes: pl.DataFrame, cfg: MatchConfig
     n = np.searchsorted(t_sc, h + 3600.0 + w_s, "right") - lo
     k = np.repeat(lo, n) + np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
     pairs = pl.DataFrame({"mmsi": np.repeat(hours["mmsi"].to_numpy(), n), "k": k}).unique()
-    pairs = pairs.join(sc.with_row_index("k").with_columns(pl.col("k").cast(pl.Int64)), on="k").drop("k").sort("t")
+    pairs = pairs.join(sc.with_row_index("k").with_columns(pl.col("k").cast(pl.Int64)), on="k").drop("k")
+    pairs = pairs.sort("mmsi", "t")
     if pairs.height == 0:
         return pl.DataFrame(schema=EXPECTED)
     cols = ["s", "lat", "lon", "sog", "cog", "nav_status"]
@@ -66,7 +67,7 @@ def expected_positions(pos: pl.DataFrame, scenes: pl.DataFrame, cfg: MatchConfig
     for side, strategy in (("b", "backward"), ("a", "forward")):
         right = p.select("mmsi", *[pl.col(c).alias(f"{c}_{side}") for c in cols])
         j = j.join_asof(right, left_on="t", right_on=f"s_{side}", by="mmsi", strategy=strategy, tolerance=w_s,
-                      check_sortedness=False)  # both sorted by time above
+                      check_sortedness=False)  # both sorted by time within each MMSI above
     g = lambda c: j[c].cast(pl.Float64).fill_null(np.nan).to_numpy()  # noqa: E731
     t = g("t")
     db, da = t - g("s_b"), g("s_a") - t
@@ -83,8 +84,11 @@ def expected_positions(pos: pl.DataFrame, scenes: pl.DataFrame, cfg: MatchConfig
     lat_b, lon_b, lat_a, lon_a = g("lat_b"), g("lon_b"), g("lat_a"), g("lon_a")
     sog_b, sog_a = np.nan_to_num(g("sog_b")), np.nan_to_num(g("sog_a"))
     cog_b, cog_a = np.nan_to_num(g("cog_b")), np.nan_to_num(g("cog_a"))
+    apart_m = haversine_km(lat_b, lon_b, lat_a, lon_a) * 1000.0
+    jump = ok_b & ok_a & (apart_m > cfg.max_speed_kn * KNOT_MPS * np.maximum(db + da, 1.0))
+    ok_b, ok_a = ok_b & ~(jump & (db > da)), ok_a & ~(jump & (da >= db))
     both = ok_b & ok_a
-    apart_m = np.where(both, haversine_km(lat_b, lon_b, lat_a, lon_a) * 1000.0, np.inf)
+    apart_m = np.where(both, apart_m, np.inf)
     stopped = (sog_b <= cfg.stopped_kn) | moored_b
     stopped_after = (sog_a <= cfg.stopped_kn) | moored_a
     # stopped at the same spot before and after: it did not move in between

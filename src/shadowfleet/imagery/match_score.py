@@ -97,11 +97,10 @@ def load_imagery_truth(path: str | Path) -> dict:
     return doc
 
 
-def score_matches(store, truth: str | Path | dict, min_length_m: float = 50.0,
-                  spoofed: dict[int, list[tuple[dt.datetime, dt.datetime]]] | None = None) -> MatchScore:
+def score_matches(store, truth: str | Path | dict, min_length_m: float = 50.0) -> MatchScore:
     """Score the store's `matches`, `dark_detection` and `unconfirmed_position` against ``truth`` (an
-    imagery.json path or document). ``spoofed``: per MMSI the periods its AIS broadcast a false position (from
-    truth.json's false tracks), to count the spoofed positions that fell inside a scene."""
+    imagery.json path or document; an acquisition's `spoofed_positions`, as :func:`spoofed_acquisitions` writes,
+    lists the false AIS positions inside it)."""
     from shadowfleet.imagery.main import read_detections, read_scenes
 
     doc = truth if isinstance(truth, dict) else load_imagery_truth(truth)
@@ -114,11 +113,12 @@ def score_matches(store, truth: str | Path | dict, min_length_m: float = 50.0,
         schema={"type": pl.Utf8, "mmsi": pl.Int64, "start": pl.Datetime("us", "UTC"), "details": pl.Utf8})
     dark_ids = {json.loads(d)["detection_id"] for d in ev.filter(pl.col("type") == "dark_detection")["details"]}
     unconf = ev.filter(pl.col("type") == "unconfirmed_position")
-    unconf_keys = {(int(m), s) for m, s in zip(unconf["mmsi"], unconf["start"])}
+    unconf_keys = {(int(m), json.loads(x)["scene_id"]) for m, x in zip(unconf["mmsi"], unconf["details"])}
+    claims = {str(a["id"]): a.get("spoofed_positions", []) for a in doc["acquisitions"]}
     m_of = dict(zip(matches["detection_id"].to_list(), matches["mmsi"].to_list()))
     reason_of = dict(zip(matches["detection_id"].to_list(), matches["reason"].to_list()))
     sc = MatchScore(scenes=scenes.height)
-    for sid, acquired in zip(scenes["scene_id"].to_list(), scenes["acquired"].to_list()):
+    for sid in scenes["scene_id"].to_list():
         t = ships.filter(pl.col("scene_id") == sid)
         d = det.filter(pl.col("scene_id") == sid)
         di, ti, _ = pair_within(d["lat"].to_numpy(), d["lon"].to_numpy(), t["lat"].to_numpy(), t["lon"].to_numpy(),
@@ -179,8 +179,65 @@ def score_matches(store, truth: str | Path | dict, min_length_m: float = 50.0,
                     sc.errors.append({"scene_id": sid, "detection_id": did, "true_mmsi": tm[b],
                                       "kind": "AIS-on ship not matched to it", "mmsi": m_of.get(did),
                                       "reason": reason_of.get(did)})
-        for mmsi, periods in (spoofed or {}).items():
-            if any(a <= acquired < b for a, b in periods):
-                sc.spoofed_in_scene += 1
-                sc.spoofed_unconfirmed += (int(mmsi), acquired) in unconf_keys
+        for c in claims.get(sid, []):
+            sc.spoofed_in_scene += 1
+            if (int(c["mmsi"]), sid) in unconf_keys:
+                sc.spoofed_unconfirmed += 1
+            else:
+                sc.errors.append({"scene_id": sid, "true_mmsi": c["mmsi"], "kind": "spoofed position not "
+                                  "reported as unconfirmed_position", "spoofing": c.get("kind")})
     return sc
+
+
+# the simulator's planted false tracks that lie at sea (a track drawn across land is not a radar question)
+AT_SEA_SPOOFING = ("spliced_middle", "spliced_first", "out_of_range")
+
+
+def _square(lat: float, lon: float, km: float) -> dict:
+    d = km / 2 / 111.195
+    e = d / np.cos(np.radians(lat))
+    ring = [[lon - e, lat - d], [lon + e, lat - d], [lon + e, lat + d], [lon - e, lat + d], [lon - e, lat - d]]
+    return {"type": "Polygon", "coordinates": [[[round(x, 6), round(y, 6)] for x, y in ring]]}
+
+
+def spoofed_acquisitions(truth: dict, store, footprint_km: float = 8.0, after_min: float = 30.0,
+                         max_gap_min: float = 20.0) -> list[dict]:
+    """Radar acquisitions (imagery.json form, for ``sim.render.render``) that put spoofed positions in a scene,
+    from a simulator truth.json's spoofing events at sea and the store's received AIS:
+
+    - ``<event>-false``: centred, at least ``after_min`` into the false stretch, halfway between two received
+      false reports at most ``max_gap_min`` apart, on where AIS says the ship is; nothing is there
+      (`spoofed_positions` records the claim);
+    - ``<event>-hull``: for a ship silent before its false stretch began (spliced_first), at its start,
+      centred on the real hull, which is in the image with its AIS off."""
+    out = []
+    by_mmsi = {v["mmsi"]: v for v in truth.get("vessels", [])}
+    for e in truth["events"]:
+        kind = (e.get("details") or {}).get("kind")
+        if e["type"] != "spoofing" or kind not in AT_SEA_SPOOFING or e["mmsi"] not in by_mmsi:
+            continue
+        a = dt.datetime.fromisoformat(e["start"].replace("Z", "+00:00"))
+        b = dt.datetime.fromisoformat(e["end"].replace("Z", "+00:00"))
+        p = store.read("positions", a, b, columns=["mmsi", "ts", "lat", "lon"]).filter(
+            (pl.col("mmsi") == e["mmsi"]) & (pl.col("ts") >= a + dt.timedelta(minutes=after_min))
+            & (pl.col("ts") < b)).sort("ts")
+        ts = p["ts"].to_list()
+        ok = [k for k in range(len(ts) - 1) if (ts[k + 1] - ts[k]) <= dt.timedelta(minutes=max_gap_min)]
+        v = by_mmsi[e["mmsi"]]
+        if ok:
+            k = ok[0]
+            t = ts[k] + (ts[k + 1] - ts[k]) / 2
+            lat, lon = (p["lat"][k] + p["lat"][k + 1]) / 2, (p["lon"][k] + p["lon"][k + 1]) / 2
+            out.append({"id": f"{e['id']}-false", "sensor": "SAR", "site": None,
+                        "time": t.strftime("%Y-%m-%dT%H:%M:%SZ"), "footprint": _square(lat, lon, footprint_km),
+                        "cloudy": False, "ships": [],
+                        "spoofed_positions": [{"mmsi": e["mmsi"], "lat": lat, "lon": lon, "kind": kind}]})
+        if kind == "spliced_first":
+            lat, lon = e["details"]["true_lat"], e["details"]["true_lon"]
+            out.append({"id": f"{e['id']}-hull", "sensor": "SAR", "site": None,
+                        "time": a.strftime("%Y-%m-%dT%H:%M:%SZ"), "footprint": _square(lat, lon, footprint_km),
+                        "cloudy": False, "ships": [{"mmsi": e["mmsi"], "name": v.get("name"), "lat": lat,
+                                                    "lon": lon, "length": v["length"], "beam": v.get("beam"),
+                                                    "heading": 0.0, "sog": 0.0, "ais_on": False,
+                                                    "ais_spoofed": True, "role": v.get("role")}]})
+    return out
