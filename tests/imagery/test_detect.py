@@ -84,3 +84,32 @@ def test_the_real_flat_sentinel1_product_runs_through_with_no_detection(tmp_path
     assert run.scenes == 1 and run.detections == 0 and not run.errors
     sc = read_scenes(st)
     assert sc["width"][0] == 25788 and sc["sensor"][0] == "sar"
+
+
+def test_the_shore_test_bed_puts_ships_at_quays_approaches_and_open_water_and_the_buffer_decides_the_quays(tmp_path):
+    import json
+
+    from shadowfleet.sim.render import render, shore_testbed
+
+    acq = shore_testbed("Vostochny", 42.745, 133.05, seed=7, wind_mps=7.0, time_iso="2024-03-07T08:40:00Z")
+    roles = [s["role"] for s in acq["ships"]]
+    assert (roles.count("berth"), roles.count("approach"), roles.count("open")) == (12, 12, 10)
+    doc = {"acquisitions": [acq]}
+    render(doc, tmp_path / "scenes", 7, sites={"Vostochny": (42.745, 133.05)}, sensors=("SAR",))
+    (tmp_path / "imagery.json").write_text(json.dumps(doc))
+    truth = load_truth(tmp_path / "imagery.json")
+    scores = {}
+    for buf in (60.0, 20.0):
+        cfg = tmp_path / f"b{buf:g}.toml"
+        cfg.write_text(f"[imagery.sar]\nshore_buffer_m = {buf}\n")
+        st = Store(tmp_path / f"st{buf:g}")
+        detect([tmp_path / "scenes" / f"{acq['id']}.tif"], st, config=cfg,
+               structures=tmp_path / "scenes" / "structures.geojson")
+        scores[buf] = evaluate(read_detections(st), read_scenes(st), truth)
+    s = scores[60.0]
+    assert s.close_to_shore.tp + s.close_to_shore.fn >= 20  # quays and approaches are within 2 km of land
+    big = ("50-100 m", "100-200 m", ">=200 m")
+    open_big = s.subset("open water", big)
+    assert open_big.tp + open_big.fn >= 3 and open_big.recall >= 0.75 and open_big.precision >= 0.9
+    # hulls alongside a quay lie inside a 60 m shore buffer; a 20 m one (exact in a rendered scene) finds more
+    assert scores[20.0].close_to_shore.tp > s.close_to_shore.tp

@@ -30,7 +30,7 @@ def test_real_galveston_tiles_meet_the_precision_and_recall_targets(tmp_path):
     assert s["overall"]["precision"] >= 0.85 and s["overall"]["recall"] >= 0.80
     # every miss and false detection comes with a reason
     assert all(m["reason"] for m in s["misses"]) and all(f["reason"] for f in s["false_detections"])
-    assert len(s["misses"]) == s["overall"]["fn"]
+    assert len(s["misses"]) == s["overall"]["fn"] and len(s["false_detections"]) == s["overall"]["fp"]
     text = run("imagery", "evaluate", "--truth", labels, "--store", tmp_path / "st").stdout
     assert "close to shore" in text and "miss " in text
 

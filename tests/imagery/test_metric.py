@@ -66,3 +66,25 @@ def test_evaluate_scores_open_water_and_close_to_shore_apart():
     assert s.misses[0]["mmsi"] == 3 and "not detected" in s.misses[0]["reason"]
     assert s.false_detections[0]["reason"] == "no vessel there in the truth"
     assert s.by_length["100-200 m"].tp == 1 and s.by_length[">=200 m"].fn == 1
+    # the false detection is counted in its scene's wind class (4 m/s) and by its measured length (40 m)
+    assert (s.by_wind["0-5.4 m/s"].tp, s.by_wind["0-5.4 m/s"].fp, s.by_wind["0-5.4 m/s"].fn) == (2, 1, 1)
+    assert s.by_length["0-50 m"].fp == 1
+
+
+def test_cells_give_any_cross_section_of_zone_length_and_wind():
+    # the same scene: ships of 120 m (found), 60 m (found), 200 m (missed) and a false 40 m detection, 4 m/s
+    truth = pl.DataFrame({"group": ["acq-0001"] * 3, "lat": [41.0, 41.01, 41.02], "lon": [134.5] * 3,
+                          "length": [120.0, 60.0, 200.0], "label": ["vessel"] * 3, "wind": [4.0] * 3,
+                          "ais_on": [True] * 3, "mmsi": [1, 2, 3], "cloudy": [False] * 3, "cand_id": [None] * 3})
+    det = _det([(41.0, 134.5, 110.0, 50.0), (41.01, 134.5, 70.0, 50.0), (41.2, 134.5, 40.0, 50.0)])
+    scenes = pl.DataFrame([{"scene_id": "acq-0001", "status": "ok", "acquired": det["acquired"][0]}],
+                          schema={k: SCENES[k] for k in ("scene_id", "status", "acquired")})
+    s = evaluate(det, scenes, truth)
+    big = ("50-100 m", "100-200 m", ">=200 m")
+    c = s.subset("open water", big, ("0-5.4 m/s",))
+    # ships >= 50 m: 2 found, 1 missed; the 40 m false detection is outside the length class
+    assert (c.tp, c.fp, c.fn) == (2, 0, 1) and c.f1 == pytest.approx(0.8)
+    assert (s.subset("open water").fp, s.subset("close to shore").tp) == (1, 0)
+    assert s.subset(winds=(">=10.7 m/s",)).tp == 0
+    cells = {(r["zone"], r["length"], r["wind"]): r for r in s.as_dict()["cells"]}
+    assert cells[("open water", "0-50 m", "0-5.4 m/s")]["fp"] == 1

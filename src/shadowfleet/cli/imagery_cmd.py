@@ -29,19 +29,23 @@ def detect_cmd(
     time: Optional[str] = typer.Option(None, "--time", help="Acquisition time (ISO 8601 UTC) for scenes whose "
                                        "metadata and name carry none."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML with \\[imagery.sar], \\[imagery.optical], "
-                                          "\\[imagery.persistence] overrides."),
+                                          "\\[imagery.persistence], \\[imagery.structures] overrides."),
     places: Optional[Path] = typer.Option(None, "--places", help="Gazetteer GeoJSON (default: the built-in one)."),
+    structures: Optional[Path] = typer.Option(None, "--structures", help="Known fixed structures (GeoJSON points, "
+                                              "lines or polygons: platforms, buoys, jetty heads): detections within "
+                                              "50 m are set aside as fixed; kept in the store for later runs."),
     quiet: bool = QuietOpt,
 ) -> None:
     """Detect ships in each scene; writes the store's `scenes` and `detections` tables (a scene detected again
-    replaces its rows). A scene that cannot be read is one error line and the others still go through."""
+    replaces its rows). A scene that cannot be read is one error line and the others still go through. Fixed
+    objects are set aside near known structures (--structures) and by persistence over many passes."""
     from shadowfleet.imagery import detect
     from shadowfleet.store import Store
 
     st = Store(store, create=True)
     errors: list[str] = []
     run = detect([str(s) for s in scenes], st, sensor=sensor, time=parse_time(time, "time"), config=config,
-                 places=places, on_error=lambda m: (errors.append(m), print(f"error: {m}", file=sys.stderr)))
+                 places=places, structures=structures, on_error=lambda m: (errors.append(m), print(f"error: {m}", file=sys.stderr)))
     if not quiet and run.scenes:
         for sid, n in run.per_scene.items():
             console.print(f"{escape(sid)}: {n} object(s)")

@@ -1,5 +1,5 @@
 """Defaults of ship detection in satellite scenes, each with its public source. TOML sections [imagery.sar],
-[imagery.optical], [imagery.persistence], [imagery.evaluate], [imagery.match] override them.
+[imagery.optical], [imagery.persistence], [imagery.evaluate], [imagery.match], [imagery.structures] override them.
 
 Sources: GFW = Global Fishing Watch's Sentinel-1 detector (Paolo et al. 2024, Nature 625, "Satellite mapping
 reveals extensive industrial activity at sea", methods); SNAP = ESA SNAP's Ocean Tools "Adaptive Thresholding"
@@ -10,7 +10,7 @@ track) metric; ESA = Sentinel-1 and Sentinel-2 user guides (product facts); "our
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from shadowfleet import config as _config
@@ -90,6 +90,16 @@ class PersistenceConfig:
     # ... over at least this many days: longer than ships stay on one spot (DPRK tankers loaded at Vostochny in a
     # day or three in 2024 reporting; ships at anchor swing tens of metres), while a jetty head stays for years
     min_span_days: float = 20.0
+
+
+@dataclass(frozen=True)
+class StructuresConfig:
+    # ours: a known-structures GeoJSON (platforms, buoys, jetty heads) applied like `detect --structures`; a
+    # relative path is taken from the TOML file's folder ("" = none)
+    file: str = ""
+    # ours: a detection within this distance of a known structure is that structure: half a pixel of
+    # geolocation error each way at 10-20 m plus the structure's own size (a jetty head is tens of metres)
+    radius_m: float = 50.0
 
 
 @dataclass(frozen=True)
@@ -221,6 +231,7 @@ class ImageryConfig:
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
     match: MatchConfig = field(default_factory=MatchConfig)
     plan: PlanConfig = field(default_factory=PlanConfig)
+    structures: StructuresConfig = field(default_factory=StructuresConfig)
 
 
 def load_config(path: str | Path | None | ImageryConfig = None) -> ImageryConfig:
@@ -236,7 +247,10 @@ def load_config(path: str | Path | None | ImageryConfig = None) -> ImageryConfig
         evaluate=_config.apply(d.evaluate, _config.section(o, "imagery.evaluate"), "imagery.evaluate"),
         match=_config.apply(d.match, _config.section(o, "imagery.match"), "imagery.match"),
         plan=_plan_config(d.plan, o),
+        structures=_config.apply(d.structures, _config.section(o, "imagery.structures"), "imagery.structures"),
     )
+    if cfg.structures.file and not Path(cfg.structures.file).is_absolute() and path is not None:
+        cfg = replace(cfg, structures=replace(cfg.structures, file=str(Path(path).parent / cfg.structures.file)))
     m = cfg.match
     if not 0 < m.length_ratio_min <= 1 <= m.length_ratio_max:
         raise ShadowfleetError("[imagery.match] length_ratio_min must lie in (0, 1] and length_ratio_max be >= 1, got "

@@ -78,6 +78,17 @@ class ImageryScore:
     misses: list[dict] = field(default_factory=list)
     false_detections: list[dict] = field(default_factory=list)
     scenes: int = 0
+    # (zone, length class, wind class) -> counts, zone "close to shore" or "open water": any cross-section
+    cells: dict[tuple[str, str, str], Counts] = field(default_factory=dict)
+
+    def subset(self, zone: str | None = None, lengths: tuple[str, ...] | None = None,
+               winds: tuple[str, ...] | None = None) -> Counts:
+        """The counts of the cells in a zone / among length classes / among wind classes (None: all)."""
+        out = Counts()
+        for (z, ln, w), c in self.cells.items():
+            if (zone is None or z == zone) and (lengths is None or ln in lengths) and (winds is None or w in winds):
+                out.tp, out.fp, out.fn = out.tp + c.tp, out.fp + c.fp, out.fn + c.fn
+        return out
 
     def as_dict(self) -> dict:
         return {"scenes": self.scenes, "overall": self.overall.as_dict(),
@@ -85,6 +96,7 @@ class ImageryScore:
                 "by_length": {k: v.as_dict() for k, v in self.by_length.items()},
                 "by_wind": {k: v.as_dict() for k, v in self.by_wind.items()},
                 "length_error_m": self.length_error_m, "length_error_rel": self.length_error_rel,
+                "cells": [{"zone": z, "length": ln, "wind": w, **c.as_dict()} for (z, ln, w), c in sorted(self.cells.items())],
                 "misses": self.misses, "false_detections": self.false_detections}
 
 
@@ -224,12 +236,15 @@ def evaluate(det: pl.DataFrame, scenes: pl.DataFrame, truth: pl.DataFrame,
             row_t = t.row(int(b), named=True)
             _add(sc, row_t, cfg, fn=1)
             sc.misses.append(_miss(row_t, d, cfg))
+        winds = t["wind"].drop_nulls()
+        wind = _class(float(winds[0]) if winds.len() else None, cfg.wind_classes, "m/s")
         for a in np.flatnonzero(~matched_d):
             row_d = d.row(int(a), named=True)
-            sc.overall.fp += 1
+            # a false detection is classed by where it is, its measured length and its scene's wind
             near = row_d["distance_to_shore_km"]
-            (sc.close_to_shore if near is not None and near < cfg.close_to_shore_km else sc.open_water).fp += 1
-            sc.by_length.setdefault(_class(row_d["length_m"], cfg.length_classes, "m"), Counts()).fp += 1
+            for c in _counters(sc, near is not None and near < cfg.close_to_shore_km,
+                               _class(row_d["length_m"], cfg.length_classes, "m"), wind):
+                c.fp += 1
             sc.false_detections.append(_fd(row_d, _fp_reason(row_d, t)))
     sc.length_error_m = round(float(np.mean(errs)), 1) if errs else None
     sc.length_error_rel = round(float(np.median(rels)), 3) if rels else None
@@ -255,12 +270,16 @@ def _truth_shore_km(truth: pl.DataFrame, scenes: pl.DataFrame) -> np.ndarray:
     return out
 
 
+def _counters(sc: ImageryScore, close: bool, length: str, wind: str) -> tuple[Counts, ...]:
+    zone = "close to shore" if close else "open water"
+    return (sc.overall, sc.close_to_shore if close else sc.open_water, sc.by_length.setdefault(length, Counts()),
+            sc.by_wind.setdefault(wind, Counts()), sc.cells.setdefault((zone, length, wind), Counts()))
+
+
 def _add(sc: ImageryScore, row_t: dict, cfg: EvaluateConfig, tp=0, fp=0, fn=0) -> None:
     shore = row_t.get("shore_km")
-    for c in (sc.overall,
-              sc.close_to_shore if shore is not None and shore < cfg.close_to_shore_km else sc.open_water,
-              sc.by_length.setdefault(_class(row_t["length"], cfg.length_classes, "m"), Counts()),
-              sc.by_wind.setdefault(_class(row_t["wind"], cfg.wind_classes, "m/s"), Counts())):
+    for c in _counters(sc, shore is not None and shore < cfg.close_to_shore_km,
+                       _class(row_t["length"], cfg.length_classes, "m"), _class(row_t["wind"], cfg.wind_classes, "m/s")):
         c.tp += tp
         c.fp += fp
         c.fn += fn

@@ -24,7 +24,7 @@ from shadowfleet.imagery.transforms.objects import objects
 from shadowfleet.imagery.transforms.water import buffered, cloud_mask, land_mask, ndwi_water
 from shadowfleet.places import PORT_KINDS, bearing_deg, haversine_km
 from shadowfleet.places.coast import is_land
-from shadowfleet.store.schema import DETECTIONS, SCENES
+from shadowfleet.store.schema import DETECTIONS, SCENES, STRUCTURES
 
 # place kinds a detection is named after (a ship at a berth, terminal, anchorage, port or STS area)
 DETECTION_PLACE_KINDS: tuple[str, ...] = (*PORT_KINDS, "sts_area")
@@ -284,17 +284,43 @@ def flag_fixed(det: pl.DataFrame, scenes: pl.DataFrame, cfg: ImageryConfig | Non
     return det.with_columns(pl.Series("fixed", fixed))
 
 
+def flag_known(det: pl.DataFrame, structures: pl.DataFrame, radius_m: float) -> pl.DataFrame:
+    """Mark detections within ``radius_m`` of a known structure (the `structures` table) as fixed."""
+    import shapely
+
+    if det.height == 0 or structures.height == 0:
+        return det
+    geoms = shapely.from_geojson(structures["geometry"].to_list())
+    lat, lon = det["lat"].to_numpy(), det["lon"].to_numpy()
+    # degrees of longitude shrink with latitude: compare in a local equirectangular frame around the detections
+    k = np.cos(np.radians(np.nanmean(lat)))
+    scaled = shapely.transform(geoms, lambda xy: xy * np.array([k, 1.0]))
+    tree = shapely.STRtree(scaled)
+    near, _ = tree.query(shapely.points(lon * k, lat), predicate="dwithin", distance=radius_m / 111_195.0)
+    hit = np.zeros(det.height, bool)
+    hit[near] = True
+    return det.with_columns(pl.col("fixed") | pl.Series(hit))
+
+
 def detect(paths: Iterable[str | Path], store, sensor: str = "auto", time: dt.datetime | None = None,
            config: str | Path | ImageryConfig | None = None, places: str | Path | None = None,
            on_error: Callable[[str], None] | None = None,
-           progress: Callable[[str, float], None] | None = None) -> DetectRun:
+           progress: Callable[[str, float], None] | None = None,
+           structures: str | Path | None = None) -> DetectRun:
     """Detect ships in each scene and store them (`scenes`, `detections`; a scene detected again replaces its
-    rows). A scene that cannot be read is reported through ``on_error`` (or raised when None) and skipped."""
+    rows). A scene that cannot be read is reported through ``on_error`` (or raised when None) and skipped.
+
+    Fixed objects are set aside (`fixed`) two ways: near a known structure (``structures``, a GeoJSON layer, or
+    `[imagery.structures] file`; stored in the `structures` table and applied on every later run until replaced),
+    and by persistence across scenes of the same spot."""
     from shadowfleet.imagery.readers import open_scene
+    from shadowfleet.imagery.readers.structures import read_structures
     from shadowfleet.places import load_places
 
     cfg = load_config(config)
     gaz = load_places(places)
+    layer_file = structures or cfg.structures.file or None
+    layer = read_structures(layer_file) if layer_file else None  # a bad layer stops before any scene is read
     run = DetectRun()
     new_det, new_scenes = [], []
     for path in paths:
@@ -319,9 +345,13 @@ def detect(paths: Iterable[str | Path], store, sensor: str = "auto", time: dt.da
     scenes_all = pl.concat([old_scenes.filter(~pl.col("scene_id").is_in(ids)), scenes_new.unique("scene_id", keep="last")])
     det_all = pl.concat([old_det.filter(~pl.col("scene_id").is_in(ids)), *new_det])
     det_all = flag_fixed(det_all, scenes_all, cfg)
-    with store.transaction() as tx:  # scenes and their detections committed together
+    if layer is None:
+        layer = store.read("structures") if store.files("structures") else pl.DataFrame(schema=STRUCTURES)
+    det_all = flag_known(det_all, layer, cfg.structures.radius_m)
+    with store.transaction() as tx:  # scenes, their detections and the structures applied committed together
         tx.replace("scenes", scenes_all.sort("acquired", "scene_id"))
         tx.replace("detections", det_all.sort("acquired", "detection_id"))
+        tx.replace("structures", layer)
     run.scenes = len(new_scenes)
     run.detections = int(det_all.filter(pl.col("scene_id").is_in(ids))["fixed"].not_().sum())
     run.fixed = int(det_all.filter(pl.col("scene_id").is_in(ids))["fixed"].sum())

@@ -166,7 +166,7 @@ def render_sar(acq: dict, out: Path, seed: int, pixel_m: float = 10.0,
 
     rng = np.random.default_rng([seed, 6, zlib.crc32(acq["id"].encode())])
     transform, crs, w, h, fwd, inv, poly_xy = _grid(acq["footprint"]["coordinates"][0], pixel_m)
-    wind = _wind(seed, acq["id"])
+    wind = float(acq["wind_mps"]) if acq.get("wind_mps") is not None else _wind(seed, acq["id"])
     land = _land_grid(inv, transform, w, h, 2)
     inside = _footprint_mask(poly_xy, transform, w, h)
     track = _track_bearing(acq["time"], acq["footprint"]["coordinates"][0])
@@ -181,11 +181,12 @@ def render_sar(acq: dict, out: Path, seed: int, pixel_m: float = 10.0,
         yi = y + shift * np.cos(np.radians(track))
         lon_i, lat_i = inv.transform(xi, yi)
         ships.append((s, (xi - transform.c) / pixel_m, (transform.f - yi) / pixel_m, float(lat_i), float(lon_i)))
-    fixed = []
+    fixed, fixed_ll = [], []
     if site_latlon is not None:
         for la, lo in _fixed_structures(acq["site"], *site_latlon):
             x, y = fwd.transform(lo, la)
             fixed.append(((x - transform.c) / pixel_m, (transform.f - y) / pixel_m))
+            fixed_ll.append((la, lo))
     shape_tex = float(np.interp(wind, [2, 15], [30.0, 6.0]))  # rougher sea, spikier clutter
     bands = []
     for pol in ("VV", "VH"):
@@ -216,7 +217,7 @@ def render_sar(acq: dict, out: Path, seed: int, pixel_m: float = 10.0,
     tmp.replace(path)
     return {"wind_mps": wind, "file": path.name, "track_bearing_deg": round(track, 2),
             "image_positions": {str(s["mmsi"]): [round(la, 6), round(lo, 6)] for s, _, _, la, lo in ships},
-            "fixed_structures": len(fixed)}
+            "fixed_structures": [[round(la, 6), round(lo, 6)] for la, lo in fixed_ll]}
 
 
 def render_optical(acq: dict, out: Path, seed: int, pixel_m: float = 10.0) -> dict:
@@ -285,9 +286,16 @@ def render_optical(acq: dict, out: Path, seed: int, pixel_m: float = 10.0) -> di
 def render(imagery: dict, out: str | Path, seed: int, sites: dict[str, tuple[float, float]] | None = None,
            pixel_m: float = 10.0, sensors: tuple[str, ...] = ("SAR", "optical")) -> dict:
     """Render every acquisition of an imagery.json document into ``out``; returns the document with each
-    rendered acquisition's `render` facts added (file, wind, where each ship appears in the image)."""
+    rendered acquisition's `render` facts added (file, wind, where each ship appears in the image). With
+    ``sites``, radar scenes show fixed structures near them, listed in ``out``/structures.geojson."""
+    import json
+
     outdir = Path(out)
     outdir.mkdir(parents=True, exist_ok=True)
+    if sites and "SAR" in sensors:
+        # the fixed structures the radar scenes show, as the known-structures layer a port's analyst would keep
+        (outdir / "structures.geojson").write_text(json.dumps(structures_geojson(sites), indent=1) + "\n",
+                                                   encoding="utf-8")
     for acq in imagery["acquisitions"]:
         if acq["sensor"] not in sensors:
             continue
@@ -297,3 +305,96 @@ def render(imagery: dict, out: str | Path, seed: int, sites: dict[str, tuple[flo
         else:
             acq["render"] = render_optical(acq, outdir, seed, pixel_m)
     return imagery
+
+
+def structures_geojson(sites: dict[str, tuple[float, float]]) -> dict:
+    """The renderer's fixed bright structures near each site as a known-structures layer (GeoJSON points), the
+    way an analyst keeps a list of the platforms, buoys and jetty heads of a port."""
+    feats = []
+    for site, (lat, lon) in sorted(sites.items()):
+        for i, (la, lo) in enumerate(_fixed_structures(site, lat, lon), 1):
+            feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(lo, 6), round(la, 6)]},
+                          "properties": {"id": f"{site}-S{i}", "kind": "structure", "name": f"{site} structure {i}"}})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+# The shore test bed: scenes around real ports with ships placed where close-to-shore detection is hard.
+# ours: zones by distance from the hull's centre to the shoreline: alongside a quay (the hull's side within
+# 5-25 m of it), anchorages and harbour approaches (0.2-2 km), open water (beyond 2.2 km: xView3's close-to-shore
+# line is 2 km, the margin keeps the zones apart on a 20 m grid)
+SHORE_ZONES = {"berth": (5.0, 25.0), "approach": (200.0, 2000.0), "open": (2200.0, np.inf)}
+
+
+def _local_grid(lat: float, lon: float, half_m: float, cell_m: float):
+    n = int(2 * half_m / cell_m)
+    off = (np.arange(n) + 0.5) * cell_m - half_m
+    k_lat, k_lon = 1 / 111_195.0, 1 / (111_195.0 * np.cos(np.radians(lat)))
+    lats = lat - off * k_lat  # row 0 is north
+    lons = lon + off * k_lon
+    return off, lats, lons, k_lat, k_lon
+
+
+def shore_testbed(site: str, lat: float, lon: float, seed: int, wind_mps: float, time_iso: str,
+                  footprint_km: float = 10.0, per_zone: tuple[int, int, int] = (12, 12, 10)) -> dict:
+    """One radar acquisition (imagery.json form) of a ``footprint_km`` square around (lat, lon) with ships at
+    berths alongside the shore, at anchorages and approaches, and in open water (``per_zone``, fewer where the
+    footprint has no room), lengths 15-330 m log-uniform, at the given wind. Truth ships have no AIS."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng([seed, 8, zlib.crc32(site.encode()), int(wind_mps * 10)])
+    cell = 20.0
+    half = footprint_km * 500.0
+    off, lats, lons, k_lat, k_lon = _local_grid(lat, lon, half, cell)
+    land = is_land(lats[:, None], lons[None, :])
+    dist, (ir, ic) = ndimage.distance_transform_edt(~land, sampling=cell, return_indices=True)
+    if not land.any():
+        dist = np.full(land.shape, np.inf)
+    rows, cols = np.indices(land.shape)
+    # bearing from each water cell to its nearest land cell: a hull alongside lies across it
+    to_land = np.degrees(np.arctan2(ic - cols, -(ir - rows))) % 360.0
+    edge = (np.abs(off)[:, None] < half - 700.0) & (np.abs(off)[None, :] < half - 700.0)  # the CFAR ring's room
+    ships: list[dict] = []
+    mmsi = 990_000_000 + (seed % 1000) * 1000
+    for zone, n in zip(SHORE_ZONES, per_zone):
+        lo_m, hi_m = SHORE_ZONES[zone]
+        tries = 0
+        placed = 0
+        while placed < n and tries < 60 * n:
+            tries += 1
+            length = float(np.exp(rng.uniform(np.log(15.0), np.log(330.0))))
+            beam = length / 6.5
+            want = (dist >= lo_m + (beam / 2 if zone == "berth" else length / 2)) & edge & ~land
+            want &= dist <= (hi_m + beam / 2 if zone == "berth" else hi_m)
+            cand = np.flatnonzero(want)
+            if cand.size == 0:
+                break
+            k = int(rng.choice(cand))
+            r, c = divmod(k, land.shape[1])
+            if zone == "berth":
+                heading = (to_land[r, c] + 90.0) % 180.0
+                sog = 0.0
+            else:
+                heading = float(rng.uniform(0, 360))
+                sog = float(rng.uniform(3, 12)) if rng.random() < (0.3 if zone == "approach" else 0.7) else 0.0
+            y, x = -off[r] + rng.uniform(-cell / 2, cell / 2), off[c] + rng.uniform(-cell / 2, cell / 2)
+            a = np.radians(heading)
+            # the hull's ends and the middle of its sides must be on water
+            ex = np.array([0, 1, -1, 0, 0]) * length / 2 * np.sin(a) + np.array([0, 0, 0, 1, -1]) * beam / 2 * np.cos(a)
+            ey = np.array([0, 1, -1, 0, 0]) * length / 2 * np.cos(a) - np.array([0, 0, 0, 1, -1]) * beam / 2 * np.sin(a)
+            pla, plo = lat + (y + ey) * k_lat, lon + (x + ex) * k_lon
+            if is_land(pla, plo).any():
+                continue
+            if any(np.hypot(x - s["_x"], y - s["_y"]) < (length + s["length"]) / 2 + 40.0 for s in ships):
+                continue
+            mmsi += 1
+            ships.append({"mmsi": mmsi, "name": f"{zone} {placed + 1}", "lat": round(float(pla[0]), 6),
+                          "lon": round(float(plo[0]), 6), "length": round(length, 1), "beam": round(beam, 1),
+                          "heading": round(heading, 1), "sog": round(sog, 2), "ais_on": False,
+                          "ais_spoofed": False, "role": zone, "_x": x, "_y": y})
+            placed += 1
+    for s in ships:
+        del s["_x"], s["_y"]
+    ring = [[lon + dx * half * k_lon, lat + dy * half * k_lat] for dx, dy in ((-1, -1), (1, -1), (1, 1), (-1, 1), (-1, -1))]
+    return {"id": f"shore-{site}-{seed}-{wind_mps:g}", "sensor": "SAR", "site": site, "time": time_iso,
+            "footprint": {"type": "Polygon", "coordinates": [ring]}, "cloudy": False, "wind_mps": wind_mps,
+            "ships": ships}

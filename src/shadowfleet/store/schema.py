@@ -338,6 +338,16 @@ SCENES = register("scenes", {
     "track_bearing_deg": pl.Float64,
 }, write="replace")
 
+# Given to `imagery detect --structures FILE`: fixed objects (platforms, buoys, jetty heads) a detection near
+# which is set aside as fixed; kept until another file replaces them.
+STRUCTURES = register("structures", {
+    "structure_id": pl.Utf8,
+    "kind": pl.Utf8,
+    "name": pl.Utf8,
+    "geometry": pl.Utf8,  # GeoJSON geometry (lon/lat)
+    "source": pl.Utf8,  # the file it came from
+}, write="replace")
+
 # Derived by `imagery match`: each detection tied to an AIS track or to none.
 MATCHES = register("matches", {
     "detection_id": pl.Utf8,
