@@ -19,6 +19,13 @@ from shadowfleet.errors import ShadowfleetError
 
 @dataclass(frozen=True)
 class PortCallConfig:
+    """A port call: stationary at a port/berth/anchorage/terminal >= min_duration_h. A silence >= inferred_min_gap_h
+    splits a stay: the run seen before (a call when seen >= min_duration_h), the silence (an inferred call when
+    both its ends lie within inferred_max_km of one place, from the last report before to the first after) and
+    the run seen after are separate events. A seen run shorter than min_duration_h next to a silence is no call
+    by this definition; it joins the silence's inferred call (the first sighting at the place is kept), and
+    silences separated only by such runs are one inferred call (docs/detection.md)."""
+
     max_sog_kn: float = 0.5  # docs/reference.md: stationary SOG <= 0.5 kn (GFW ends a stop above 0.5 kn)
     min_duration_h: float = 1.0  # docs/reference.md port_call row: stationary >= 1 h
     inferred_min_gap_h: float = 2.0  # docs/reference.md port_call inferred row: AIS gap >= 2 h (ours)
@@ -41,8 +48,23 @@ class PortCallConfig:
     # >= 4 h (docs/reference.md) -- a shorter break within a port stay is not a visit of its own (satellite-only
     # ports such as Chongjin hear a ship every 2-5 h while it shifts between moorings)
     pinpoint_min_gap_h: float = 4.0
-    # ours: a visit counts as inferred when less than this much of it was seen stationary in AIS
-    inferred_max_seen_h: float = 1.0
+    # Where an inferred call's silence was long enough to go somewhere that matters and come back, its details
+    # list those places (earliest arrival, latest departure, possible time there >= min_duration_h, a call):
+    # berths and terminals (where cargo is worked), ship-to-ship areas, and the ports of reach_port_countries
+    # (UNSCR 2397 OP5 caps refined petroleum delivered to the DPRK). Speed: MAN Diesel & Turbo, "Propulsion
+    # Trends in Tankers" (2013): average design speeds of small and handysize tankers are about 13-15 kn, so
+    # 15 kn is a fast passage for the ships in question. Distances follow searoute's sea lanes, pulled straight
+    # wherever the straight line stays at sea, ignoring land within reach_coast_km of either end (ours: the
+    # ~1 km land mask puts harbours and quays on land; 5 km = inferred_max_km); great-circle x
+    # reach_detour_factor when searoute finds no path (ours, as for ais_gap)
+    reach_speed_kn: float = 15.0
+    reach_kinds: tuple[str, ...] = ("berth", "terminal", "sts_area")
+    reach_port_countries: tuple[str, ...] = ("KP",)
+    reach_coast_km: float = 5.0
+    reach_detour_factor: float = 1.3
+    # ours: the nearest places by sea are what an analyst checks first, and the bound keeps the sea routes computed
+    # per silence few (a month-long silence reaches half the world)
+    reach_max_places: int = 10
 
 
 @dataclass(frozen=True)
@@ -51,8 +73,12 @@ class GapConfig:
     # ours: reception cell ~28 km; with its 8 neighbours "near" means within ~28-55 km (a shore receiver reaches
     # ~40 nm = 74 km at sea)
     coverage_cell_deg: float = 0.25
-    max_speed_kn: float = 15.0  # ours: a loaded product tanker seldom sustains more than ~15 kn
-    detour_factor: float = 1.3  # ours: great-circle x 1.3 stands in for the sea route (searoute is too slow per gap)
+    # MAN Diesel & Turbo, "Propulsion Trends in Tankers" (2013): small and handysize tankers' average design
+    # speeds are about 13-15 kn, so a tanker seldom sustains more than 15 kn
+    max_speed_kn: float = 15.0
+    # ours: great-circle x 1.3 stands in for the sea route at scale (searoute per gap is too slow for millions of
+    # gaps); inferred port calls use sea routes ([events.port_call] reach_*)
+    detour_factor: float = 1.3
     nearest_max_km: float = 50.0  # ours: a place farther than this from a gap end is not "near" it
 
 

@@ -33,12 +33,14 @@ def test_nampo_transfers_reach_dprk_tankers_at_the_sts_area(nampo):
         assert load["place"].startswith("CN") and load["end"] < enc["start"]
         onward = next(o for o in nampo["voyages"] if o.get("onward_of") == v["id"])
         dis = events[onward["discharge_event"]]
-        assert dis["place"] == "KPNAM-OIL" and dis["start"] > enc["start"]
+        # after the transfer (a dark call there spans the whole silence, which may begin before the transfer)
+        assert dis["place"] == "KPNAM-OIL" and dis["end"] > enc["end"]
     total = sum(v["barrels"] for v in sts if v["month"] == "2024-03")
     assert nampo["totals"]["barrels_delivered_by_month"]["2024-03"] == pytest.approx(total, abs=0.5)
-    # DPRK discharges at Nampo: some with AIS, some dark
+    # DPRK discharges at Nampo: some in stays AIS saw in part (split by silences), some wholly dark
     dis = [events[o["discharge_event"]] for o in nampo["voyages"] if o.get("onward_of")]
-    assert any(e["inferred"] for e in dis) and any(not e["inferred"] for e in dis)
+    assert any(e["inferred"] and e["details"]["visit_parts"] == 1 for e in dis)
+    assert any(e["details"]["visit_parts"] > 1 for e in dis)
 
 
 def test_nampo_identity_laundering_flag_hopping_and_rename(nampo):

@@ -172,7 +172,7 @@ def simulate(scenario: str = "vostochny-2024-03", out: str | Path = "sim-out", s
 
     say("computing the truth")
     # a transmission counts as received when at least one copy arrived undamaged
-    received = _received(vs, pos, st, msg[~counts["bad_copy"]], npos)
+    received = _received(vs, pos, st, msg[~counts["bad_copy"]], npos, rxt[~counts["bad_copy"]])
     tb = TruthBuilder(vs, received, gaz, cfg, t0, t1, definitions)
     tb.stops()
     tb.encounters()
@@ -209,9 +209,14 @@ def simulate(scenario: str = "vostochny-2024-03", out: str | Path = "sim-out", s
                       round(time.perf_counter() - t_start, 2), paths)
 
 
-def _received(vs, pos, st, msg, npos) -> list[Received]:
-    """Per vessel, the distinct transmissions that reached at least one receiver, in time order."""
-    um = np.unique(msg)
+def _received(vs, pos, st, msg, npos, rxt=None) -> list[Received]:
+    """Per vessel, the distinct transmissions that reached at least one receiver, in time order (with the time
+    stamp of their first received copy, the time a detector sees)."""
+    um, inv = np.unique(msg, return_inverse=True)
+    first_rx = None
+    if rxt is not None and len(um):
+        first_rx = np.full(len(um), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first_rx, inv, rxt)
     pm = um[um < npos]
     sm = um[um >= npos] - npos
     out = []
@@ -230,10 +235,11 @@ def _received(vs, pos, st, msg, npos) -> list[Received]:
         s = s[np.argsort(st["t"][s], kind="stable")] if len(s) else s
         s5 = s[st["msgtype"][s] != 24] if len(s) else s  # draught and identity come from message 5
         g = (lambda d, k, ix, dt_: d[k][ix] if len(ix) else np.zeros(0, dt_))
+        rx = None if first_rx is None else first_rx[np.searchsorted(um, p)].astype(float)
         out.append(Received(g(pos, "t", p, float), g(pos, "lat", p, float), g(pos, "lon", p, float),
                             g(pos, "mmsi", p, np.int64), g(pos, "spoofed", p, bool),
                             g(st, "t", s5, float), g(st, "draught", s5, float), g(st, "identity", s5, np.int64),
-                            g(st, "mmsi", s5, np.int64)))
+                            g(st, "mmsi", s5, np.int64), rx))
     return out
 
 

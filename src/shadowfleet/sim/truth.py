@@ -34,6 +34,13 @@ class Received:
     st_draught: np.ndarray
     st_identity: np.ndarray
     st_mmsi: np.ndarray
+    rx: np.ndarray | None = None  # receive time stamp of each position's first received copy (what a detector sees)
+
+
+def _heard(rec: Received) -> np.ndarray:
+    """Position times as a detector sees them: the receive time stamps when known (whole seconds, seconds after
+    transmission), so a stay seen for exactly an hour is an hour on both sides of the comparison."""
+    return rec.t if rec.rx is None else rec.rx
 
 
 def _span_inside(rec: Received, a: float, b: float, genuine: bool = True) -> float:
@@ -117,43 +124,101 @@ class TruthBuilder:
         la = np.array([s.lat for s in allstops])
         lo = np.array([s.lon for s in allstops])
         port = self.places.locate(la, lo, kinds=PORT_KINDS)
+        calls = []
         for s, pid in zip(allstops, port):
             a, b = max(s.start, self.t0), min(s.end, self.t1)
             hours = (b - a) / 3600.0
             rec = self.rec[s.vessel]
             if pid is not None and hours >= defs.port_call.min_duration_h:
-                direct = _span_inside(rec, a, b) >= defs.port_call.min_duration_h * 3600.0 - 1
-                inferable = False if direct else self._inferable(rec, a, b, pid)
-                ev = self._add("port_call", s.vessel, a, b, s.lat, s.lon, place=pid, inferred=not direct,
-                               visible=direct or inferable, cargo=s.cargo,
-                               details={"purpose": s.purpose, "nav_status": s.status, "hours": round(hours, 2),
-                                        "voyage": s.voyage})
-                self.stop_event[id(s)] = ev
+                calls.append((s, pid, a, b, self._silences_at(s.vessel, a, b, pid)))
             elif pid is None and hours >= defs.loitering.min_duration_h:
                 visible = _span_inside(rec, a, b) >= defs.loitering.min_duration_h * 3600.0 - 1
                 area = self.places.locate([s.lat], [s.lon], kinds=None)[0]
                 ev = self._add("loitering", s.vessel, a, b, s.lat, s.lon, place=area, visible=visible,
                                details={"purpose": s.purpose, "hours": round(hours, 2)})
                 self.stop_event.setdefault(id(s), ev)
+        # one silence is one inferred call: the stay it covers whole (a dark call at the berth between two
+        # seen stays at the anchorage), else the stay it overlaps most
+        owner: dict[tuple[int, float], tuple[tuple[bool, float], int]] = {}
+        for ci, (s, pid, a, b, sil) in enumerate(calls):
+            for s0, s1 in sil:
+                rank = (s0 <= a and s1 >= b, min(s1, b) - max(s0, a))
+                key = (s.vessel, s0)
+                if key not in owner or rank > owner[key][0]:
+                    owner[key] = (rank, ci)
+        for ci, (s, pid, a, b, sil) in enumerate(calls):
+            mine = [owner[(s.vessel, s0)][1] == ci for s0, _ in sil]
+            self._port_call_events(s, pid, a, b, sil, mine)
 
-    def _inferable(self, rec: Received, a: float, b: float, pid: str) -> bool:
-        """docs/reference.md inferred port call: a received gap >= 2 h around the stay whose last position before and
-        first after lie inside or within 5 km of the place."""
+    def _silences_at(self, vi: int, a: float, b: float, pid: str) -> list[tuple[float, float]]:
+        """docs/detection.md inferred port call: the received silences >= 2 h overlapping the stay [a, b] whose
+        last position before and first after lie inside or within 5 km of the place."""
+        rec = self.rec[vi]
         ok = ~rec.spoofed
-        t, la, lo = rec.t[ok], rec.lat[ok], rec.lon[ok]
-        i0 = int(np.searchsorted(t, a)) - 1
-        i1 = int(np.searchsorted(t, b, side="right"))
-        lo_i, hi_i = max(i0, 0), min(i1, len(t) - 1)
-        if i0 < 0 or i1 >= len(t):
-            return False
-        tt, la_, lo_ = t[lo_i:hi_i + 1], la[lo_i:hi_i + 1], lo[lo_i:hi_i + 1]
-        gaps = np.nonzero(np.diff(tt) >= self.defs.port_call.inferred_min_gap_h * 3600.0)[0]
-        if not len(gaps):
-            return False
-        d = self.places.distance_km(np.r_[la_[gaps], la_[gaps + 1]], np.r_[lo_[gaps], lo_[gaps + 1]], pid)
-        n = len(gaps)
+        t, la, lo = _heard(rec)[ok], rec.lat[ok], rec.lon[ok]
+        if len(t) < 2:
+            return []
+        k = np.nonzero((np.diff(t) >= self.defs.port_call.inferred_min_gap_h * 3600.0) & (t[1:] > a) & (t[:-1] < b))[0]
+        if not len(k):
+            return []
+        d = self.places.distance_km(np.r_[la[k], la[k + 1]], np.r_[lo[k], lo[k + 1]], pid)
         near = self.defs.port_call.inferred_max_km
-        return bool(np.any((d[:n] <= near) & (d[n:] <= near)))
+        keep = (d[:len(k)] <= near) & (d[len(k):] <= near)
+        return [(float(t[i]), float(t[i + 1])) for i in k[keep]]
+
+    def _port_call_events(self, s: Stop, pid: str, a: float, b: float, sil: list, mine: list[bool]) -> None:
+        """The port calls of one stay (docs/detection.md): a silence splits it into the run seen before, the
+        silence (an inferred call) and the run seen after; a run shorter than min_duration_h is no call of its
+        own and joins the neighbouring silence's call. A silence owned by another stay only cuts this one."""
+        pc = self.defs.port_call
+        rec = self.rec[s.vessel]
+        items: list[tuple[str, float, float]] = []  # (kind: seen / dark / foreign, start, end)
+        cur = a
+        for (s0, s1), own in zip(sil, mine):
+            if s0 > cur:
+                items.append(("seen", cur, s0))
+            items.append(("dark" if own else "foreign", s0, s1))
+            cur = max(cur, s1)
+        if cur < b:
+            items.append(("seen", cur, b))
+        min_s = pc.min_duration_h * 3600.0
+        long = [k == "seen" and e - st >= min_s for k, st, e in items]
+        groups: list[list[tuple[str, float, float]]] = []
+        for i, it in enumerate(items):
+            if i == 0 or long[i] or long[i - 1] or it[0] == "foreign" or items[i - 1][0] == "foreign":
+                groups.append([])
+            groups[-1].append(it)
+        evs = []
+        for g in groups:
+            kinds = {k for k, _, _ in g}
+            st, en = min(x[1] for x in g), max(x[2] for x in g)
+            if "dark" in kinds:
+                evs.append((st, en, True, True))
+            elif kinds == {"seen"} and en - st >= min_s:
+                # a part between two silences ends on the report that opens the next one: count it
+                heard = _heard(rec)[~rec.spoofed]
+                heard = heard[(heard >= st) & (heard <= en)]
+                direct = len(heard) > 1 and heard.max() - heard.min() >= min_s
+                evs.append((st, en, False, direct))
+        if not evs:
+            return
+        visit = f"{pid}-{int(round(evs[0][0]))}"
+        out = []
+        for k, (st, en, dark, vis) in enumerate(evs):
+            part = ("dark" if dark else "whole" if len(evs) == 1 else "before" if k == 0
+                    else "after" if k == len(evs) - 1 else "between")
+            # inferred: only an inference finds it (a dark call, or a stay AIS did not see long enough)
+            out.append(self._add("port_call", s.vessel, st, en, s.lat, s.lon, place=pid, inferred=dark or not vis,
+                                 visible=vis,
+                                 details={"purpose": s.purpose, "nav_status": s.status,
+                                          "hours": round((en - st) / 3600.0, 2), "voyage": s.voyage,
+                                          "visit_id": visit, "part": part, "visit_parts": len(evs)}))
+        # the stay's cargo goes with its longest part (a tanker dark for its cargo work: the dark call; a stay
+        # heard throughout but for a silence: the part seen), visible before unseen
+        k = max(range(len(evs)), key=lambda i: (evs[i][3], evs[i][1] - evs[i][0]))
+        main = out[k]
+        main["cargo"] = s.cargo
+        self.stop_event[id(s)] = main
 
     # --- encounters -----------------------------------------------------------------------------------------
     def encounters(self) -> None:

@@ -1,13 +1,14 @@
 """Port calls at ports, berths, anchorages and terminals, including dark ones inferred from AIS gaps.
 
-A visit is built from parts in time order: stops (runs of stationary reports, located by their mean
-position in the smallest enclosing place, so a berth beats its port) and inferred parts (an AIS gap >= 2 h
-whose two ends lie inside or within 5 km of the same place: the one berth/terminal near both ends when the ship
-moved while dark, else the smallest place containing both ends, else the nearest port, else the nearest place).
+A stay is built from parts in time order: stops (runs of stationary reports, located by their mean position in
+the smallest enclosing place, so a berth beats its port) and inferred parts (an AIS gap >= 2 h whose two ends
+lie inside or within 5 km of the same place: the one berth/terminal near both ends when the ship moved while
+dark, else the smallest place containing both ends, else the nearest port, else the nearest place).
 Consecutive parts at the same place separated by less than the in-port gap, or touching parts at a port and a
-place inside it that the ship did not move between, are one visit: a tanker seen stopping at the berth and
-then going dark there makes ONE port call; a dark call at the berth followed by a stay elsewhere in the port
-makes two. The visit is `inferred` when less than an hour of it was seen stationary in AIS.
+place inside it that the ship did not move between, are one stay at its smallest place. A silence splits the
+stay into events: the run seen before it (a port call when seen stationary >= 1 h), the silence (an inferred
+port call) and the run seen after, linked in their details by one ``visit_id``. A seen run shorter than 1 h is
+no port call: it joins the neighbouring silence's inferred call.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from shadowfleet.events.transforms.common import (
     to_events,
     with_run_id,
 )
+from shadowfleet.events.transforms.gaps import REACH_SCHEMA, reachable_from
 from shadowfleet.events.transforms.stops import find_stops
 
 _PART = {
@@ -196,7 +198,7 @@ def find_port_calls(track: pl.DataFrame, places: Places, cfg: PortCallConfig = P
     )
     apart = pl.col("start") - pl.col("prev_end")
     same = pl.col("place_idx") == pl.col("prev_place")
-    # same place: one visit across short breaks (GFW in-port gap); port and a place inside it: only when the
+    # same place: one stay across short breaks (GFW in-port gap); port and a place inside it: only when the
     # parts touch (a dark arrival ending where the stop begins; ours: within 1 min, so receive-time jitter of
     # seconds between the two parts' edge reports still touches), not when the ship was seen moving in between
     # two stops (not a stop and a gap) far apart at one place: the ship moved to another spot, a new call
@@ -207,16 +209,26 @@ def find_port_calls(track: pl.DataFrame, places: Places, cfg: PortCallConfig = P
         pl.col("nested").fill_null(False) & (apart <= dt.timedelta(minutes=1)) & ~pl.col("dark_move").fill_null(False)
     )
     brk = changed("mmsi") | ~joined.fill_null(False)
-    parts = with_run_id(parts, brk, "visit").with_columns(
-        pl.Series("area", places.area[parts["place_idx"].to_numpy()])
+    parts = with_run_id(parts, brk, "stay").with_columns(
+        pl.Series("area", places.area[parts["place_idx"].to_numpy()]),
+        (pl.col("gap_h") > 0).alias("dark"),
     )
+    # the place rules are those of the whole stay: its smallest place (a dark arrival at the port's edge
+    # touching a stop at the berth is at the berth, as is a ship flickering across a terminal's edge)
+    parts = parts.with_columns(
+        pl.col("place_idx").sort_by("area").first().over("stay").alias("place_idx"),
+        pl.col("start").min().over("stay").alias("stay_start"),
+    )
+    parts = split_at_silences(parts, cfg.min_duration_h)
     visits = (
         parts.group_by("visit", maintain_order=True)
         .agg(
             pl.col("mmsi").first(),
+            pl.col("stay").first(),
+            pl.col("stay_start").first(),
+            pl.col("place_idx").first(),
             pl.col("start").min(),
             pl.col("end").max(),
-            pl.col("place_idx").sort_by("area").first(),
             # position: where the vessel was seen stopped, else the middle of the gap
             pl.when(pl.col("n") > 0).then(pl.col("lat")).mean().alias("lat_seen"),
             pl.when(pl.col("n") > 0).then(pl.col("lon")).mean().alias("lon_seen"),
@@ -225,7 +237,10 @@ def find_port_calls(track: pl.DataFrame, places: Places, cfg: PortCallConfig = P
             pl.col("seen_h").sum(),
             pl.col("gap_h").sum(),
             pl.col("n").sum().alias("n_positions"),
-            (pl.col("gap_h") > 0).sum().alias("n_gaps"),
+            pl.col("dark").sum().alias("n_gaps"),
+            # the longest silence: the one window in which the ship could have gone somewhere unseen
+            pl.col("start").sort_by("gap_h").last().alias("silence_start"),
+            pl.col("end").sort_by("gap_h").last().alias("silence_end"),
         )
         .filter((pl.col("seen_h") >= cfg.min_duration_h) | (pl.col("n_gaps") > 0))
     )
@@ -238,10 +253,54 @@ def find_port_calls(track: pl.DataFrame, places: Places, cfg: PortCallConfig = P
         pl.Series("place_name", [None if v is None else str(v) for v in places.names[pidx]], dtype=pl.Utf8),
         pl.coalesce("lat_seen", "lat_any").alias("lat"),
         pl.coalesce("lon_seen", "lon_any").alias("lon"),
-        ((pl.col("n_gaps") > 0) & (pl.col("seen_h") < cfg.inferred_max_seen_h)).alias("inferred"),
+        (pl.col("n_gaps") > 0).alias("inferred"),
         pl.col("seen_h").round(3).alias("stationary_seen_h"),
         pl.col("gap_h").round(3).alias("dark_h"),
-    )
+    ).with_columns(_visit_links())
+    dark = visits.filter(pl.col("inferred")).select(
+        "visit", "place_idx", pl.col("silence_start").alias("start"), pl.col("silence_end").alias("end"))
+    reach = reachable_from(dark, places, cfg.reach_speed_kn, cfg.min_duration_h, cfg.reach_kinds,
+                           cfg.reach_port_countries, cfg.inferred_max_km, cfg.reach_coast_km, cfg.reach_detour_factor,
+                           cfg.reach_max_places)
+    visits = visits.join(dark.select("visit").with_columns(reach), on="visit", how="left", maintain_order="left")
+    visits = visits.with_columns(pl.col("reachable").fill_null(pl.lit([], dtype=REACH_SCHEMA)))
     return to_events(
-        visits, "port_call", ["place_kind", "place_name", "stationary_seen_h", "dark_h", "n_gaps", "n_positions"]
+        visits, "port_call",
+        ["place_kind", "place_name", "stationary_seen_h", "dark_h", "n_gaps", "n_positions", "visit_id", "part",
+         "visit_parts", "reachable"],
     )
+
+
+def split_at_silences(parts: pl.DataFrame, min_seen_h: float) -> pl.DataFrame:
+    """Number the events within each stay (column ``visit``): a silence (a gap part) splits a stay, so the seen run
+    before it, the silence and the seen run after are separate events. A seen run shorter than ``min_seen_h``
+    next to a silence is not a port call on its own: it joins the silence's inferred call (the ship was at the
+    place from its first stationary report), and silences separated only by such runs are one inferred call (a
+    ship heard on satellite passes hours apart at a berth is one dark call, not one per pass).
+    ``parts`` sorted by (mmsi, start) with columns stay, dark, seen_h."""
+    block = with_run_id(parts, changed("stay") | changed("dark"), "_block")
+    block = block.with_columns(
+        (~pl.col("dark") & (pl.col("seen_h").sum().over("_block") >= min_seen_h)).alias("_long"))
+    starts = changed("_block")
+    # a new event at each new stay, and on either side of a seen run long enough to be a port call of its own
+    brk = changed("stay") | (starts & (pl.col("_long") | pl.col("_long").shift(1)))
+    return with_run_id(block, brk, "visit").drop("_block", "_long")
+
+
+def _visit_links() -> list[pl.Expr]:
+    """Details linking the parts of one stay: ``visit_id`` (place and start of the stay, shared by its parts),
+    ``part`` (dark for an inferred call, else whole / before / between / after) and ``visit_parts`` (how many events the stay gave)."""
+    n = pl.len().over("stay")
+    k = pl.int_range(pl.len()).over("stay")
+    part = (
+        pl.when(pl.col("inferred")).then(pl.lit("dark"))
+        .when(n == 1).then(pl.lit("whole"))
+        .when(k == 0).then(pl.lit("before"))
+        .when(k == n - 1).then(pl.lit("after"))
+        .otherwise(pl.lit("between"))
+    )
+    return [
+        pl.concat_str([pl.col("place"), pl.col("stay_start").dt.epoch("s").cast(pl.Utf8)], separator="-").alias("visit_id"),
+        part.alias("part"),
+        n.cast(pl.Int64).alias("visit_parts"),
+    ]
