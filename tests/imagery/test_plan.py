@@ -4,6 +4,7 @@ berth becomes the top question; a scene covering it marks it answered; a Sentine
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import subprocess
@@ -17,7 +18,7 @@ import pytest
 from shadowfleet.errors import ShadowfleetError
 from shadowfleet.imagery.config import load_config
 from shadowfleet.imagery.orbits import (ecef_positions, find_passes, geodetic, ground_km, parse_tle, read_tle,
-                                        sun_elevation_deg)
+                                        sun_elevation_deg, surface_ecef)
 from shadowfleet.imagery.plan import plan, plan_csv, plan_geojson
 from shadowfleet.places import load_places
 from shadowfleet.store import Store
@@ -166,6 +167,65 @@ def test_pass_times_over_the_oil_berth_agree_with_skyfield_within_seconds():
             assert 0 <= p["off_nadir_deg"] < 25
 
 
+def test_sentinel_1_sees_only_to_the_right_of_its_track_from_its_near_edge_out():
+    from skyfield.api import EarthSatellite, load, wgs84
+
+    rule = dict(load_config().plan.satellites)["sentinel-1"]
+    assert rule.look == "right"
+    lat, lon = BERTH["lat"], BERTH["lon"]
+    sat = parse_tle(tle_text(S1A)).satellites[0]
+    t0 = _dt64(sat.epoch)
+    window = (np.array([t0]), np.array([t0 + np.timedelta64(12, "D")]))
+    side = find_passes([sat], [rule], np.array([lat]), np.array([lon]), np.array([0.0]), *window)
+    centred = find_passes([sat], [dataclasses.replace(rule, look="nadir")], np.array([lat]), np.array([lon]),
+                          np.array([0.0]), *window)
+    assert len(side) >= 2 and {p["direction"] for p in side} == {"ascending", "descending"}
+    ts = load.timescale(builtin=True)
+    es = EarthSatellite(S1A[1], S1A[2], S1A[0], ts)
+    for p in side:
+        sp = wgs84.subpoint_of(es.at(ts.from_datetime(p["time"])))
+        # flying north (ascending) the right is east; flying south it is west
+        east = lon > sp.longitude.degrees
+        assert east == (p["direction"] == "ascending") and p["side"] == "right"
+        d = float(ground_km(sp.latitude.degrees, sp.longitude.degrees, lat, lon))
+        assert 340 <= d <= 600 and abs(d - p["ground_km"]) < 1  # IW: ~29-46 degrees incidence, 250 km
+        assert 25 < p["off_nadir_deg"] < 42
+    # the pass straight overhead 2 h after the epoch images the berth only for a sensor centred under its track
+    overhead = [p for p in centred if p["ground_km"] < 50]
+    assert overhead and not any(abs((p["time"] - overhead[0]["time"]).total_seconds()) < 600 for p in side)
+
+
+def test_side_and_ground_range_agree_with_a_real_sentinel_1_product():
+    """The real S1B IW GRD annotation: Earth-fixed orbit state vectors and a geolocation grid of image points
+    with their incidence angles. Each point, seen at zero Doppler from the satellite at its azimuth time, lies
+    right of the track at the ground range ground_range_km gives for its incidence."""
+    import xml.etree.ElementTree as ET
+
+    from shadowfleet.imagery.orbits import ground_range_km
+    from tests.shared_data import shared_file
+
+    safe = shared_file("imagery/sentinel1/S1B_IW_GRDH_1SDV_20210401T052623_20210401T052648_026269_032297_ECC8.SAFE")
+    root = ET.parse(next((safe / "annotation").glob("*-vv-*.xml"))).getroot()
+    orbit = root.findall(".//orbitList/orbit")
+    ot = np.array([np.datetime64(o.findtext("time"), "us") for o in orbit])
+    pos = np.array([[float(o.findtext(f"position/{c}")) for c in "xyz"] for o in orbit]) / 1000
+    vel = np.array([[float(o.findtext(f"velocity/{c}")) for c in "xyz"] for o in orbit]) / 1000
+    pts = root.findall(".//geolocationGrid/geolocationGridPointList/geolocationGridPoint")
+    at = np.array([np.datetime64(g.findtext("azimuthTime"), "us") for g in pts])
+    lat, lon, inc = (np.array([float(g.findtext(k)) for g in pts]) for k in ("latitude", "longitude", "incidenceAngle"))
+    sec = (at - ot[0]) / np.timedelta64(1, "s")
+    osec = (ot - ot[0]) / np.timedelta64(1, "s")
+    sat = np.stack([np.interp(sec, osec, pos[:, c]) for c in range(3)], -1)
+    v = np.stack([np.interp(sec, osec, vel[:, c]) for c in range(3)], -1)
+    sla, slo, h = geodetic(sat)
+    target = surface_ecef(lat, lon)
+    assert (np.sum(np.cross(v, sat) * (target - sat), axis=-1) > 0).all()  # every point right of the track
+    d = ground_km(sla, slo, lat, lon)
+    assert 250 < d.min() and d.max() < 650
+    # measured 3.0 km at most (a sphere for the ellipsoid, the Alps' height in the grid)
+    assert np.abs(d - ground_range_km(inc, h)).max() < 5.0
+
+
 def test_sun_elevation_agrees_with_a_jpl_ephemeris():
     from skyfield.api import load, load_file, wgs84
 
@@ -311,6 +371,12 @@ def test_plan_config_errors_are_one_line(tmp_path):
         load_config(cfg)
     cfg.write_text("[imagery.plan.satellites.iceye]\npattern = 'ICEYE*'\nswath_km = 30\noptical = false\n")
     assert dict(load_config(cfg).plan.satellites)["iceye"].swath_km == 30.0
+    cfg.write_text("[imagery.plan.satellites.sentinel-1]\nlook = 'up'\n")
+    with pytest.raises(ShadowfleetError, match="look must be nadir, right or left"):
+        load_config(cfg)
+    cfg.write_text("[imagery.plan]\nsatellites = [1, 2]\n")
+    with pytest.raises(ShadowfleetError, match="satellites must be tables"):
+        load_config(cfg)
     cfg.write_text("[imagery.plan]\nreach_speed_kn = 'fast'\n")
     with pytest.raises(ShadowfleetError, match="reach_speed_kn"):
         load_config(cfg)

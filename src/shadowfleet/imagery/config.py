@@ -167,19 +167,26 @@ class MatchConfig:
 @dataclass(frozen=True)
 class SatelliteRule:
     """How a satellite whose name matches ``pattern`` (shell wildcards, case-insensitive) images: its swath width
-    on the ground and whether it needs daylight (optical)."""
+    on the ground, whether it needs daylight (optical), and where the swath lies: centred under the track
+    (``look = "nadir"``) or to one side of it (``"right"``/``"left"`` of the direction of flight), starting where
+    the radar meets the ground at ``near_incidence_deg``."""
 
     pattern: str = ""
     swath_km: float = 0.0
     optical: bool = False
+    look: str = "nadir"
+    near_incidence_deg: float = 0.0
 
 
-# ESA: Sentinel-1 Interferometric Wide swath mode 250 km (Sentinel-1 SAR user guide); Sentinel-2 MSI 290 km
-# (Sentinel-2 user handbook). Radar sees by night and through cloud; the MSI needs the Sun up.
-# TOML: [imagery.plan.satellites.NAME] pattern / swath_km / optical (a new NAME adds a rule).
+# ESA: Sentinel-1 Interferometric Wide swath mode: 250 km swath, incidence from about 29 degrees at its near edge
+# to 46 at its far edge (Sentinel-1 SAR user guide), with a right-looking antenna (ESA, Sentinel-1 instrument
+# payload); Sentinel-2 MSI: 290 km centred under the track (Sentinel-2 user handbook). Radar sees by night and
+# through cloud; the MSI needs the Sun up.
+# TOML: [imagery.plan.satellites.NAME] pattern / swath_km / optical / look / near_incidence_deg (a new NAME adds
+# a rule).
 DEFAULT_SATELLITES: tuple[tuple[str, SatelliteRule], ...] = (
-    ("sentinel-1", SatelliteRule("SENTINEL-1*", 250.0, False)),
-    ("sentinel-2", SatelliteRule("SENTINEL-2*", 290.0, True)),
+    ("sentinel-1", SatelliteRule("SENTINEL-1*", 250.0, False, "right", 29.1)),
+    ("sentinel-2", SatelliteRule("SENTINEL-2*", 290.0, True, "nadir", 0.0)),
 )
 
 
@@ -273,6 +280,9 @@ def _plan_config(d: PlanConfig, o: dict) -> PlanConfig:
         if not rule.pattern.strip() or not 0 < rule.swath_km <= 5000:
             raise ShadowfleetError(f"[{name}] needs a pattern and a swath_km in (0, 5000], got "
                                    f"{rule.pattern!r} and {rule.swath_km}")
+        if rule.look not in ("nadir", "right", "left") or not 0 <= rule.near_incidence_deg < 80:
+            raise ShadowfleetError(f"[{name}] look must be nadir, right or left and near_incidence_deg lie in "
+                                   f"[0, 80), got {rule.look!r} and {rule.near_incidence_deg}")
         rules[key] = rule
     if not 0 < plan.step_s <= 120 or not 0 < plan.refine_step_s <= plan.step_s:
         raise ShadowfleetError(f"[imagery.plan] step_s must lie in (0, 120] and refine_step_s in (0, step_s], got "

@@ -251,6 +251,23 @@ def off_nadir_deg(sat_xyz: np.ndarray, target_xyz: np.ndarray) -> np.ndarray:
     return np.degrees(np.arccos(np.clip(cos, -1, 1)))
 
 
+def ground_range_km(incidence_deg, altitude_km) -> np.ndarray:
+    """Distance on the ground from the sub-satellite point to where a beam meets the Earth at this incidence
+    angle, on a sphere: off-nadir angle a from sin a = R / (R + h) sin i, Earth central angle i - a."""
+    inc = np.radians(np.asarray(incidence_deg, float))
+    off = np.arcsin(MEAN_EARTH_KM / (MEAN_EARTH_KM + np.asarray(altitude_km, float)) * np.sin(inc))
+    return MEAN_EARTH_KM * (inc - off)
+
+
+def swath_band_km(rule: SatelliteRule, altitude_km) -> tuple[np.ndarray, np.ndarray]:
+    """(near, far) ground distance of the swath from the track: -w/2..w/2 under the track for a nadir-looking
+    sensor; from the near edge's ground range out to it plus the swath width for a side-looking one."""
+    if rule.look == "nadir":
+        return np.full(np.shape(altitude_km), -rule.swath_km / 2), np.full(np.shape(altitude_km), rule.swath_km / 2)
+    near = ground_range_km(rule.near_incidence_deg, altitude_km)
+    return near, near + rule.swath_km
+
+
 # ---- passes ----------------------------------------------------------------------------------------------------
 
 
@@ -258,12 +275,15 @@ def find_passes(sats: list[Satellite], rules: list[SatelliteRule], lat: np.ndarr
                 radius_km: np.ndarray, start: np.ndarray, end: np.ndarray, step_s: float = 30.0,
                 refine_step_s: float = 1.0) -> list[dict]:
     """Passes of each satellite over each area (centre lat/lon, radius km) during its window [start, end)
-    (datetime64[us] UTC): the times the sub-satellite point comes closest to the area, where that closest
-    distance to the area is at most half the satellite's swath and the time lies in the window.
+    (datetime64[us] UTC): the times the sub-satellite point comes closest to the area, inside the window, where
+    the area reaches into the swath: for a nadir-looking sensor the closest distance to the area is at most
+    half the swath; for a side-looking one the area, on the side the sensor looks to, overlaps the band from
+    the near edge's ground range to it plus the swath width.
 
     One dict per pass: area (index), satellite, satnum, time, ground_km (sub-satellite point to the area's
-    centre), off_nadir_deg (to the centre), sun_elevation_deg (at the centre), optical, daylight, usable
-    (radar, or optical with the Sun up), direction (ascending / descending)."""
+    centre), side (of the track the area lies on, facing the direction of flight), off_nadir_deg (to the
+    centre), sun_elevation_deg (at the centre), optical, daylight, usable (radar, or optical with the Sun up),
+    direction (ascending / descending)."""
     lat, lon, radius_km = (np.asarray(a, float) for a in (lat, lon, radius_km))
     start, end = np.asarray(start, "datetime64[us]"), np.asarray(end, "datetime64[us]")
     if not len(sats) or not lat.size:
@@ -276,10 +296,13 @@ def find_passes(sats: list[Satellite], rules: list[SatelliteRule], lat: np.ndarr
     sub_lat = np.empty((n_sat, grid.size), np.float32)
     sub_lon = np.empty((n_sat, grid.size), np.float32)
     chunk = int(86_400 / step_s)
+    alt = np.zeros(n_sat)
     for a in range(0, grid.size, chunk):
-        la, lo, _ = geodetic(ecef_positions(sats, grid[a:a + chunk]))
+        la, lo, h = geodetic(ecef_positions(sats, grid[a:a + chunk]))
         sub_lat[:, a:a + chunk], sub_lon[:, a:a + chunk] = la, lo
-    half = np.array([r.swath_km / 2 for r in rules])
+        alt = np.fmax(alt, np.nanmax(h, axis=1))
+    # how far from the track each sensor can see (at its highest: the widest reach), for the coarse filter
+    reach = np.array([float(swath_band_km(r, a)[1]) for r, a in zip(rules, alt)])
     ground_speed = 7.5  # km/s: fastest low-orbit ground track; bounds how far a coarse sample can miss a minimum
     slack = ground_speed * step_s
     cand_sat, cand_area, cand_t = [], [], []
@@ -290,7 +313,7 @@ def find_passes(sats: list[Satellite], rules: list[SatelliteRule], lat: np.ndarr
             continue
         d = ground_km(sub_lat[:, i0 - 1:i1 + 1], sub_lon[:, i0 - 1:i1 + 1], lat[k], lon[k])
         mid = d[:, 1:-1]
-        is_min = (mid <= d[:, :-2]) & (mid < d[:, 2:]) & (mid - radius_km[k] <= (half + slack)[:, None])
+        is_min = (mid <= d[:, :-2]) & (mid < d[:, 2:]) & (mid - radius_km[k] <= (reach + slack)[:, None])
         s_idx, t_idx = np.nonzero(is_min)
         cand_sat.append(s_idx)
         cand_area.append(np.full(s_idx.size, k))
@@ -298,10 +321,10 @@ def find_passes(sats: list[Satellite], rules: list[SatelliteRule], lat: np.ndarr
     if not cand_sat:
         return []
     cs, ca, ct = np.concatenate(cand_sat), np.concatenate(cand_area), np.concatenate(cand_t)
-    return _refine(sats, rules, cs, ca, ct, lat, lon, radius_km, start, end, half, step_s, refine_step_s)
+    return _refine(sats, rules, cs, ca, ct, lat, lon, radius_km, start, end, step_s, refine_step_s)
 
 
-def _refine(sats, rules, cs, ca, ct, lat, lon, radius_km, start, end, half, step_s, refine_step_s) -> list[dict]:
+def _refine(sats, rules, cs, ca, ct, lat, lon, radius_km, start, end, step_s, refine_step_s) -> list[dict]:
     """Each candidate minimum resampled every ``refine_step_s`` over +- one coarse step, then a parabola through
     the three samples around the finest minimum."""
     offs = np.arange(-step_s, step_s + refine_step_s / 2, refine_step_s)
@@ -324,19 +347,30 @@ def _refine(sats, rules, cs, ca, ct, lat, lon, radius_km, start, end, half, step
         la_b, lo_b, _ = geodetic(xyz_b)
         area = ca[sel]
         g = ground_km(la_b, lo_b, lat[area], lon[area])
-        ok = ((g - radius_km[area] <= half[si]) & (t_best >= start[area]) & (t_best < end[area])
-              & np.isfinite(g))
+        rule = rules[si]
+        # side of the track the area lies on: the sign of (velocity x up) . (target - satellite), Earth-fixed
+        one = np.timedelta64(1, "s")
+        vel = ecef_positions([sats[si]], t_best + one)[0] - ecef_positions([sats[si]], t_best - one)[0]
+        target = surface_ecef(lat[area], lon[area])
+        right = np.sum(np.cross(vel, xyz_b) * (target - xyz_b), axis=-1) > 0
+        near, far = swath_band_km(rule, geodetic(xyz_b)[2])
+        if rule.look == "nadir":
+            covered = g - radius_km[area] <= far
+        else:  # distance across the track, positive on the side the sensor looks to
+            x = np.where(right == (rule.look == "right"), g, -g)
+            covered = (x + radius_km[area] >= near) & (x - radius_km[area] <= far)
+        ok = covered & (t_best >= start[area]) & (t_best < end[area]) & np.isfinite(g)
         if not ok.any():
             continue
-        nadir = off_nadir_deg(xyz_b[ok], surface_ecef(lat[area[ok]], lon[area[ok]]))
+        nadir = off_nadir_deg(xyz_b[ok], target[ok])
         sun = sun_elevation_deg(t_best[ok], lat[area[ok]], lon[area[ok]])
         la_next, _, _ = geodetic(ecef_positions([sats[si]], t_best[ok] + np.timedelta64(10, "s"))[0])
-        rule = rules[si]
-        for a, t, gk, nd, se, up in zip(area[ok], t_best[ok], g[ok], nadir, sun, la_next > la_b[ok]):
+        for a, t, gk, rt, nd, se, up in zip(area[ok], t_best[ok], g[ok], right[ok], nadir, sun, la_next > la_b[ok]):
             daylight = bool(se > 0)
             out.append({"area": int(a), "satellite": sats[si].name, "satnum": sats[si].satnum,
                         "time": t.astype("datetime64[us]").astype(dt.datetime).replace(tzinfo=dt.timezone.utc),
-                        "ground_km": round(float(gk), 1), "off_nadir_deg": round(float(nd), 1),
+                        "ground_km": round(float(gk), 1), "side": "right" if rt else "left",
+                        "off_nadir_deg": round(float(nd), 1),
                         "sun_elevation_deg": round(float(se), 1), "optical": rule.optical, "daylight": daylight,
                         "usable": (not rule.optical) or daylight,
                         "direction": "ascending" if up else "descending"})

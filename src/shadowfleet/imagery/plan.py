@@ -40,7 +40,7 @@ QUESTION_COLUMNS = {
 }
 PASS_COLUMNS = {
     "question_id": pl.Utf8, "satellite": pl.Utf8, "satnum": pl.Int64, "time": UTC, "ground_km": pl.Float64,
-    "off_nadir_deg": pl.Float64, "sun_elevation_deg": pl.Float64, "optical": pl.Boolean, "daylight": pl.Boolean,
+    "side": pl.Utf8, "off_nadir_deg": pl.Float64, "sun_elevation_deg": pl.Float64, "optical": pl.Boolean, "daylight": pl.Boolean,
     "usable": pl.Boolean, "direction": pl.Utf8,
 }
 KM_PER_NM = 1.852
