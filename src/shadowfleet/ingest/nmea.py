@@ -12,23 +12,28 @@ One parser handles every NMEA layout seen in real archives, per line:
 
 Time context and receiver carry forward: a sentence takes the most recent time and receiver seen on or before its
 line (within a file, across batches). A multi-sentence message takes the time of its first fragment.
-Lines are parsed with polars regular expressions and NumPy checksums; only multi-sentence fragments (a few
-percent of lines) are assembled in a Python loop.
+A batch of plain ASCII lines is framed by one compiled pass over its bytes (scan.py); any other batch (time
+prefixes, GNSS fixes, text that is not ASCII…) by polars regular expressions and NumPy checksums, with the same
+result (tests/ingest/test_ingest_scan.py). Only multi-sentence fragments (a few percent of lines) are assembled
+in a Python loop.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import numpy as np
 import polars as pl
 
-from shadowfleet.ingest import armour
+from shadowfleet.ingest import armour, scan
 from shadowfleet.ingest.config import DEFAULTS, IngestConfig
 from shadowfleet.ingest.decode import civil_to_datetime
 
 UTC_US = pl.Datetime("us", "UTC")
 _LAST_REPRESENTABLE_MS = 253_402_300_799_000.0  # 9999-12-31T23:59:59Z, the last time Python can hold
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_US = dt.timedelta(microseconds=1)
 
 
 @dataclasses.dataclass
@@ -46,7 +51,8 @@ class _Fragment:
 
 @dataclasses.dataclass
 class ParsedBatch:
-    lines: pl.Series  # the batch's lines, to look up the raw text of rejected messages by line number
+    lines: pl.Series  # the batch's lines, to look up the raw text of rejected messages by line number (strip the
+    # trailing whitespace: the scanned path keeps the lines as read)
     first_line: int
     messages: pl.DataFrame  # line, ts, receiver, payload, fill, sentences, raw (null where it is lines[line])
     rejects: pl.DataFrame  # line, ts, raw, reason
@@ -64,11 +70,18 @@ class NmeaParser:
         self.last_ts = None
         self.last_receiver = None
         self.pending: dict[tuple, list[_Fragment]] = {}
+        self._scan_out = scan.Outputs()
 
     # ---- per batch ---------------------------------------------------------------------------------------
     def parse(self, lines: list[str] | pl.Series, first_line: int, too_long: np.ndarray | None = None) -> ParsedBatch:
         """One batch of lines (``too_long``: positions of lines the reader emptied because they were over the
         line limit; they are rejected by the caller, not counted as blank here)."""
+        if not isinstance(lines, pl.Series):
+            lines = pl.Series("raw", lines, dtype=pl.Utf8)
+        return self._parse_scanned(lines, first_line, too_long) or self._parse_columns(lines, first_line, too_long)
+
+    def _parse_columns(self, lines: pl.Series, first_line: int, too_long: np.ndarray | None) -> ParsedBatch:
+        """Column-wise, for any batch: every line layout, any text."""
         df = self._lines_frame(lines, first_line, too_long)
         df = _split_prefix(df)
         df = _split_tag_block(df)
@@ -92,6 +105,128 @@ class NmeaParser:
             skipped={k: int(v) for k, v in skipped.items()},
             timed=timed,
         )
+
+    def _parse_scanned(self, lines: pl.Series, first_line: int, too_long: np.ndarray | None) -> ParsedBatch | None:
+        """The same result from one compiled pass over the batch's bytes (scan.py), for ASCII batches whose every
+        line scan.py parses exactly; None for any other batch."""
+        n = lines.len()
+        if n == 0 or lines.null_count():
+            return None
+        offsets, data = armour._buffers(lines)
+        if offsets[-1] >= 2**31 or data[offsets[0]:offsets[-1]].max(initial=0) >= 128:
+            return None  # positions are int32; text other than ASCII goes column-wise
+        long_ = np.zeros(n, bool)
+        if too_long is not None and len(too_long):
+            long_[too_long] = True
+        ints, flags, times = self._scan_out.get(n)
+        if scan.scan(data, offsets, long_, float(self.unix_ms_threshold), ints, flags, times) != scan.SCAN_OK:
+            return None
+        cfg = self.cfg
+        line_no = np.arange(first_line, first_line + n, dtype=np.int64)
+        end, kind, tag_s, sent_s = ints[0], ints[1], ints[2], ints[4]
+        unclosed, tag_bad, is_ais = flags[0] == 1, flags[1] == 1, flags[2] == 1
+        cut = _Cutter(lines, offsets)
+
+        # time and receiver: each line's own, else the latest before it (in this batch, then the previous one)
+        at = np.arange(n)
+        t_src = np.maximum.accumulate(np.where(flags[3] == 1, at, -1))
+        ts_us = np.where(t_src >= 0, times[0][np.maximum(t_src, 0)], 0)
+        ts_ok = t_src >= 0
+        if self.last_ts is not None:
+            ts_us = np.where(ts_ok, ts_us, (self.last_ts - _EPOCH) // _US)
+            ts_ok = np.ones(n, bool)
+        r_src = np.maximum.accumulate(np.where(ints[5] >= 0, at, -1))
+        used = np.append(r_src[is_ais], r_src[-1])  # non-decreasing: its distinct values are where it steps
+        used = used[np.append(True, used[1:] != used[:-1]) & (used >= 0)]
+        names = cut(used, ints[5][used], ints[6][used])
+        before = self.last_receiver
+        if ts_ok[-1]:
+            self.last_ts = _EPOCH + dt.timedelta(microseconds=int(ts_us[-1]))
+        if r_src[-1] >= 0:
+            self.last_receiver = names[int(np.searchsorted(used, r_src[-1]))]
+
+        def receivers(rows: np.ndarray) -> pl.Series:
+            src = r_src[rows]
+            mine = src >= 0
+            got = names.gather(np.searchsorted(used, src[mine])) if used.size else pl.Series([], dtype=pl.Utf8)
+            if mine.all():
+                return got.alias("receiver")
+            full = pl.Series("receiver", [before] * rows.size, dtype=pl.Utf8)
+            return full.scatter(np.flatnonzero(mine), got) if got.len() else full
+
+        # lines that are not data, and lines that are broken
+        pghp = np.zeros(n, bool)
+        has5 = (sent_s >= 0) & (end - sent_s >= 5)
+        if has5.any():
+            k = np.flatnonzero(has5)
+            pghp[k] = (data[sent_s[k, None] + np.arange(5)] == np.frombuffer(b"$PGHP", np.uint8)).all(axis=1)
+        data_line = kind == scan.DATA
+        other = data_line & (sent_s >= 0) & ~is_ais & ~unclosed
+        skipped = {"blank": int((kind == scan.BLANK).sum()), "comment": int((kind == scan.COMMENT).sum()),
+                   "other_nmea": int((other & ~pghp).sum())}
+        junk = data_line & (sent_s < 0) & (tag_s < 0)
+        bad_tag = tag_bad & ~is_ais
+        odd = np.flatnonzero(junk | bad_tag | unclosed)
+        odd_reason = np.where(unclosed[odd], "unclosed_tag_block", np.where(bad_tag[odd], "bad_checksum", "malformed"))
+
+        def rejects(rows: np.ndarray, reason, us: np.ndarray, ok: np.ndarray) -> pl.DataFrame:
+            return pl.DataFrame({
+                "line": line_no[rows], "ts": _datetimes(us[rows], ok[rows]),
+                "raw": lines.gather(rows).str.strip_chars_end(),
+                "reason": pl.Series(reason if isinstance(reason, np.ndarray) else [reason] * rows.size, dtype=pl.Utf8),
+            })
+
+        # the checks of _checked, in its order
+        star_at, pay_s, pay_e = ints[12], ints[10], ints[11]
+        star, fill, tot, num, cs, x, tail_len, suffix = (flags[k].astype(np.int64) for k in range(4, 12))
+        length = np.where(star_at >= 0, star_at - sent_s + 3, end - sent_s)
+        too_long_s = is_ais & (length > cfg.max_sentence_chars)
+        rest = is_ais & ~too_long_s
+        bad_form = rest & ((tot < 0) | (num < 0) | (pay_s < 0) | (star != 1) | (fill < 0) | (fill > 5) | (cs < 0)
+                           | ((tail_len > 4) & (suffix == 0)))
+        bad_cs = rest & ~bad_form & ((x != cs) | tag_bad)
+        good = rest & ~bad_form & ~bad_cs
+        fill_sfx = good & ~ts_ok & (suffix == 2)
+        ts2_us = np.where(fill_sfx, times[1], ts_us)
+        ts2_ok = ts_ok | fill_sfx
+        too_many = good & ((tot > cfg.max_fragments) | (num > cfg.max_fragments))
+        good &= ~too_many
+        bad_seq = good & ((num < 1) | (num > tot) | (tot < 1))
+        good &= ~bad_seq
+        timed = int((good & ts2_ok).sum())
+        out = [rejects(odd, odd_reason, ts_us, ts_ok)]
+        out += [rejects(np.flatnonzero(m), r, ts_us, ts_ok) for m, r in
+                ((too_long_s, "sentence_too_long"), (bad_form, "malformed"), (bad_cs, "bad_checksum"))]
+        out += [rejects(np.flatnonzero(m), r, ts2_us, ts2_ok) for m, r in
+                ((too_many, "too_many_fragments"), (bad_seq, "malformed"))]
+
+        one = np.flatnonzero(good & (tot == 1))
+        payload = cut(one, pay_s[one], pay_e[one])
+        first = np.where(pay_e[one] > pay_s[one], data[np.minimum(pay_s[one], data.size - 1)], 0)
+        c_e = np.flatnonzero((first == ord("C")) | (first == ord("E")))
+        sentences = _nulls("sentences", one.size, pl.Utf8)
+        if c_e.size:
+            sentences = sentences.scatter(c_e, cut(one[c_e], sent_s[one[c_e]], end[one[c_e]]))
+        single = pl.DataFrame({
+            "line": line_no[one], "ts": _datetimes(ts2_us[one], ts2_ok[one]), "receiver": receivers(one),
+            "payload": payload, "fill": fill[one], "sentences": sentences,
+            "raw": _nulls("raw", one.size, pl.Utf8)})
+        many = np.flatnonzero(good & (tot > 1))
+        frags = pl.DataFrame({
+            "line": line_no[many], "ts": _datetimes(ts2_us[many], ts2_ok[many]), "receiver": receivers(many),
+            "raw": lines.gather(many).str.strip_chars_end(), "sent": cut(many, sent_s[many], end[many]),
+            "tot": tot[many], "num": num[many], "payload": cut(many, pay_s[many], pay_e[many]), "fill": fill[many],
+            "grp": cut(many, ints[7][many], ints[8][many]),
+        }).with_columns(pl.col("sent").str.splitn(",", 6).struct.field("field_3").alias("seq"),
+                        pl.col("sent").str.splitn(",", 6).struct.field("field_4").alias("chan"))
+        messages, more = self._whole(single, frags)
+        out += more
+        out.append(self._evict_stale(first_line + n - 1))
+        out = [r for r in out if r.height]
+        return ParsedBatch(
+            lines=lines, first_line=first_line, messages=messages,
+            rejects=pl.concat(out, how="vertical_relaxed") if out else _frag_rejects([]),
+            skipped=skipped, timed=timed)
 
     # ---- sections of parse ---------------------------------------------------------------------------------
     @staticmethod
@@ -176,7 +311,10 @@ class NmeaParser:
             .alias("sentences"),
             pl.lit(None, dtype=pl.Utf8).alias("raw"),
         )
-        multi_msgs, multi_rej = self._assemble(good.filter(pl.col("tot") > 1))
+        return self._whole(single, good.filter(pl.col("tot") > 1))
+
+    def _whole(self, single: pl.DataFrame, frags: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+        multi_msgs, multi_rej = self._assemble(frags)
         messages = pl.concat([single, multi_msgs], how="vertical_relaxed") if multi_msgs.height else single
         long_ = messages["payload"].str.len_bytes() > self.cfg.max_payload_chars
         if long_.any():
@@ -427,6 +565,26 @@ def _tag_and_sentence(body: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series]
         w = np.flatnonzero(wide.to_numpy())
         rest = rest.scatter(w, pl.select(sub.gather(w).str.slice(t.gather(w).str.len_bytes() + 2)).to_series())
     return tag.scatter(idx, t), body.alias("sent").scatter(idx, rest), pl.Series("unclosed", unclosed)
+
+
+class _Cutter:
+    """Pieces of a batch's lines as a string column: bytes [lo, hi) of each chosen line's text (null where lo
+    is -1)."""
+
+    def __init__(self, lines: pl.Series, offsets: np.ndarray):
+        self.lines, self.offsets = lines, offsets
+
+    def __call__(self, rows: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> pl.Series:
+        start = lo - self.offsets[rows]
+        piece = pl.select(self.lines.gather(rows).str.slice(pl.Series(start), pl.Series(hi - lo))).to_series()
+        return piece if (lo >= 0).all() else pl.select(pl.when(pl.Series(lo >= 0)).then(piece)).to_series()
+
+
+def _datetimes(us: np.ndarray, ok: np.ndarray) -> pl.Series:
+    values = pl.Series("ts", us, dtype=pl.Int64)
+    if not ok.all():
+        values = pl.select(pl.when(pl.Series(ok)).then(values)).to_series()
+    return values.cast(UTC_US).alias("ts")
 
 
 def _nulls(name: str, n: int, dtype) -> pl.Series:

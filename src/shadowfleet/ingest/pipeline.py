@@ -336,7 +336,7 @@ class _FileContext:
             rj = pl.concat([r.select("line", pl.col("ts").cast(UTC_US), pl.col("raw").cast(pl.Utf8), "reason")
                             for r in rej])
             if lines is not None and rj["raw"].null_count():
-                text = lines.gather((rj["line"] - first_line).clip(0, max(lines.len() - 1, 0)))
+                text = lines.gather((rj["line"] - first_line).clip(0, max(lines.len() - 1, 0))).str.strip_chars_end()
                 rj = rj.with_columns(pl.coalesce(pl.col("raw"), text).alias("raw"))
             for reason, n in rj.group_by("reason").len().iter_rows():
                 self.rep.rejected[reason] = self.rep.rejected.get(reason, 0) + n
