@@ -61,7 +61,7 @@ class Geo:
         self._pool: dict[str, np.ndarray] = {}
         self._next: dict[str, int] = {}
         self._start: dict[str, int] = {}
-        self._occ: dict[str, list[list[tuple[float, float]]]] = {}
+        self._occ: dict[str, list[_Stays]] = {}
         self.last_booking: tuple[str, int, int] | None = None
         self._kind = dict(zip(places.table["id"].to_list(), places.table["kind"].to_list()))
         self._name = dict(zip(places.table["id"].to_list(), places.table["name"].to_list()))
@@ -161,21 +161,14 @@ class Geo:
         queue would be longer than ``max_delay_s``: share the least-used spot, or with ``share=False`` give up
         and return (-1, inf)."""
         pts = self.pool(pid)
-        occ = self._occ.setdefault(pid, [[] for _ in range(len(pts))])
+        occ = self._occ.setdefault(pid, [_Stays() for _ in range(len(pts))])
         n = len(pts)
         base = self._next.get(pid, 0)
         self._next[pid] = base + 1
         best: tuple[int, float] | None = None
         for j in range(n):
             k = (base + j) % n
-            d = 0.0
-            moved = True
-            while moved:
-                moved = False
-                for a, b in occ[k]:
-                    if a < end + d + margin and b + margin > start + d:
-                        d = b + margin - start
-                        moved = True
+            d = occ[k].delay(start, end, margin)
             if best is None or d < best[1]:
                 best = (k, d)
             if d == 0.0:
@@ -187,11 +180,10 @@ class Geo:
                 return -1, float("inf")
             # a crowded port: share the least-used spot (ships moored closer than 0.5 km then make incidental
             # encounters, as in real ports)
-            overlap = [sum(max(0.0, min(b, end) - max(a, start)) for a, b in occ[j]) for j in range(n)]
+            overlap = [occ[j].overlap(start, end) for j in range(n)]
             k, d = int(np.argmin(overlap)), 0.0
-        occ[k].append((start + d, end + d))
+        self.last_booking = (pid, k, occ[k].add(start + d, end + d))
         self.used.add(pid)
-        self.last_booking = (pid, k, len(occ[k]) - 1)
         return k, d
 
     def extend(self, booking: tuple[str, int, int] | None, end: float) -> None:
@@ -199,8 +191,7 @@ class Geo:
         if booking is None:
             return
         pid, k, i = booking
-        a, b = self._occ[pid][k][i]
-        self._occ[pid][k][i] = (a, max(b, end))
+        self._occ[pid][k].extend(i, end)
 
     def passage(self, a: tuple[float, float], a_place: str | None, a_node: str | None,
                 b: tuple[float, float], b_place: str | None, b_node: str | None) -> np.ndarray:
@@ -340,3 +331,43 @@ class Itinerary:
         return Track(np.asarray(self.t), np.asarray(self.lat), np.asarray(self.lon),
                      np.asarray(self.status, dtype=np.int8), np.asarray(self.speed),
                      np.asarray(self.stop_ix, dtype=np.int64))
+
+
+class _Stays:
+    """The stays registered at one spot, (start, end) in booking order, as arrays: a month of a few thousand
+    ships books tens of thousands of stays, and every booking tests them all."""
+
+    def __init__(self):
+        self.n = 0
+        self.a = np.empty(16)
+        self.b = np.empty(16)
+
+    def add(self, a: float, b: float) -> int:
+        if self.n == self.a.size:
+            self.a = np.concatenate([self.a, np.empty(self.n)])
+            self.b = np.concatenate([self.b, np.empty(self.n)])
+        self.a[self.n], self.b[self.n] = a, b
+        self.n += 1
+        return self.n - 1
+
+    def extend(self, i: int, end: float) -> None:
+        self.b[i] = max(float(self.b[i]), end)
+
+    def delay(self, start: float, end: float, margin: float) -> float:
+        """The least delay d >= 0 for which [start + d, end + d] (plus the margin) overlaps no stay. Any d short
+        of the end of a stay it overlaps overlaps that stay too, so d jumps past the latest-ending stay it
+        overlaps until it overlaps none."""
+        a, b = self.a[:self.n], self.b[:self.n]
+        d = 0.0
+        while True:
+            hit = (a < end + d + margin) & (b + margin > start + d)
+            if not hit.any():
+                return d
+            d = float((b[hit] + margin).max()) - start
+
+    def overlap(self, start: float, end: float) -> float:
+        """Total time the stays overlap [start, end], summed in booking order."""
+        if not self.n:
+            return 0
+        part = np.maximum(0.0, np.minimum(self.b[:self.n], end) - np.maximum(self.a[:self.n], start))
+        return float(np.cumsum(part)[-1])
