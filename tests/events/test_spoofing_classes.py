@@ -159,3 +159,23 @@ def test_two_ships_on_one_mmsi_keep_their_own_port_calls_and_the_mmsi_is_reporte
     calls = ev.filter(pl.col("type") == "port_call")
     assert calls["place"].to_list() == ["PORT-OIL"] and calls["mmsi"].to_list() == [445000001]
     assert details(calls)[0]["ship_track"] in {t["segment"] for t in details(spoof)[0]["tracks"]}
+
+
+def test_a_transfer_hidden_behind_a_spliced_false_track_is_still_one_encounter():
+    from helpers import offset_km
+    from shadowfleet.events.main import detect_events
+
+    meet = (42.35, 132.75)
+    m = np.arange(0, 14 * 60 + 1, 3.0)
+    hidden = (m >= 4 * 60) & (m < 9 * 60)
+    supplier = rows(273000501, m[~hidden], [meet[0]] * (~hidden).sum(), [meet[1]] * (~hidden).sum(), 0.1)
+    fake = line(273000501, 4 * 60, 9 * 60 - 3, (41.5, 131.6), (41.45, 131.9), every=3)  # ~120 km away
+    b = offset_km(meet, 0.05, 0)
+    receiver = rows(273000502, m, [b[0]] * len(m), [b[1]] * len(m), 0.1)
+    seg = segment_all(prepare(pl.concat([supplier, fake, receiver]).with_columns(pl.col("cog").fill_nan(None))))
+    static = pl.DataFrame(schema={"mmsi": pl.Int64, "ts": pl.Datetime("us", "UTC"), "draught": pl.Float32})
+    ev = detect_events(seg, static, P)
+    [d] = details(ev.filter(pl.col("type") == "spoofing"))
+    assert d["kind"] == "spliced_track" and d["position"] == "middle"
+    enc = ev.filter((pl.col("type") == "encounter") & (pl.col("mmsi") == 273000501))  # one row per ship
+    assert enc["other_mmsi"].to_list() == [273000502] and enc["end"][0] - enc["start"][0] == dt.timedelta(hours=14)

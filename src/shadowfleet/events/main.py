@@ -44,7 +44,7 @@ def detect_events(
     # events go back to the MMSI with the ship's track in their details
     ships = shared_tracks(spoofing)
     moving = _per_ship(segmented, ships)
-    clean = moving.filter(pl.col("segment").is_not_null()).sort(["mmsi", "ts"])
+    clean = _per_ship(without_false_stretches(segmented, spoofing), ships).sort(["mmsi", "ts"])
     coverage = reception_cells(segmented, cfg.ais_gap.coverage_cell_deg)
     per_ship = [
         find_port_calls(clean, places, cfg.port_call),
@@ -82,6 +82,24 @@ def shared_tracks(spoofing: pl.DataFrame) -> pl.DataFrame:
         .struct.field("tracks").alias("t"),
     ).explode("t").select("mmsi", pl.col("t").struct.field("segment").alias("segment")).unique(maintain_order=True)
     return tracks.with_columns((-(pl.int_range(pl.len()) + 1)).cast(pl.Int64).alias("ship_key"))
+
+
+def without_false_stretches(segmented: pl.DataFrame, spoofing: pl.DataFrame) -> pl.DataFrame:
+    """The kept reports (segment not null) less those of spliced false stretches (spoofing spliced_track: the
+    false segment between the event's start and end): the ship was not there, so a port call, an encounter or a
+    loitering must not be cut short or made up by them (a transfer hidden behind a false track is still found
+    when the ship is heard at the same spot before and after)."""
+    kept = segmented.filter(pl.col("segment").is_not_null())
+    spliced = spoofing.filter(pl.col("details").str.contains('"kind":"spliced_track"', literal=True))
+    if spliced.height == 0:
+        return kept
+    false = spliced.select(
+        "mmsi", "start", "end",
+        pl.col("details").str.json_path_match("$.false_segment").alias("segment"),
+    ).with_columns(pl.col("segment").cast(kept.schema["segment"]))
+    hit = (kept.with_row_index("_row").join(false, on=["mmsi", "segment"])
+           .filter(pl.col("ts").is_between(pl.col("start"), pl.col("end")))["_row"])
+    return kept.with_row_index("_row").filter(~pl.col("_row").is_in(hit.implode())).drop("_row")
 
 
 def _per_ship(positions: pl.DataFrame, ships: pl.DataFrame) -> pl.DataFrame:

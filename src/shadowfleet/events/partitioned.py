@@ -90,7 +90,7 @@ def read_task(k: int, job: DetectJob) -> dict:
 def vessel_task(bucket: dict, job: DetectJob, delays: pl.DataFrame) -> dict:
     """Kernel 2: one vessel bucket segmented (late feeds' stamps moved back first) and run through the detectors
     that need one vessel's track only; its reception cells and slow 10-min grid for the cross-vessel steps."""
-    from shadowfleet.events.main import _back_to_mmsi, _per_ship, shared_tracks
+    from shadowfleet.events.main import _back_to_mmsi, _per_ship, shared_tracks, without_false_stretches
     from shadowfleet.tracks import TracksConfig, correct_late_feeds, segment_all
 
     k, prepared, counts = bucket["k"], bucket["prepared"], dict(bucket["counts"])
@@ -108,7 +108,7 @@ def vessel_task(bucket: dict, job: DetectJob, delays: pl.DataFrame) -> dict:
     ships = shared_tracks(spoofing)
     ships = ships.with_columns((pl.col("ship_key") * job.n_buckets - k).alias("ship_key"))
     moving = _per_ship(track, ships)
-    clean = moving.filter(pl.col("segment").is_not_null()).sort(["mmsi", "ts"])
+    clean = _per_ship(without_false_stretches(track, spoofing), ships).sort(["mmsi", "ts"])
     clean_mmsi = track.filter(pl.col("segment").is_not_null()).sort(["mmsi", "ts"])
     events = [_back_to_mmsi(p.select(EVENT_COLUMNS), ships) for p in (
         find_port_calls(clean, job.places, cfg.port_call), find_loitering(clean, job.places, cfg.loitering))]
