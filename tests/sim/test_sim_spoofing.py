@@ -10,7 +10,7 @@ from collections import defaultdict
 import pytest
 
 from shadowfleet.sim import simulate
-from shadowfleet.sim.scenarios.spoofing import KINDS
+from shadowfleet.sim.scenarios.spoofing import KINDS, SITUATIONS
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def spoof_run(tmp_path_factory):
 def test_every_planted_class_has_a_true_spoofing_event_and_the_traps_are_named(spoof_run):
     out, truth = spoof_run
     planted = truth["params"]["planted_spoofing"]
-    assert {p["kind"] for p in planted} == set(KINDS)
+    assert {p["kind"] for p in planted} == set(KINDS) | set(SITUATIONS)
     events = [e for e in truth["events"] if e["type"] == "spoofing"]
     assert sorted((e["mmsi"], e["details"]["kind"]) for e in events) == sorted((p["mmsi"], p["kind"]) for p in planted)
     assert truth["params"]["late_feed"] == {"receiver": "SAT-3", "minutes": 40.0}
@@ -64,3 +64,20 @@ def test_end_to_end_every_visible_planted_vessel_is_found_and_no_honest_ship_is_
     v = evaluate(out / "truth.json", st).spoofing_vessels
     assert v.fp == 0 and truth["params"]["fast_ferry_mmsi"] not in v.false
     assert v.visible >= 6 and v.recall >= 0.8
+    ev = st.read("events")
+    planted = {p["kind"]: p["mmsi"] for p in truth["params"]["planted_spoofing"]}
+    # the transfer behind a false track: one encounter (a row per ship) and the false stretch flagged
+    sts = planted["spliced_sts"]
+    enc = ev.filter((ev["type"] == "encounter") & (ev["mmsi"] == sts))
+    true_enc = [e for e in truth["events"] if e["type"] == "encounter" and e["mmsi"] == sts]
+    assert enc.height == 1 == len(true_enc)
+    assert ev.filter((ev["type"] == "spoofing") & (ev["mmsi"] == sts)).height >= 1
+    # one MMSI, two ships: reported once with both tracks, every port call of both ships kept
+    shared = planted["shared_mmsi"]
+    [d] = [json.loads(x) for x in ev.filter((ev["type"] == "spoofing") & (ev["mmsi"] == shared))["details"]]
+    assert d["kind"] == "two_places" and len(d["tracks"]) == 2
+    calls = ev.filter((ev["type"] == "port_call") & (ev["mmsi"] == shared))
+    true_calls = [e for e in truth["events"] if e["type"] == "port_call" and e["mmsi"] == shared and e["visible"]]
+    assert calls.height == len(true_calls) and set(calls["place"]) == {e["place"] for e in true_calls}
+    # the tanker shifting quays with its transponder off is no spoofer
+    assert ev.filter((ev["type"] == "spoofing") & (ev["mmsi"] == truth["params"]["dark_shuttle_mmsi"])).height == 0

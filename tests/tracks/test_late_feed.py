@@ -59,3 +59,16 @@ def test_a_jump_at_ordinary_reported_speed_still_cuts_the_track():
     far = pl.arange(0, tr.height) >= 60
     tr = tr.with_columns(pl.when(far).then(pl.col("lat") + 0.5).otherwise(pl.col("lat")).alias("lat"))
     assert segment_all(prepare(tr))["segment"].drop_nulls().n_unique() == 2
+
+
+def test_reports_heard_at_the_same_time_are_no_evidence_of_a_late_feed():
+    """A receiver whose few lags mix ~0 s (heard with the others) and one ship's 300 s (two ships on one MMSI on
+    the same lane): its median may reach the minimum delay, but lags near zero are not consistent with lateness."""
+    import polars as pl
+    from shadowfleet.tracks.late_feed import delays_from_lags
+
+    lags = [0.5, 0.5, -0.5, 1.0, 2.0, 300.0, 300.0, 300.0, 310.0, -1051.0, -1051.0]
+    m = pl.DataFrame({"receiver": ["KR-BUSAN"] * len(lags), "lag": lags, "mmsi": list(range(len(lags)))})
+    assert delays_from_lags(m).height == 0
+    late = m.with_columns(pl.col("lag") + 2400.0)  # the same, 40 min late: a late feed
+    assert delays_from_lags(late)["receiver"].to_list() == ["KR-BUSAN"]

@@ -39,12 +39,13 @@ def detect_events(
     ships); no store involved. ``receivers``: known receivers (`read_receivers`) for the reception check."""
     segmented = segmented.filter(is_vessel_expr("mmsi"))
     static = static.filter(is_vessel_expr("mmsi")) if "mmsi" in static.columns else static
-    spoofing = find_spoofing(segmented, cfg.spoofing, places, receivers)
+    stretches: list = []
+    spoofing = find_spoofing(segmented, cfg.spoofing, places, receivers, stretches)
     # an MMSI two ships broadcast at once: the movement detectors run per ship (a key per shared track), and the
     # events go back to the MMSI with the ship's track in their details
     ships = shared_tracks(spoofing)
     moving = _per_ship(segmented, ships)
-    clean = _per_ship(without_false_stretches(segmented, spoofing), ships).sort(["mmsi", "ts"])
+    clean = _per_ship(without_false_stretches(segmented, stretches), ships).sort(["mmsi", "ts"])
     coverage = reception_cells(segmented, cfg.ais_gap.coverage_cell_deg)
     per_ship = [
         find_port_calls(clean, places, cfg.port_call),
@@ -84,14 +85,15 @@ def shared_tracks(spoofing: pl.DataFrame) -> pl.DataFrame:
     return tracks.with_columns((-(pl.int_range(pl.len()) + 1)).cast(pl.Int64).alias("ship_key"))
 
 
-def without_false_stretches(segmented: pl.DataFrame, spoofing: pl.DataFrame) -> pl.DataFrame:
-    """The kept reports (segment not null) less those of spliced false stretches (spoofing spliced_track: the
-    false segment between the event's start and end): the ship was not there, so a port call, an encounter or a
-    loitering must not be cut short or made up by them (a transfer hidden behind a false track is still found
-    when the ship is heard at the same spot before and after)."""
+def without_false_stretches(segmented: pl.DataFrame, stretches: list[pl.DataFrame]) -> pl.DataFrame:
+    """The kept reports (segment not null) less those of spliced false stretches (``stretches``: spoofing
+    spliced_track events, as find_spoofing hands them out; the false segment between start and end): the ship
+    was not there, so a port call, an encounter or a loitering must not be cut short or made up by them (a
+    transfer hidden behind a false track is still found when the ship is heard at the same spot before and
+    after)."""
     kept = segmented.filter(pl.col("segment").is_not_null())
-    spliced = spoofing.filter(pl.col("details").str.contains('"kind":"spliced_track"', literal=True))
-    if spliced.height == 0:
+    spliced = pl.concat(stretches) if stretches else None
+    if spliced is None or spliced.height == 0:
         return kept
     false = spliced.select(
         "mmsi", "start", "end",

@@ -103,12 +103,13 @@ def vessel_task(bucket: dict, job: DetectJob, delays: pl.DataFrame) -> dict:
     static = bucket["static"]
     static_v = static.filter(is_vessel_expr("mmsi")) if "mmsi" in static.columns else static
     cfg = job.cfg
-    spoofing = find_spoofing(track, cfg.spoofing, job.places, job.receivers)
+    stretches: list = []
+    spoofing = find_spoofing(track, cfg.spoofing, job.places, job.receivers, stretches)
     # stand-in keys of shared tracks, unique across buckets (key -i in bucket k becomes -i * B - k)
     ships = shared_tracks(spoofing)
     ships = ships.with_columns((pl.col("ship_key") * job.n_buckets - k).alias("ship_key"))
     moving = _per_ship(track, ships)
-    clean = _per_ship(without_false_stretches(track, spoofing), ships).sort(["mmsi", "ts"])
+    clean = _per_ship(without_false_stretches(track, stretches), ships).sort(["mmsi", "ts"])
     clean_mmsi = track.filter(pl.col("segment").is_not_null()).sort(["mmsi", "ts"])
     events = [_back_to_mmsi(p.select(EVENT_COLUMNS), ships) for p in (
         find_port_calls(clean, job.places, cfg.port_call), find_loitering(clean, job.places, cfg.loitering))]

@@ -181,6 +181,7 @@ def simulate(scenario: str = "vostochny-2024-03", out: str | Path = "sim-out", s
     tb.identities()
     tb.spoofing()
     tb.false_tracks()
+    tb.shared_mmsis()
     events = tb.finish()
     truth = _truth_doc(sc.name, seed, t0, t1, cfg, ctx, tb, events, counts, npos, nst, len(msg))
 

@@ -354,6 +354,25 @@ class TruthBuilder:
                           details={"kind": ft["label"], "true_lat": round(float(s.lat[0]), 5),
                                    "true_lon": round(float(s.lon[0]), 5), "received": int(len(got))})
 
+    def shared_mmsis(self) -> None:
+        """A ship broadcasting another's MMSI at the same time (params shares_mmsi_of): one spoofing event on the
+        MMSI over the time both are heard, visible when each ship was received two_places_min_points times then."""
+        need = self.defs.spoofing.two_places_min_points
+        for vi, v in enumerate(self.v):
+            other = v.params.get("shares_mmsi_of")
+            if other is None:
+                continue
+            a, b = self.rec[vi], self.rec[other]
+            if not len(a.t) or not len(b.t):
+                continue
+            t0, t1 = max(a.t[0], b.t[0], self.t0), min(a.t[-1], b.t[-1], self.t1)
+            if t1 <= t0:
+                continue
+            vis = all(int(((r.t >= t0) & (r.t <= t1)).sum()) >= need for r in (a, b))
+            self._add("spoofing", vi, t0, t1, float(np.median(a.lat)), float(np.median(a.lon)), visible=vis,
+                      details={"kind": "shared_mmsi", "other_lat": round(float(np.median(b.lat)), 4),
+                               "other_lon": round(float(np.median(b.lon)), 4)})
+
     def finish(self) -> list[dict]:
         self.events.sort(key=lambda e: (e["_t"], e["mmsi"], e["type"], e["end"]))
         counters: dict[str, int] = {}

@@ -81,8 +81,10 @@ def delays_from_lags(m: pl.DataFrame, cfg: TracksConfig = TracksConfig()) -> pl.
         .agg(pl.col("lag").median().alias("delay_s"), pl.len().cast(pl.Int64).alias("n_matched"),
              pl.col("mmsi").n_unique().cast(pl.Int64).alias("n_mmsi"), pl.col("lag"))
         .with_columns(
-            (pl.col("lag").list.eval((pl.element() - pl.element().median()).abs() <= tol).list.mean())
-            .alias("consistent_share")
+            # consistent: near the median lag and not also near no lag at all (reports heard at the same time
+            # by two receivers are no evidence of lateness, however the median falls)
+            (pl.col("lag").list.eval(((pl.element() - pl.element().median()).abs() <= tol) & (pl.element() > tol))
+             .list.mean()).alias("consistent_share")
         )
         .filter(
             (pl.col("delay_s") >= cfg.late_min_delay_min * 60)

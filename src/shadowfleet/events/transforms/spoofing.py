@@ -39,11 +39,13 @@ _DETAILS = ["kind", "n_positions", "explanation"]
 
 def find_spoofing(
     positions: pl.DataFrame, cfg: SpoofingConfig = SpoofingConfig(), places: Places | None = None,
-    receivers: pl.DataFrame | None = None,
+    receivers: pl.DataFrame | None = None, stretches: list | None = None,
 ) -> pl.DataFrame:
     """``positions``: every report (noise included, segment null) of one vessel or many, with a segment column
     when a segmenter ran (jumps, spliced tracks and two places need it), and a receiver column for reception
-    checks. ``receivers``: optional known receivers (receiver, lat, lon, range_km) instead of learned ones."""
+    checks. ``receivers``: optional known receivers (receiver, lat, lon, range_km) instead of learned ones.
+    ``stretches``, when given, receives every spliced false stretch found, also those told as another kind's
+    incident (their reports are no true positions of the ship whichever rule tells the incident)."""
     from shadowfleet.events.transforms.patterns import find_patterns
     from shadowfleet.events.transforms.reception import out_of_range
 
@@ -52,14 +54,17 @@ def find_spoofing(
     p = ensure_sorted(positions)
     parts = [on_land(p, cfg, places), inland(p, cfg, places), out_of_range(p, cfg, receivers)]
     if "segment" in p.columns:
-        parts += [impossible_jumps(p, cfg), spliced_tracks(p, cfg), two_places(p, cfg), find_patterns(p, cfg)]
+        spliced = spliced_tracks(p, cfg)
+        if stretches is not None:
+            stretches.append(spliced)
+        parts += [impossible_jumps(p, cfg), spliced, two_places(p, cfg), find_patterns(p, cfg)]
     ev = pl.concat([x.select(["type", "mmsi", "start", "end", "lat", "lon", "place", "other_mmsi", "inferred",
                                "details"]) for x in parts])
     return _one_event_per_incident(ev, cfg)
 
 
 # an incident seen by several rules is reported once, by the first of these that saw it
-_PRECEDENCE = ("on_land", "out_of_range", "pattern", "spliced_track", "two_places", "impossible_jump")
+_PRECEDENCE = ("on_land", "pattern", "spliced_track", "out_of_range", "two_places", "impossible_jump")
 
 
 def _one_event_per_incident(ev: pl.DataFrame, cfg: SpoofingConfig) -> pl.DataFrame:
