@@ -143,3 +143,60 @@ def test_a_safe_without_its_annotation_is_refused(tmp_path):
     shutil.copytree(safe, copy, ignore=shutil.ignore_patterns("annotation"))
     with pytest.raises(ShadowfleetError, match="annotation"):
         open_scene(copy)
+
+
+def test_radar_in_linear_float_is_read_as_intensity(tmp_path):
+    p = _radar_tif(tmp_path / "scene_20240307T084012.tif", np.full((64, 64), 0.02, np.float32), crs="EPSG:32653",
+                   transform=from_origin(500000, 4700000, 10, 10))
+    s = open_scene(p)
+    assert s.sensor == "sar" and s.scale == "intensity"
+    assert np.allclose(s.read("VV", ((0, 4), (0, 4))), 0.02)
+
+
+def test_sentinel2_l2a_safe_reads_its_10m_bands_and_boa_offset(tmp_path):
+    safe = tmp_path / "S2A_MSIL2A_20240307T021011_N0510_R003_T53TPN_20240307T050000.SAFE"
+    r10 = safe / "GRANULE" / "L2A_T53TPN_A045000_20240307T021011" / "IMG_DATA" / "R10m"
+    r20 = r10.parent / "R20m"
+    r10.mkdir(parents=True)
+    r20.mkdir()
+    t = from_origin(500000, 4700000, 10, 10)
+    for b in ("B02", "B03", "B04", "B08"):
+        _radar_tif(r10 / f"T53TPN_20240307T021011_{b}_10m.jp2", np.full((16, 16), 1500, np.uint16), crs="EPSG:32653",
+                   transform=t, driver="JP2OpenJPEG", QUALITY=100, REVERSIBLE="YES")
+    # a 20 m band of the same name must not be taken for the 10 m one
+    _radar_tif(r20 / "T53TPN_20240307T021011_B02_20m.jp2", np.full((8, 8), 9000, np.uint16), crs="EPSG:32653",
+               transform=from_origin(500000, 4700000, 20, 20), driver="JP2OpenJPEG", QUALITY=100, REVERSIBLE="YES")
+    (safe / "MTD_MSIL2A.xml").write_text(
+        "<root><PRODUCT_START_TIME>2024-03-07T02:10:11.024Z</PRODUCT_START_TIME>"
+        "<BOA_ADD_OFFSET band_id='0'>-1000</BOA_ADD_OFFSET></root>")
+    s = open_scene(safe)
+    assert s.sensor == "optical" and set(s.bands) == {"R", "G", "B", "N"} and s.pixel_m == pytest.approx(10, abs=0.1)
+    assert s.read("B", ((0, 1), (0, 1)))[0, 0] == pytest.approx(0.05)  # (1500 - 1000) / 10000
+
+
+def test_metadata_declaring_entities_is_refused(tmp_path):
+    safe = tmp_path / "S2B_MSIL1C_20240307T021011_N0510_R003_T53TPN_20240307T040000.SAFE"
+    img = safe / "GRANULE" / "L1C_T53TPN" / "IMG_DATA"
+    img.mkdir(parents=True)
+    for b in ("B02", "B03", "B04"):
+        _radar_tif(img / f"T53TPN_20240307T021011_{b}.jp2", np.full((16, 16), 1300, np.uint16), crs="EPSG:32653",
+                   transform=from_origin(500000, 4700000, 10, 10), driver="JP2OpenJPEG", QUALITY=100, REVERSIBLE="YES")
+    (safe / "MTD_MSIL1C.xml").write_text('<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
+                                         '<!ENTITY b "&a;&a;&a;&a;&a;">]><r>&b;</r>')
+    with pytest.raises(ShadowfleetError, match="entit"):
+        open_scene(safe)
+
+
+def test_a_scene_whose_every_pixel_is_no_data_is_one_error_and_the_others_go_through(tmp_path):
+    from shadowfleet.imagery import detect
+    from shadowfleet.store import Store
+
+    empty = tmp_path / "empty_20240307T084012.tif"
+    _radar_tif(empty, np.zeros((64, 64), np.uint16), crs="EPSG:32653", transform=from_origin(500000, 4700000, 10, 10),
+               nodata=0)
+    good = _radar_tif(tmp_path / "sea_20240307T084012.tif", np.full((64, 64), 100, np.uint16), crs="EPSG:32653",
+                      transform=from_origin(500000, 4700000, 10, 10), nodata=0)
+    errors = []
+    run = detect([empty, good], Store(tmp_path / "st"), on_error=errors.append)
+    assert run.scenes == 1 and len(errors) == 1
+    assert errors[0].startswith(str(empty)) and "every pixel is no-data" in errors[0]

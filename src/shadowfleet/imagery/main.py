@@ -90,7 +90,7 @@ def detect_scene(scene: Scene, cfg: ImageryConfig | None = None, places=None,
     tile_h, tile_w = _tiling(scene, c.window_px)
     block_px = max(1, int(round(cfg.sar.block_m / px))) if scene.sensor == "sar" else max(1, int(round(50.0 / px)))
     parts = []
-    water_px = cloud_px = 0
+    water_px = cloud_px = valid_px = 0
     total = scene.height * scene.width
     done = 0
     from rasterio.windows import Window
@@ -100,21 +100,24 @@ def detect_scene(scene: Scene, cfg: ImageryConfig | None = None, places=None,
         R1, C1 = min(scene.height, r0 + h + halo), min(scene.width, c0 + w + halo)
         win = Window(C0, R0, C1 - C0, R1 - R0)
         if scene.sensor == "sar":
-            found, wpx, cpx = _sar_window(scene, win, c, block_px)
+            found, wpx, cpx, vpx = _sar_window(scene, win, c, block_px)
         else:
-            found, wpx, cpx = _optical_window(scene, win, c, block_px)
+            found, wpx, cpx, vpx = _optical_window(scene, win, c, block_px)
         core = ((found["row"] >= r0 - R0) & (found["row"] < r0 - R0 + h)
                 & (found["col"] >= c0 - C0) & (found["col"] < c0 - C0 + w))
         found = {k: v[core] for k, v in found.items()}
         found["row"] = found["row"] + R0
         found["col"] = found["col"] + C0
         parts.append(found)
+        valid_px += vpx
         # count water and cloud in the core only
         water_px += wpx * (h * w) / max(1, win.width * win.height)
         cloud_px += cpx * (h * w) / max(1, win.width * win.height)
         done += h * w
         if progress:
             progress(done / total)
+    if valid_px == 0:
+        raise ShadowfleetError(f"{scene.source}: empty: every pixel is no-data")
     obj = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else {}
     det = _measure(scene, obj, c, places)
     cloud_share = float(cloud_px / water_px) if water_px and scene.sensor == "optical" else 0.0
@@ -140,7 +143,7 @@ def _sar_window(scene: Scene, win, c, block_px: int):
                       floor_rel=1.0 / np.sqrt(c.enl)) for im in imgs]
     # at least 2 pixels: at coarse pixel sizes speckle leaves one-pixel holes in a hull
     merge = max(2, int(round(c.merge_m / scene.pixel_m)))
-    return objects(*_union(hits, sea.shape[1]), merge), int(sea.sum()), 0
+    return objects(*_union(hits, sea.shape[1]), merge), int(sea.sum()), 0, int(valid.sum())
 
 
 def _union(hits, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -179,7 +182,7 @@ def _optical_window(scene: Scene, win, c, block_px: int):
     hits = [ring_cfar(im, look, px, c.ring_inner_m, c.ring_outer_m, c.k_sigma, px,
                       floor_abs=c.min_contrast / c.k_sigma) for im in bands]
     merge = int(round(c.merge_m / px))
-    return objects(*_union(hits, look.shape[1]), merge), int(sea.sum()), cloud_px
+    return objects(*_union(hits, look.shape[1]), merge), int(sea.sum()), cloud_px, int(valid.sum())
 
 
 def _measure(scene: Scene, obj: dict, c, places) -> pl.DataFrame:

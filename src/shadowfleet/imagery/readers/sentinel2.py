@@ -64,9 +64,14 @@ def _build(source: Path, scene_id: str, files: dict, mtd, time) -> Scene:
     offset = 0.0
     if mtd is not None:
         acquired = acquired or parse_utc(mtd.findtext(".//PRODUCT_START_TIME"))
+        # ESA, processing baseline 04.00 (2022): L1C DN carry RADIO_ADD_OFFSET, L2A DN BOA_ADD_OFFSET (-1000)
         off = mtd.find(".//RADIO_ADD_OFFSET")
+        off = off if off is not None else mtd.find(".//BOA_ADD_OFFSET")
         if off is not None and off.text:
-            offset = float(off.text)
+            try:
+                offset = float(off.text)
+            except ValueError:
+                raise ShadowfleetError(f"reflectance offset {off.text[:20]!r} in the metadata is not a number") from None
     acquired = acquired or time_from_name(source.name) or time
     if acquired is None:
         raise ShadowfleetError("no acquisition time in the metadata or the name; give --time")
