@@ -22,7 +22,7 @@ from shadowfleet.imagery.orbits import (ecef_positions, find_passes, geodetic, g
 from shadowfleet.imagery.plan import plan, plan_csv, plan_geojson
 from shadowfleet.places import load_places
 from shadowfleet.store import Store
-from shadowfleet.store.schema import CASES, EVENTS, SCENES, SCREENING
+from shadowfleet.store.schema import CASES, DETECTIONS, EVENTS, SCENES, SCREENING
 
 ROOT = Path(__file__).resolve().parents[2]
 UTC = dt.timezone.utc
@@ -325,6 +325,16 @@ def test_a_stored_scene_covering_the_berth_in_the_window_answers_it(scenario):
     q = plan(scenario, *PERIOD).questions
     call = q.filter(pl.col("kind") == "dark_port_call").row(0, named=True)
     assert call["answered"] and call["answered_by"] == "s1" and call["rank"] == q.height  # open questions first
+    # what the scene saw there: one ship, which `imagery match` finds no AIS for
+    from shadowfleet.imagery.match import match
+
+    scenario.replace("detections", pl.DataFrame([{k: None for k in DETECTIONS} | {
+        "detection_id": "s1-0", "scene_id": "s1", "sensor": "sar", "acquired": CALL_START + dt.timedelta(hours=20),
+        "lat": BERTH["lat"], "lon": BERTH["lon"], "length_m": 150.0, "score": 30.0, "fixed": False}],
+        schema=DETECTIONS))
+    match(scenario)
+    call = plan(scenario, *PERIOD).questions.filter(pl.col("kind") == "dark_port_call").row(0, named=True)
+    assert call["seen"] == "s1: 1 ship, 1 not broadcasting"
     # the same scene outside the window, or not covering the berth, or cloudy, answers nothing
     for t, lat, status in ((CALL_END + dt.timedelta(hours=1), BERTH["lat"], "ok"),
                            (CALL_START + dt.timedelta(hours=20), BERTH["lat"] + 0.5, "ok"),

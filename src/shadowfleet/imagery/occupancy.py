@@ -90,7 +90,7 @@ def occupancy(store, place_id: str, start: dt.datetime | None = None, end: dt.da
         scenes = scenes.filter(pl.col("acquired") >= start)
     if end is not None:
         scenes = scenes.filter(pl.col("acquired") < end)
-    footprints = np.array([_footprint(f) for f in scenes["footprint"].to_list()], dtype=object)
+    footprints = np.array([footprint_shape(f) for f in scenes["footprint"].to_list()], dtype=object)
     place_area = shapely.area(geom)
     cover = np.zeros(len(footprints))
     if len(footprints):
@@ -125,7 +125,8 @@ def occupancy(store, place_id: str, start: dt.datetime | None = None, end: dt.da
             .sort("acquired", "scene_id", "length_m", descending=[False, False, True], nulls_last=True))
 
 
-def _footprint(text: str | None):
+def footprint_shape(text: str | None):
+    """A scene's footprint (GeoJSON text) as a valid shapely geometry; None when absent or unreadable."""
     if not text:
         return None
     try:

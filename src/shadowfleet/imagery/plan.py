@@ -23,7 +23,6 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 import shapely
-from shapely.geometry import shape
 
 from shadowfleet.errors import ShadowfleetError
 from shadowfleet.imagery.config import PlanConfig, load_config
@@ -35,6 +34,7 @@ QUESTION_COLUMNS = {
     "name": pl.Utf8, "listed": pl.Boolean, "lists": pl.Utf8, "barrels": pl.Float64, "cases": pl.Utf8,
     "event_id": pl.Utf8, "place": pl.Utf8, "lat": pl.Float64, "lon": pl.Float64, "radius_km": pl.Float64,
     "start": UTC, "end": UTC, "priority": pl.Float64, "answered": pl.Boolean, "answered_by": pl.Utf8,
+    "seen": pl.Utf8,
     "passes": pl.Int64, "next_pass": UTC, "next_satellite": pl.Utf8, "next_ground_km": pl.Float64,
     "next_off_nadir_deg": pl.Float64,
 }
@@ -220,30 +220,43 @@ def _questions(store, start: dt.datetime, end: dt.datetime, gaz, cfg: PlanConfig
 
 
 def _answered(store, qs: list[dict], geoms: dict, cfg: PlanConfig) -> None:
-    from shadowfleet.imagery.main import read_scenes
+    """Mark the questions a stored usable scene answers, and say what it saw in the area."""
+    from shadowfleet.imagery.main import read_detections, read_scenes
+    from shadowfleet.imagery.occupancy import footprint_shape
 
     for q in qs:
-        q["answered"], q["answered_by"] = False, None
+        q["answered"], q["answered_by"], q["seen"] = False, None, None
     scenes = read_scenes(store) if store.files("scenes") else None
     if scenes is None or scenes.height == 0 or not qs:
         return
     scenes = scenes.filter(pl.col("status") == "ok")
-    foot = []
-    for f in scenes["footprint"].to_list():
-        try:
-            g = shape(json.loads(f)) if f else None
-        except (ValueError, TypeError, KeyError, AttributeError):
-            g = None
-        foot.append(g if g is None or g.is_valid else shapely.make_valid(g))
+    foot = [footprint_shape(f) for f in scenes["footprint"].to_list()]
     acquired = scenes["acquired"].to_list()
     sids = scenes["scene_id"].to_list()
+    det = read_detections(store) if store.files("detections") else None
+    matched: dict[str, bool] = {}
+    if det is not None and store.files("matches"):
+        m = store.read("matches", columns=["detection_id", "mmsi"])
+        matched = dict(zip(m["detection_id"].to_list(), m["mmsi"].is_not_null().to_list()))
     for q in qs:
         geom = geoms[q["question_id"]]
         by = [sid for sid, t, g in zip(sids, acquired, foot)
               if g is not None and q["start"] <= t <= q["end"]
               and shapely.area(shapely.intersection(g, geom)) >= cfg.answered_min_share * shapely.area(geom)]
-        if by:
-            q["answered"], q["answered_by"] = True, ", ".join(by)
+        if not by:
+            continue
+        q["answered"], q["answered_by"] = True, ", ".join(by)
+        if det is None:
+            continue
+        seen = []
+        for sid in by:
+            d = det.filter(pl.col("scene_id") == sid)
+            inside = d.filter(pl.Series(shapely.contains_xy(geom, d["lon"].to_numpy(), d["lat"].to_numpy())))
+            ids = inside["detection_id"].to_list()
+            dark = sum(1 for i in ids if matched.get(i) is False)
+            text = f"{sid}: {len(ids)} ship{'s' if len(ids) != 1 else ''}"
+            seen.append(text + (f", {dark} not broadcasting" if dark else ""))
+        q["seen"] = "; ".join(seen)
 
 
 def _rank(qs: list[dict], cfg: PlanConfig) -> None:
@@ -349,7 +362,7 @@ def summary_line(q: dict) -> str:
     if q["barrels"]:
         stake.append(f"{q['barrels']:,.0f} bbl")
     window = f"{(utc_text(q['start']) or '')[:16]}Z–{(utc_text(q['end']) or '')[:16]}Z"
-    state = f"answered by {q['answered_by']}" if q["answered"] else "open"
+    state = f"answered by {q['seen'] or q['answered_by']}" if q["answered"] else "open"
     if q["next_pass"] is not None:
         state += f"; next pass {(utc_text(q['next_pass']) or '')[:16]}Z {q['next_satellite']} ({q['next_ground_km']} km)"
     elif q["passes"] == 0:
