@@ -71,7 +71,8 @@ def run(runs: list[str], work: Path) -> dict:
         st, doc = prepare(scenario, int(seed), d)
         t = time.perf_counter()
         match(st, places=d / "sim" / "places.geojson")
-        s = score_matches(st, doc)
+        vessels = json.loads((d / "sim" / "truth.json").read_text())["vessels"]
+        s = score_matches(st, doc, vessels=vessels)
         out[r] = s
         print(r, f"{time.perf_counter() - t:.1f} s", json.dumps(s.as_dict()), flush=True)
     total = MatchScore()

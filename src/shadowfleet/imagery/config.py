@@ -141,7 +141,7 @@ class MatchConfig:
     tie_m: float = 50.0
     # ours: two detections are pieces of one hull (a dim midship section, a hull cut by the shore buffer) when
     # their axes agree within this many degrees, the line between them runs along that axis and their ends lie
-    # within split_gap_px pixels; beside a matched ship, pieces within its AIS length along its axis
+    # within split_gap_px pixels; beside a matched ship, a piece along its axis that fits with it in its AIS length
     split_axis_deg: float = 20.0
     split_gap_px: float = 3.0
     # ours: lengths agree when detected / AIS length lies in [length_ratio_min, length_ratio_max]. Radar

@@ -116,7 +116,9 @@ def expected_positions(pos: pl.DataFrame, scenes: pl.DataFrame, cfg: MatchConfig
     per_min = np.where(minutes <= cfg.speed_gate_max_min, per_min, cfg.m_per_minute)
     gfw = cfg.base_m + per_min * minutes
     gate = np.where(stays, cfg.base_m, gfw)
-    reach = np.where(minutes <= cfg.window_h * 60.0, np.maximum(gfw, gate), gate)
+    # a ship stopped at one spot before and after could not have been elsewhere; one heard moored on one side
+    # only could have got under way since
+    reach = np.where(~still & (minutes <= cfg.window_h * 60.0), np.maximum(gfw, gate), gate)
     return pl.DataFrame({"scene_id": j["scene_id"], "mmsi": j["mmsi"], "lat": lat, "lon": lon, "minutes": minutes,
                          "sog": sog, "cog": cog, "gate_m": gate, "reach_m": reach, "stays": stays}, schema=EXPECTED)
 
@@ -127,12 +129,13 @@ def _axis_gap(a: float, b: float) -> float:
     return min(d, 180.0 - d)
 
 
-def _aligned(lat, lon, hd, i: int, k: int, cfg: MatchConfig) -> bool:
-    """Detections i and k lie along one axis: both long axes agree and the line between them runs along it."""
-    if not (np.isfinite(hd[i]) and np.isfinite(hd[k])) or _axis_gap(hd[i], hd[k]) > cfg.split_axis_deg:
+def _aligned(lat, lon, hd, i: int, k: int, cfg: MatchConfig, own_axis: bool = True) -> bool:
+    """Detection i lies along detection k's long axis (and, with ``own_axis``, i's own axis agrees)."""
+    if not np.isfinite(hd[k]) or (own_axis and not (np.isfinite(hd[i])
+                                                    and _axis_gap(hd[i], hd[k]) <= cfg.split_axis_deg)):
         return False
-    b = float(bearing_deg(lat[i], lon[i], lat[k], lon[k]))
-    return _axis_gap(b, hd[i]) <= cfg.split_axis_deg
+    b = float(bearing_deg(lat[k], lon[k], lat[i], lon[i]))
+    return _axis_gap(b, hd[k]) <= cfg.split_axis_deg
 
 
 def _split_pieces(det: pl.DataFrame, pixel_m: float, cfg: MatchConfig) -> dict[int, int]:
@@ -247,10 +250,25 @@ def match_scene(scene: dict, det: pl.DataFrame, expected: pl.DataFrame, lengths:
             ambiguous[i] = ("ambiguous: tracks " + ", ".join(str(int(mm[k])) for k in [j, *tied])
                             + f" lie within {cfg.tie_m:g} m of each other's distance")
             del pairs[i]
+    # a piece along a matched ship's axis, the two together no longer than its AIS length (give or take a pixel
+    # at each end): part of that hull (the piece's own axis is not asked: a few pixels have none to speak of)
+    hull_of: dict[int, int] = {}
+    hd = det["heading_deg"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    olat, olon = det["lat"].to_numpy(), det["lon"].to_numpy()
+    olen = np.nan_to_num(det["length_m"].cast(pl.Float64).fill_null(np.nan).to_numpy())
+    for i in range(nd):
+        if i in pairs or i in ambiguous or not whole[i]:
+            continue
+        for k, j in pairs.items():
+            extent = haversine_km(olat[i], olon[i], olat[k], olon[k]) * 1000.0 + (olen[i] + olen[k]) / 2
+            if np.isfinite(ais_len[j]) and extent <= ais_len[j] + 2 * pixel_m and \
+                    _aligned(olat, olon, hd, i, k, cfg, own_axis=False):
+                hull_of[i] = k
+                break
     taken_by = {j: i for i, j in pairs.items()}
     tied_tracks = {int(mm[k]) for i in ambiguous for k in np.flatnonzero(allowed[i])}
     for i in range(nd):
-        if i in pairs or i in ambiguous or not whole[i]:
+        if i in pairs or i in ambiguous or i in hull_of or not whole[i]:
             continue
         for k in np.flatnonzero(allowed[i]):
             # a track assigned elsewhere but as close to this one: one of the two is dark, which is unknown
@@ -264,18 +282,6 @@ def match_scene(scene: dict, det: pl.DataFrame, expected: pl.DataFrame, lengths:
                 k = free[0]
                 ambiguous[i] = (f"ambiguous: track {int(mm[k])}, taken to be moored {d[i, k]:.0f} m away, "
                                 f"was last heard {minutes[k]:.0f} min from the image and could have moved here")
-    # a piece beside a matched ship, along its axis and within its AIS length: part of that hull
-    hull_of: dict[int, int] = {}
-    hd = det["heading_deg"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-    olat, olon = det["lat"].to_numpy(), det["lon"].to_numpy()
-    for i in range(nd):
-        if i in pairs or i in ambiguous or not whole[i]:
-            continue
-        for k, j in pairs.items():
-            if np.isfinite(ais_len[j]) and _aligned(olat, olon, hd, i, k, cfg) and \
-                    haversine_km(olat[i], olon[i], olat[k], olon[k]) * 1000.0 < ais_len[j]:
-                hull_of[i] = k
-                break
     hull_of.update(pieces)
     ids = det["detection_id"].to_list()
     rows, dark = [], []

@@ -2,8 +2,10 @@
 each detection really is (xView3's rule: one-to-one within 200 m of where the renderer put it), then
 
 - accepted matches correct: matched detections whose true ship carries that MMSI;
-- AIS-on ships seen in an image matched to the right MMSI (ships broadcasting their own position, detected);
-- dark ships (transponder off, or broadcasting a false position) of at least ``min_length_m`` found as
+- AIS-on ships seen in an image matched to the right MMSI (ships broadcasting their own position, heard
+  within the matcher's reach of the image, detected);
+- dark ships (transponder off, broadcasting a false position, or not one report received within
+  ``moored_window_h`` of the image: nothing could name them) of at least ``min_length_m`` found as
   `dark_detection`, and the share of such events that are dark ships;
 - spoofed ships whose false AIS position lies in a usable scene reported as `unconfirmed_position`.
 """
@@ -20,8 +22,9 @@ import polars as pl
 
 from shadowfleet.errors import ShadowfleetError
 from shadowfleet.imagery.evaluate import MAX_TRUTH_BYTES
-from shadowfleet.imagery.evaluate import match as pair_within
+from shadowfleet.imagery.config import MatchConfig
 from shadowfleet.imagery.match import PART
+from shadowfleet.places import haversine_km
 
 # xView3: a detection is a vessel when within 200 m of it
 TRUTH_MATCH_M = 200.0
@@ -97,10 +100,39 @@ def load_imagery_truth(path: str | Path) -> dict:
     return doc
 
 
-def score_matches(store, truth: str | Path | dict, min_length_m: float = 50.0) -> MatchScore:
+def _pair(d: pl.DataFrame, t: pl.DataFrame, matched: list, alias: dict[int, set[int]]) -> dict[int, int]:
+    """xView3's pairing of detections and true ships within 200 m (least total distance), where two true ships
+    lie about as near a detection (alongside, one hull seen) the one it was matched to taken first."""
+    from scipy.optimize import linear_sum_assignment
+
+    if d.height == 0 or t.height == 0:
+        return {}
+    dist = haversine_km(d["lat"].to_numpy()[:, None], d["lon"].to_numpy()[:, None], t["lat"].to_numpy()[None, :],
+                        t["lon"].to_numpy()[None, :]) * 1000.0
+    tm = t["mmsi"].to_list()
+    same = np.array([[m is not None and m in alias.get(x, {x}) for x in tm] for m in matched], bool)
+    ok = dist <= TRUTH_MATCH_M
+    cost = np.where(ok, dist - np.where(same, TRUTH_MATCH_M, 0.0), 1e9)
+    r, c = linear_sum_assignment(cost)
+    return {int(a): int(b) for a, b in zip(r, c) if ok[a, b]}
+
+
+def _aliases(vessels: list[dict]) -> dict[int, set[int]]:
+    """Each vessel's MMSI -> every MMSI it broadcast under (truth.json's identities: a ship that changed identity
+    is still itself)."""
+    out = {}
+    for v in vessels:
+        ids = {int(v["mmsi"])} | {int(i["mmsi"]) for i in v.get("identities", []) if i.get("mmsi") is not None}
+        out[int(v["mmsi"])] = ids
+    return out
+
+
+def score_matches(store, truth: str | Path | dict, min_length_m: float = 50.0,
+                  vessels: list[dict] | None = None) -> MatchScore:
     """Score the store's `matches`, `dark_detection` and `unconfirmed_position` against ``truth`` (an
     imagery.json path or document; an acquisition's `spoofed_positions`, as :func:`spoofed_acquisitions` writes,
-    lists the false AIS positions inside it)."""
+    lists the false AIS positions inside it). ``vessels``: truth.json's vessels, so that a match to any MMSI a
+    ship broadcast under counts as right."""
     from shadowfleet.imagery.main import read_detections, read_scenes
 
     doc = truth if isinstance(truth, dict) else load_imagery_truth(truth)
@@ -118,12 +150,19 @@ def score_matches(store, truth: str | Path | dict, min_length_m: float = 50.0) -
     m_of = dict(zip(matches["detection_id"].to_list(), matches["mmsi"].to_list()))
     reason_of = dict(zip(matches["detection_id"].to_list(), matches["reason"].to_list()))
     sc = MatchScore(scenes=scenes.height)
+    reach = dt.timedelta(hours=max(MatchConfig().window_h, MatchConfig().moored_window_h))
+    heard = store.read("positions", scenes["acquired"].min() - reach, scenes["acquired"].max() + reach,
+                       columns=["mmsi", "ts"]) if store.files("positions") and scenes.height else pl.DataFrame(
+        schema={"mmsi": pl.Int64, "ts": pl.Datetime("us", "UTC")})
+    when = dict(zip(scenes["scene_id"].to_list(), scenes["acquired"].to_list()))
+    alias = _aliases(vessels or [])
     for sid in scenes["scene_id"].to_list():
+        near = set(heard.filter((pl.col("ts") - when[sid]).abs() <= reach)["mmsi"].unique().to_list())
         t = ships.filter(pl.col("scene_id") == sid)
+        unheard = [not (alias.get(m, {m}) & near) for m in t["mmsi"].to_list()]
+        t = t.with_columns((pl.col("dark") | pl.Series(unheard, dtype=pl.Boolean)).alias("dark"))
         d = det.filter(pl.col("scene_id") == sid)
-        di, ti, _ = pair_within(d["lat"].to_numpy(), d["lon"].to_numpy(), t["lat"].to_numpy(), t["lon"].to_numpy(),
-                                TRUTH_MATCH_M)
-        truth_of = {int(a): int(b) for a, b in zip(di, ti)}
+        truth_of = _pair(d, t, [m_of.get(x) for x in d["detection_id"].to_list()], alias)
         ids, dlen = d["detection_id"].to_list(), d["length_m"].to_list()
         # a piece of a hull stands for the hull it belongs to
         index = {x: a for a, x in enumerate(ids)}
@@ -137,7 +176,7 @@ def score_matches(store, truth: str | Path | dict, min_length_m: float = 50.0) -
             true_mmsi = tm[truth_of[a]] if a in truth_of else None
             if got is not None:
                 sc.accepted += 1
-                if got == true_mmsi:
+                if true_mmsi is not None and got in alias.get(true_mmsi, {true_mmsi}):
                     sc.accepted_correct += 1
                 else:
                     sc.errors.append({"scene_id": sid, "detection_id": did, "kind": "wrong match", "mmsi": got,
@@ -163,7 +202,7 @@ def score_matches(store, truth: str | Path | dict, min_length_m: float = 50.0) -
                     sc.errors.append({"scene_id": sid, "true_mmsi": tm[b], "kind": "dark ship not detected"})
                 elif ids[det_of[b]] in dark_ids:
                     sc.dark_found += 1
-                elif m_of.get(ids[det_of[b]]) == tm[b]:
+                elif m_of.get(ids[det_of[b]]) in alias.get(tm[b], {tm[b]}):
                     sc.dark_identified += 1
                 else:
                     did = ids[det_of[b]]
@@ -173,7 +212,7 @@ def score_matches(store, truth: str | Path | dict, min_length_m: float = 50.0) -
             elif b in det_of:
                 sc.ais_on_seen += 1
                 did = ids[det_of[b]]
-                if m_of.get(did) == tm[b]:
+                if m_of.get(did) in alias.get(tm[b], {tm[b]}):
                     sc.ais_on_right += 1
                 else:
                     sc.errors.append({"scene_id": sid, "detection_id": did, "true_mmsi": tm[b],
