@@ -51,3 +51,16 @@ def test_a_file_that_is_not_an_imagery_document_is_one_error(tmp_path):
         load_imagery_truth(p)
     with pytest.raises(ShadowfleetError, match="not found"):
         load_imagery_truth(tmp_path / "missing.json")
+
+
+def test_a_ship_matched_under_another_of_its_identities_is_right_and_one_never_heard_is_dark(tmp_path):
+    a, b = _at(0, 0), _at(3000, 0)
+    # ship 1 broadcasts as 9 (its identity after a change); ship 2 transmits but nothing was received
+    st = _store(tmp_path, [(*a, 100.0), (*b, 120.0)], {9: [(0, *a, 0.0, 0.0)]}, {9: 100})
+    match(st)
+    truth = _truth([(1, *a, 100.0, True), (2, *b, 120.0, True)])
+    vessels = [{"mmsi": 1, "identities": [{"mmsi": 1}, {"mmsi": 9}]}, {"mmsi": 2, "identities": []}]
+    sc = score_matches(st, truth, vessels=vessels).as_dict()
+    assert sc["accepted_correct"] == [1, 1, 1.0] and sc["ais_on_right_mmsi"] == [1, 1, 1.0]
+    assert sc["dark_recall"] == [1, 1, 1.0] and sc["dark_precision"] == [1, 1, 1.0]
+    assert score_matches(st, truth).as_dict()["accepted_correct"] == [0, 1, 0.0]  # without the identities
