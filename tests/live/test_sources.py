@@ -31,6 +31,19 @@ def _free_port(kind=socket.SOCK_STREAM) -> int:
         return s.getsockname()[1]
 
 
+def _await_udp_listener(*ports: int, limit_s: float = 30.0) -> None:
+    """Wait until live has bound every port: datagrams sent before that are lost, however loaded the machine."""
+    deadline = time.monotonic() + limit_s
+    for port in ports:
+        while time.monotonic() < deadline:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    break
+            time.sleep(0.05)
+
+
 def _run(sources, store, **kw):
     out = io.StringIO()
     rep = run_live(sources, store, alerts_out=out, config=kw.pop("config", FAST), until_idle_s=kw.pop("idle", 2.0),
@@ -43,7 +56,7 @@ def test_udp_datagrams_are_stored(tmp_path):
     st = Store(tmp_path)
 
     def send():
-        time.sleep(0.5)
+        _await_udp_listener(port)
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             for ln in LINES:
                 s.sendto(ln.encode() + b"\r\n", ("127.0.0.1", port))
@@ -154,7 +167,7 @@ def test_the_same_report_from_two_sources_is_stored_once(tmp_path):
     a, b = _free_port(socket.SOCK_DGRAM), _free_port(socket.SOCK_DGRAM)
 
     def send():
-        time.sleep(0.5)
+        _await_udp_listener(a, b)
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             for port in (a, b):
                 s.sendto(LINES[0].encode() + b"\n", ("127.0.0.1", port))
@@ -205,7 +218,7 @@ def test_a_dead_webhook_never_holds_up_ingest_and_its_alerts_wait_for_the_next_r
     sentences = [ln.rsplit("\\", 1)[-1] for ln in LINES]  # the AIVDM sentence after the tag block
 
     def send():
-        time.sleep(0.5)
+        _await_udp_listener(port)
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             for t in (1709251203, 1709251203 + 7 * 3600):  # three ships heard, silent 7 h, heard again
                 for k, sentence in enumerate(sentences):
