@@ -122,17 +122,32 @@ def pyais_loop(path: Path) -> tuple[int, float, float]:
     return n, time.perf_counter() - t0, time.process_time() - c0
 
 
-def shadowfleet_ingest(path: Path) -> tuple[int, float, float]:
+# The CLI in a child process that reports its own peak RSS (VmHWM) on exit: getrusage's ru_maxrss of children
+# would carry this process's own peak across fork+exec.
+_CLI_WITH_PEAK = (
+    "import atexit, runpy, sys\n"
+    "def peak(to):\n"
+    "    hwm = next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM'))\n"
+    "    open(to, 'w').write(hwm)\n"
+    "atexit.register(peak, sys.argv[1])\n"
+    "sys.argv = ['shadowfleet'] + sys.argv[2:]\n"
+    "runpy.run_module('shadowfleet', run_name='__main__')\n"
+)
+
+
+def shadowfleet_ingest(path: Path) -> tuple[int, float, float, float]:
+    """`shadowfleet ingest FILE --store NEW -q` as a subprocess: messages, wall s, CPU s, peak RSS in MB."""
     store = OUT / "store"
     shutil.rmtree(store, ignore_errors=True)
+    peak_file = OUT / "ingest.peak"
     t0 = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([sys.executable, "-m", "shadowfleet", "ingest", str(path), "--store", str(store), "--quiet"],
-                   check=True, cwd=ROOT)
+    subprocess.run([sys.executable, "-c", _CLI_WITH_PEAK, str(peak_file), "ingest", str(path), "--store", str(store),
+                    "--quiet"], check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     secs = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    peak_mb = after.ru_maxrss / 1024  # max over children: the ingest runs are this script's only children
+    peak_mb = int(peak_file.read_text()) / 1024
     sys.path.insert(0, str(ROOT / "src"))
     from shadowfleet.store import Store
 

@@ -8,6 +8,7 @@ which any field is cut with shifts and masks, as ITU-R M.1371-5 lays the fields 
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import polars as pl
 import pyarrow as pa
@@ -114,32 +115,39 @@ def hash_words(w: np.ndarray, extra: np.ndarray) -> np.ndarray:
     return h
 
 
-def sixbit(payloads: pl.Series, width: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """De-armour AIS payloads: (n × width) 6-bit values, each payload's length in characters, and a mask of
-    payloads holding a character outside the AIS armouring alphabet (ITU-R M.1371-5 / IEC 61162-1 table)."""
-    mat, lengths = char_matrix(payloads, width)
-    # one table look-up per character; padding (0) and characters outside the alphabet map to 0 / _BAD
-    v = _SIXBIT_LUT[mat]
-    bad = v == _BAD
-    bad_char = bad.any(axis=1)
-    v[bad] = 0
-    return v, lengths, bad_char
+def payload_words(payloads: pl.Series, n_words: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What decoding needs of each payload, in one compiled pass over the column's bytes: its first
+    ``n_words`` 60-bit words (ten 6-bit characters each, most significant first; past the end, 0), its length in bytes,
+    whether it holds a character outside the armouring alphabet, and its first byte (0 if empty)."""
+    offsets, data = _buffers(payloads)
+    n = offsets.size - 1
+    w = np.empty((n, n_words), np.uint64)
+    lengths = np.empty(n, np.int64)
+    bad = np.empty(n, bool)
+    first = np.empty(n, np.int64)
+    _payload_words(data, offsets, n_words, w, lengths, bad, first)
+    return w, lengths, bad, first
 
 
-def words(values: np.ndarray, n_words: int) -> np.ndarray:
-    """Pack 6-bit values into (n × n_words) uint64 words of 60 bits, most significant first."""
-    n, width = values.shape
-    need = n_words * CHARS_PER_WORD
-    if width < need:
-        values = np.concatenate([values, np.zeros((n, need - width), values.dtype)], axis=1)
-    else:
-        values = values[:, :need]
-    v = values.reshape(n, n_words, CHARS_PER_WORD)
-    w = v[:, :, 0].astype(np.uint64)
-    for j in range(1, CHARS_PER_WORD):  # Horner: w = w·64 + next character
-        w <<= np.uint64(6)
-        w |= v[:, :, j].astype(np.uint64)
-    return w
+@numba.njit(cache=True, nogil=True)
+def _payload_words(data, offsets, n_words, w, lengths, bad, first):
+    for i in range(offsets.size - 1):
+        s, e = offsets[i], offsets[i + 1]
+        lengths[i] = e - s
+        first[i] = data[s] if e > s else 0
+        b = False
+        for p in range(s, e):
+            if _SIXBIT_LUT[data[p]] == _BAD or data[p] == 0:  # NUL pads the matrix, it is no character
+                b = True
+                break
+        bad[i] = b
+        for k in range(n_words):
+            v = np.uint64(0)
+            for j in range(CHARS_PER_WORD):
+                p = s + k * CHARS_PER_WORD + j
+                six = _SIXBIT_LUT[data[p]] if p < e else 0
+                v = (v << np.uint64(6)) | np.uint64(six if six != _BAD else 0)
+            w[i, k] = v
 
 
 def field(w: np.ndarray, start: int, width: int, signed: bool = False) -> np.ndarray:

@@ -51,15 +51,14 @@ class Decoded:
 def decode(msgs: pl.DataFrame) -> Decoded:
     n = msgs.height
     payload = msgs["payload"].fill_null("")
-    lengths = payload.str.len_bytes().to_numpy().astype(np.int64)
+    # every payload's first 480 bits (≥ the 424 of message 5), length, first byte, and whether it holds a character
+    # outside the armouring alphabet ('0'..'W' and '`'..'w', ITU-R M.1371-5 / IEC 61162-1)
+    w_all, lengths, bad_char, head = armour.payload_words(payload, STATIC_WORDS)
     fill = msgs["fill"].fill_null(0).cast(pl.Int64).to_numpy()
     nbits = lengths * 6 - fill
-    head, _ = armour.char_matrix(payload.str.slice(0, 1), 1)
-    c0 = head[:, 0].astype(np.int64) - 48
+    c0 = head - 48
     # a non-ASCII first byte is no type (the payload is malformed below); it would overflow msg_type's Int8
     mtype = np.where((lengths > 0) & (c0 < 80), np.where(c0 > 40, c0 - 8, c0), -1)
-    # Armouring alphabet: '0'..'W' and '`'..'w' (ITU-R M.1371-5 / IEC 61162-1).
-    bad_char = payload.str.contains(r"[^0-W`-w]").fill_null(False).to_numpy()
     empty = lengths == 0
     min_bits = np.zeros(n, np.int64)
     for t, b in MIN_BITS.items():
@@ -76,10 +75,7 @@ def decode(msgs: pl.DataFrame) -> Decoded:
 
     # Single-slot types: the first 180 bits (30 characters) as three 60-bit words, decoded column-wise.
     fast = ok & np.isin(mtype, FAST_POSITION_TYPES + (4,))
-    w = np.zeros((n, FAST_WORDS), np.uint64)
-    if fast.any():
-        vals, _, _ = armour.sixbit(payload.filter(pl.Series(fast)), width=FAST_WORDS * armour.CHARS_PER_WORD)
-        w[fast] = armour.words(vals, FAST_WORDS)
+    w = np.where(fast[:, None], w_all[:, :FAST_WORDS], np.uint64(0))
     # dup_key: a hash of the payload's bits (characters + fill bits determine them). Fast types hash their words
     # and length; the rest (a few %) hash their characters.
     dup = np.zeros(n, np.uint64)
@@ -111,9 +107,7 @@ def decode(msgs: pl.DataFrame) -> Decoded:
         frames_base.append(_base_station(base.filter(pl.Series(sel)), w[sel]))
     static_sel = ok & np.isin(mtype, [5, 24])
     if static_sel.any():
-        sub = payload.filter(pl.Series(static_sel))
-        vals, _, _ = armour.sixbit(sub, width=STATIC_WORDS * armour.CHARS_PER_WORD)
-        ws = armour.words(vals, STATIC_WORDS)
+        ws = w_all[static_sel]
         b = base.filter(pl.Series(static_sel))
         t = mtype[static_sel]
         if (t == 5).any():

@@ -155,11 +155,7 @@ class NmeaParser:
             return full.scatter(np.flatnonzero(mine), got) if got.len() else full
 
         # lines that are not data, and lines that are broken
-        pghp = np.zeros(n, bool)
-        has5 = (sent_s >= 0) & (end - sent_s >= 5)
-        if has5.any():
-            k = np.flatnonzero(has5)
-            pghp[k] = (data[sent_s[k, None] + np.arange(5)] == np.frombuffer(b"$PGHP", np.uint8)).all(axis=1)
+        pghp = flags[12] == 1
         data_line = kind == scan.DATA
         other = data_line & (sent_s >= 0) & ~is_ais & ~unclosed
         skipped = {"blank": int((kind == scan.BLANK).sum()), "comment": int((kind == scan.COMMENT).sum()),

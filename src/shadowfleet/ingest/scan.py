@@ -175,7 +175,7 @@ def scan(a, offs, too_long, ms_threshold, ints, flags, times):
     start, receiver start, receiver end, group start, group end, field 3 start (the fields after it are
     found again from there), payload start, payload end, first '*' of the sentence; ``flags[:, i]`` = unclosed
     tag block, tag checksum bad, is AIS, has time, has star, fill, fragments (tot), fragment number (num),
-    checksum, checksum of the sentence, tail length, has suffix; ``times[:, i]`` = the line's own time (µs) and
+    checksum, checksum of the sentence, tail length, has suffix, starts with $PGHP; ``times[:, i]`` = the line's own time (µs) and
     the suffix time. -1 means none. Returns SCAN_OK, or the first line it cannot parse exactly."""
     n = offs.size - 1
     commas = np.empty(6, np.int64)
@@ -284,8 +284,9 @@ def scan(a, offs, too_long, ms_threshold, ints, flags, times):
             continue
         # ---- times stated by the sentence itself
         L = e - sent
-        if L >= 8 and a[sent] == _DOLLAR and a[sent + 1] == 80 and a[sent + 2] == 71 and a[sent + 3] == 72 \
-                and a[sent + 4] == 80 and a[sent + 5] == _COMMA and a[sent + 6] == 49 and a[sent + 7] == _COMMA:
+        fl[12] = 1 if L >= 5 and a[sent] == _DOLLAR and a[sent + 1] == 80 and a[sent + 2] == 71 \
+            and a[sent + 3] == 72 and a[sent + 4] == 80 else 0  # a DMA time line, "$PGHP"
+        if fl[12] == 1 and L >= 8 and a[sent + 5] == _COMMA and a[sent + 6] == 49 and a[sent + 7] == _COMMA:
             t, ok = _pghp(a, sent, e, pghp)
             if ok < 0:
                 return i
@@ -370,6 +371,6 @@ class Outputs:
         if n > self.n:
             self.n = n
             self.ints = np.empty((_FIELDS, n), np.int32)
-            self.flags = np.empty((12, n), np.int32)
+            self.flags = np.empty((13, n), np.int32)
             self.times = np.empty((2, n), np.int64)
         return self.ints[:, :n], self.flags[:, :n], self.times[:, :n]
