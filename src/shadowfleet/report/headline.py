@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from shadowfleet.cases.config import DEFAULTS, CasesConfig
+from shadowfleet.cases.imagery import parse_imagery
 from shadowfleet.cases.ledger import cap_ledger, reported_deliveries
 from shadowfleet.cases.placeinfo import place_info, ports_holding
 from shadowfleet.cases.voyages import read_cases
@@ -89,6 +90,23 @@ class Summary:
 def headline(store, period: str | None = None, places: Places | None = None, cfg: CasesConfig = DEFAULTS, reported=None) -> str:
     """The report's headline sentence (also printed by `shadowfleet demo`)."""
     return summarise(store, period, places, cfg, reported).headline
+
+
+def _imagery_sentence(cases: pl.DataFrame, dest: str) -> str | None:
+    """How many dark berth visits (and dark transfers) of the cases satellite imagery confirmed: a detection no AIS
+    track explains, at the berth while the vessel's AIS was off there (cases/imagery.py)."""
+    if "imagery" not in cases.columns:
+        return None
+    rows = [(r["mmsi"], x.get("role"), x.get("scene_id")) for r in cases.select("mmsi", "imagery").iter_rows(named=True)
+            for x in parse_imagery(r["imagery"]) if not x.get("matched")]
+    visits = {r for r in rows if r[1] in ("load", "discharge")}
+    if not rows:
+        return None
+    loads = sum(1 for r in visits if r[1] == "load")
+    transfers = len({r for r in rows if r[1] == "sts"})
+    text = (f"satellite imagery confirmed {len(visits)} dark berth visit(s) of these cases ({loads} loading at a "
+            f"supplier terminal, {len(visits) - loads} discharging in {dest})")
+    return text + (f" and {transfers} dark ship-to-ship transfer(s)" if transfers else "")
 
 
 def summarise(store, period: str | None = None, places: Places | None = None, cfg: CasesConfig = DEFAULTS,
@@ -183,6 +201,9 @@ def summarise(store, period: str | None = None, places: Places | None = None, cf
             sentences.append(f"{drops} by a draught drop at sea")
     else:
         sentences.append(f"No loads at supplier terminals were found in {label}")
+    seen = _imagery_sentence(cases, dest)
+    if seen:
+        sentences.append(seen)
     sentences.append(f"estimated {central:,.0f} bbl ({low:,.0f}–{high:,.0f}) delivered to {dest}, "
                      f"{pct:.1f}% of the {cfg.annual_cap_bbl:,.0f} bbl annual cap")
     if in_period.height:
