@@ -1,7 +1,8 @@
 """Cases corroborated by satellite imagery, on hand-worked stores: a dark ship of the right length at the oil
 berth while the tanker's AIS was off corroborates its load; the tanker's own matched detection confirms a call; a
 dark ship alongside another in the STS area corroborates a dark transfer; lengths, times and places that do not
-fit corroborate nothing; two dark tankers never share one hull."""
+fit corroborate nothing; two dark tankers never share one hull; a detection the matcher found ambiguous between
+tracks is not dark."""
 
 import datetime as dt
 import json
@@ -26,33 +27,26 @@ def _dark_load(mmsi=KP1, start=0, end=30, chongjin=(60, 90)):
 
 
 def _with_imagery(st, detections, matched=None):
-    """``detections``: (id, hour, lat, lon, length m); ``matched``: {id: mmsi} (the others are dark)."""
+    """As `imagery detect` and `imagery match` leave a store: ``detections`` (id, hour, lat, lon, length m) placed
+    in the test gazetteer; ``matched``: {id: mmsi}; the others are dark (a dark_detection event each)."""
     matched = matched or {}
     det, mat, evs = [], [], []
     for did, hour, lat, lon, length in detections:
-        t = h(hour)
-        det.append({k: None for k in DETECTIONS} | {"detection_id": did, "scene_id": did.split("-")[0], "sensor": "sar",
-                   "acquired": t, "lat": lat, "lon": lon, "length_m": length, "fixed": False})
-        mat.append({k: None for k in MATCHES} | {"detection_id": did, "scene_id": did.split("-")[0], "acquired": t,
+        t, scene = h(hour), did.split("-")[0]
+        place = PLACES.locate(lat, lon, kinds=("port", "berth", "terminal", "anchorage", "sts_area"))[0]
+        det.append({k: None for k in DETECTIONS} | {"detection_id": did, "scene_id": scene, "sensor": "sar",
+                   "acquired": t, "lat": lat, "lon": lon, "length_m": length, "place": place, "fixed": False})
+        mat.append({k: None for k in MATCHES} | {"detection_id": did, "scene_id": scene, "acquired": t,
                    "mmsi": matched.get(did), "reason": "matched" if did in matched else "no AIS track within the gate"})
         if did not in matched:
             evs.append({"event_id": f"dark_detection-{did}", "type": "dark_detection", "mmsi": None, "start": t,
-                        "end": t, "lat": lat, "lon": lon, "place": None, "other_mmsi": None, "inferred": False,
-                        "details": json.dumps({"detection_id": did})})
+                        "end": t, "lat": lat, "lon": lon, "place": place, "other_mmsi": None, "inferred": False,
+                        "details": json.dumps({"detection_id": did, "scene_id": scene, "sensor": "sar",
+                                               "length_m": length})})
     st.replace("detections", pl.DataFrame(det, schema=DETECTIONS))
     st.replace("matches", pl.DataFrame(mat, schema=MATCHES))
     old = st.read("events")
     st.replace("events", pl.concat([old, pl.DataFrame(evs, schema=old.schema)]) if evs else old)
-    return st
-
-
-def _place_detections(st):
-    """The imagery stage names the place each detection lies in; do it here with the test gazetteer."""
-    det = st.read("detections")
-    det = det.with_columns(pl.Series("place", PLACES.locate(det["lat"].to_numpy(), det["lon"].to_numpy(),
-                                                            kinds=("port", "berth", "terminal", "anchorage", "sts_area")),
-                                     dtype=pl.Utf8))
-    st.replace("detections", det)
     return st
 
 
@@ -69,7 +63,7 @@ def _imagery(r):
 def test_dark_ship_of_the_tankers_length_at_the_oil_berth_during_its_gap_corroborates_the_load(make_store):
     st = make_store(_dark_load(), [static(KP1, "YU SON", None, 100, 15)])
     plain = _case(st)
-    _place_detections(_with_imagery(st, [("s1-1", 12, *BERTH, 90.0)]))
+    _with_imagery(st, [("s1-1", 12, *BERTH, 90.0)])
     r = _case(st)
     assert r["confidence"] == pytest.approx(min(1.0, plain["confidence"] + DEFAULTS.w_imagery_dark_load))
     [img] = _imagery(r)
@@ -89,7 +83,7 @@ def test_dark_ship_of_the_tankers_length_at_the_oil_berth_during_its_gap_corrobo
 def test_a_detection_that_does_not_fit_corroborates_nothing(make_store, why, detection):
     st = make_store(_dark_load(), [static(KP1, "YU SON", None, 100, 15)])
     plain = _case(st)
-    r = _case(_place_detections(_with_imagery(st, [detection])))
+    r = _case(_with_imagery(st, [detection]))
     assert _imagery(r) == [], why
     assert r["confidence"] == plain["confidence"]
 
@@ -99,8 +93,8 @@ def test_the_tankers_own_matched_detection_at_the_berth_confirms_a_seen_call(mak
     st = make_store(evs, [static(KP1, "YU SON", None, 100, 15)])
     plain = _case(st)
     # another ship's matched detection at the same berth confirms nothing of this case
-    r = _case(_place_detections(_with_imagery(st, [("s1-1", 10, *BERTH, 95.0), ("s1-2", 10, 42.741, 133.061, 95.0)],
-                                              matched={"s1-1": KP1, "s1-2": 273000001})))
+    r = _case(_with_imagery(st, [("s1-1", 10, *BERTH, 95.0), ("s1-2", 10, 42.741, 133.061, 95.0)],
+                            matched={"s1-1": KP1, "s1-2": 273000001}))
     [img] = _imagery(r)
     assert img["matched"] and img["detection_id"] == "s1-1" and img["event_id"] is None
     assert r["confidence"] == pytest.approx(plain["confidence"] + DEFAULTS.w_imagery_matched)
@@ -111,10 +105,17 @@ def test_two_dark_tankers_at_one_berth_each_get_the_detection_of_their_own_lengt
     evs = _dark_load(KP1) + _dark_load(KP2, 2, 32, (70, 95))
     st = make_store(evs, [static(KP1, "SMALL", None, 60, 10), static(KP2, "LARGE", None, 120, 17)])
     lat2, lon2 = destination_point(BERTH[0], BERTH[1], 90.0, 0.15)
-    _place_detections(_with_imagery(st, [("s1-1", 12, *BERTH, 118.0), ("s1-2", 12, float(lat2), float(lon2), 63.0)]))
+    _with_imagery(st, [("s1-1", 12, *BERTH, 118.0), ("s1-2", 12, float(lat2), float(lon2), 63.0)])
     c = build_cases(st, places=PLACES)
     got = {r["mmsi"]: [x["detection_id"] for x in _imagery(r)] for r in c.iter_rows(named=True)}
     assert got == {KP1: ["s1-2"], KP2: ["s1-1"]}
+
+
+def test_a_detection_ambiguous_between_tracks_or_a_piece_of_a_hull_is_not_a_dark_ship(make_store):
+    st = make_store(_dark_load(), [static(KP1, "YU SON", None, 100, 15)])
+    _with_imagery(st, [("s1-1", 12, *BERTH, 90.0)], matched={"s1-1": None})
+    st.replace("matches", st.read("matches").with_columns(pl.lit("ambiguous: tracks 1, 2 fit alike").alias("reason")))
+    assert _imagery(_case(st)) == []
 
 
 def test_dark_ship_alongside_another_in_the_sts_area_during_the_gap_corroborates_the_dark_transfer(make_store):
@@ -124,8 +125,8 @@ def test_dark_ship_alongside_another_in_the_sts_area_during_the_gap_corroborates
     st = make_store(evs, [static(SL1, "SUPPLIER", None, 110, 16), static(KP1, "RECEIVER", None, 70, 11)])
     plain = _case(st)
     lat2, lon2 = destination_point(STS[0], STS[1], 45.0, 0.08)  # 80 m apart: alongside
-    r = _case(_place_detections(_with_imagery(st, [("s2-1", 35, *STS, 105.0), ("s2-2", 35, float(lat2), float(lon2), 72.0)],
-                                              matched={"s2-2": KP1})))
+    r = _case(_with_imagery(st, [("s2-1", 35, *STS, 105.0), ("s2-2", 35, float(lat2), float(lon2), 72.0)],
+                            matched={"s2-2": KP1}))
     [img] = _imagery(r)
     assert (img["role"], img["detection_id"], img["place"]) == ("sts", "s2-1", "SOKDO-STS")
     assert img["distance_m"] == pytest.approx(80, abs=2) and f"MMSI {KP1}" in img["distance_to"]
@@ -139,7 +140,7 @@ def test_a_lone_dark_ship_in_the_sts_area_is_no_transfer(make_store):
            event("loitering", KP1, 30, 40, sts_area="SOKDO-STS")]
     st = make_store(evs, [static(SL1, "SUPPLIER", None, 110, 16)])
     lat2, lon2 = destination_point(STS[0], STS[1], 45.0, 3.0)  # 3 km away: not alongside
-    r = _case(_place_detections(_with_imagery(st, [("s2-1", 35, *STS, 105.0), ("s2-2", 35, float(lat2), float(lon2), 72.0)])))
+    r = _case(_with_imagery(st, [("s2-1", 35, *STS, 105.0), ("s2-2", 35, float(lat2), float(lon2), 72.0)]))
     assert _imagery(r) == []
 
 
@@ -150,7 +151,7 @@ def test_imagery_weights_and_length_bounds_come_from_the_toml(make_store, tmp_pa
     assert (cfg.w_imagery_dark_load, cfg.imagery_length_ratio_max) == (0.3, 3.0)
     st = make_store(_dark_load(), [static(KP1, "YU SON", None, 100, 15)])
     plain = _case(st, cfg)
-    r = _case(_place_detections(_with_imagery(st, [("s1-1", 12, *BERTH, 250.0)])), cfg)
+    r = _case(_with_imagery(st, [("s1-1", 12, *BERTH, 250.0)]), cfg)
     assert len(_imagery(r)) == 1
     assert r["confidence"] == pytest.approx(min(1.0, plain["confidence"] + 0.3))
 

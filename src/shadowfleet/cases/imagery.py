@@ -21,6 +21,7 @@ import numpy as np
 import polars as pl
 
 from shadowfleet.cases.config import CasesConfig
+from shadowfleet.imagery.match import PART
 from shadowfleet.places import Places
 from shadowfleet.places.geo import haversine_km
 
@@ -34,19 +35,31 @@ EVIDENCE_SCHEMA = {
 ROLES = ("load", "discharge", "sts")
 
 
-def seen_ships(store) -> pl.DataFrame:
-    """Every non-fixed detection with the MMSI it was matched to (null: dark) and its dark_detection event id."""
+_SEEN = {"detection_id": pl.Utf8, "scene_id": pl.Utf8, "sensor": pl.Utf8, "acquired": pl.Datetime("us", "UTC"),
+         "lat": pl.Float64, "lon": pl.Float64, "length_m": pl.Float64, "place": pl.Utf8, "mmsi": pl.Int64}
+
+
+def seen_ships(store, ev: pl.DataFrame) -> pl.DataFrame:
+    """The ships the scenes show, one row per hull: the dark ones from the `dark_detection` events (a hull split in
+    pieces is one, at its merged position and length; detections that are ambiguous between tracks are not dark),
+    the others from `detections` with the MMSI `matches` tied them to (null: ambiguous). Fixed structures left out."""
     if not store.files("detections"):
-        return pl.DataFrame(schema={k: t for k, t in EVIDENCE_SCHEMA.items() if k not in ("_v", "role", "matched",
-                                     "ais_length_m", "distance_m", "distance_to", "event_id")} | {"mmsi": pl.Int64})
-    det = store.read("detections").filter(~pl.col("fixed").fill_null(False)).select(
-        "detection_id", "scene_id", "sensor", "acquired", "lat", "lon", "length_m", "place")
+        return pl.DataFrame(schema=_SEEN)
+    js = lambda path: pl.col("details").str.json_path_match(path)  # noqa: E731
+    dark = ev.filter(pl.col("type") == "dark_detection").select(
+        js("$.detection_id").alias("detection_id"), js("$.scene_id").alias("scene_id"), js("$.sensor").alias("sensor"),
+        pl.col("start").alias("acquired"), "lat", "lon", js("$.length_m").cast(pl.Float64, strict=False).alias("length_m"),
+        "place", pl.lit(None, pl.Int64).alias("mmsi"), pl.lit(True).alias("dark"))
+    det = store.read("detections").filter(~pl.col("fixed").fill_null(False))
     if store.files("matches"):
-        m = store.read("matches").select("detection_id", pl.col("mmsi").cast(pl.Int64)).unique("detection_id")
-        det = det.join(m, on="detection_id", how="left")
+        m = store.read("matches").select("detection_id", pl.col("mmsi").cast(pl.Int64), "reason").unique("detection_id")
+        det = det.join(m, on="detection_id", how="left").filter(
+            ~pl.col("reason").fill_null("").str.starts_with(PART))
     else:
         det = det.with_columns(pl.lit(None, pl.Int64).alias("mmsi"))
-    return det
+    det = det.filter(~pl.col("detection_id").is_in(dark["detection_id"].to_list()))
+    rest = det.select(*[pl.col(c).cast(t) for c, t in _SEEN.items()], pl.lit(False).alias("dark"))
+    return pl.concat([dark.select(*[pl.col(c).cast(t) for c, t in _SEEN.items()], "dark"), rest])
 
 
 def _dark_intervals(ev: pl.DataFrame) -> pl.DataFrame:
@@ -140,7 +153,7 @@ def imagery_evidence(v: pl.DataFrame, ev: pl.DataFrame, seen: pl.DataFrame, cfg:
     berth = pl.col("_kind").is_in(list(cfg.imagery_place_kinds)).fill_null(False)
     sts_area = (pl.col("place") == pl.col("_places").list.first()) | (pl.col("_kind") == "sts_area")
     own = pl.col("_det_mmsi") == pl.col("mmsi")
-    dark_visit = pl.col("_det_mmsi").is_null() & pl.col("_off") & length_ok & (
+    dark_visit = pl.col("dark") & pl.col("_off") & length_ok & (
         ((pl.col("role") != "sts") & at_place & berth) | ((pl.col("role") == "sts") & sts_area.fill_null(False)))
     # the vessel's own image confirms the call AIS showed (not the silent days after it)
     matched_visit = own.fill_null(False) & (pl.col("acquired") <= pl.col("_call_end")) & (at_place | ((pl.col("role") == "sts") & sts_area.fill_null(False)))
@@ -151,7 +164,7 @@ def imagery_evidence(v: pl.DataFrame, ev: pl.DataFrame, seen: pl.DataFrame, cfg:
     sts = cand.filter(pl.col("role") == "sts")
     if sts.height:
         others = seen.select(pl.col("detection_id").alias("_o"), "scene_id", pl.col("lat").alias("_olat"),
-                             pl.col("lon").alias("_olon"), pl.col("mmsi").alias("_omm"))
+                             pl.col("lon").alias("_olon"), pl.col("mmsi").alias("_omm"), pl.col("dark").alias("_odark"))
         pairs = sts.select("_v", "detection_id", "scene_id", "lat", "lon", "_partner").join(others, on="scene_id").filter(
             pl.col("_o") != pl.col("detection_id"))
         km = haversine_km(pairs["lat"].to_numpy(), pairs["lon"].to_numpy(), pairs["_olat"].to_numpy(),
@@ -162,7 +175,8 @@ def imagery_evidence(v: pl.DataFrame, ev: pl.DataFrame, seen: pl.DataFrame, cfg:
             .group_by(["_v", "detection_id"], maintain_order=True).first().select(
             "_v", "detection_id", (pl.col("_km") * 1000).alias("_along_m"),
             pl.when(pl.col("_omm").is_not_null()).then(pl.format("MMSI {}", pl.col("_omm")))
-            .otherwise(pl.lit("an unbroadcasting ship")).alias("_along"))
+            .when(pl.col("_odark")).then(pl.lit("an unbroadcasting ship"))
+            .otherwise(pl.lit("a ship AIS cannot tell apart")).alias("_along"))
         cand = cand.join(best, on=["_v", "detection_id"], how="left").filter(
             (pl.col("role") != "sts") | pl.col("_along_m").is_not_null())
     else:

@@ -54,9 +54,12 @@ def read_events(store) -> pl.DataFrame:
     # Encounters involve two vessels; make sure each vessel sees its own copy (mmsi = itself).
     enc = ev.filter((pl.col("type") == "encounter") & pl.col("other_mmsi").is_not_null())
     mirrored = enc.with_columns(pl.col("other_mmsi").alias("mmsi"), pl.col("mmsi").alias("other_mmsi"))
-    ev = pl.concat([ev, mirrored.select(ev.columns)]).unique(["type", "mmsi", "other_mmsi", "start"], keep="first",
+    ev = pl.concat([ev, mirrored.select(ev.columns)])
+    # one row per vessel, type and start (an encounter stored both ways); events of no vessel (dark detections in
+    # satellite scenes: many per scene, all at its time) are kept whole
+    vessel = ev.filter(pl.col("mmsi").is_not_null()).unique(["type", "mmsi", "other_mmsi", "start"], keep="first",
                                                             maintain_order=True)
-    return ev.sort(["mmsi", "start"])
+    return pl.concat([vessel, ev.filter(pl.col("mmsi").is_null())]).sort(["mmsi", "start"])
 
 
 def listed_vessels(store, cfg: CasesConfig = DEFAULTS) -> pl.DataFrame:
@@ -446,7 +449,7 @@ def _imagery(v: pl.DataFrame, ev: pl.DataFrame, store, cfg: CasesConfig, places:
 
     terminals = info.filter(_load_place_expr(cfg, "id", "name", "kind", "country"))["id"].to_list()
     alongside = cfg.imagery_alongside_km or EventsConfig().encounter.max_distance_km
-    img = imagery_evidence(v, ev, seen_ships(store), cfg, places, info, terminals, alongside)
+    img = imagery_evidence(v, ev, seen_ships(store, ev), cfg, places, info, terminals, alongside)
     return evidence_columns(v, img)
 
 
