@@ -1,6 +1,8 @@
 """Measure what imagery adds to the cases on the simulator's truth (docs/cases.md "Imagery: measured").
 
-    PYTHONPATH=src python tools/measure_imagery_cases.py OUT SEED [SEED...]
+    PYTHONPATH=src python tools/measure_imagery_cases.py OUT SEED [SEED...] [--reuse]
+
+(--reuse: keep the demo's store of an earlier run and redo only cases and evaluate.)
 
 For each seed: `run_demo` (simulate vostochny-2024-03 with its radar scenes, ingest, detect, imagery detect and
 match, screen, cases, evaluate), then
@@ -26,16 +28,26 @@ def auc(pos: list[float], neg: list[float]) -> float | None:
     return wins / (len(pos) * len(neg))
 
 
-def measure(out: Path, seed: int) -> dict:
+def measure(out: Path, seed: int, reuse: bool = False) -> dict:
     from shadowfleet.cases import build_cases
     from shadowfleet.cases.config import DEFAULTS
     from shadowfleet.demo import run_demo
     from shadowfleet.places import load_places
     from shadowfleet.store import Store
 
-    res = run_demo(out, seed=seed)
     sim = out / "sim"
-    places = load_places(sim / "places.geojson")
+    if reuse and (out / "store").is_dir():
+        from shadowfleet.evaluate import evaluate
+        from shadowfleet.report import headline
+
+        places = load_places(sim / "places.geojson")
+        st = Store(out / "store", create=False)
+        build_cases(st, places=places)
+        scores, text = evaluate(sim / "truth.json", st, places=places), headline(st, "2024-03", places)
+    else:
+        res = run_demo(out, seed=seed)
+        scores, text = res.scores, res.headline
+        places = load_places(sim / "places.geojson")
     doc = json.loads((sim / "imagery.json").read_text(encoding="utf-8"))
     st = Store(out / "store", create=False)
     cases = st.read("cases")
@@ -50,7 +62,7 @@ def measure(out: Path, seed: int) -> dict:
     got = {(r["mmsi"], x["scene_id"]) for r in cases.iter_rows(named=True)
            for x in json.loads(r["imagery"] or "[]") if not x.get("matched")}
     claimed = sorted(got)
-    true_ids = {p["case_id"] for p in res.scores.cases.per_voyage if p.get("case_id")}
+    true_ids = {p["case_id"] for p in scores.cases.per_voyage if p.get("case_id")}
     off = dataclasses.replace(DEFAULTS, w_imagery_dark_load=0.0, w_imagery_dark_discharge=0.0,
                               w_imagery_dark_sts=0.0, w_imagery_matched=0.0)
     plain = build_cases(st, places=places, cfg=off, write=False)
@@ -63,13 +75,15 @@ def measure(out: Path, seed: int) -> dict:
     return {"seed": seed, "visits": visits, "corroborated": [v for v in visits if (v[0], v[1]) in got],
             "claimed": claimed, "wrong": [g for g in claimed if g not in {(m, s) for m, s, _ in visits}],
             "cases": cases.height, "true_cases": len(true_ids & set(cases["case_id"])), "confidence": conf,
-            "headline": res.headline}
+            "false_cases": [c for c in cases["case_id"] if c not in true_ids], "headline": text}
 
 
 def main(argv: list[str]) -> int:
+    reuse = "--reuse" in argv
+    argv = [a for a in argv if a != "--reuse"]
     out = Path(argv[0])
     for seed in argv[1:]:
-        r = measure(out / f"seed{seed}", int(seed))
+        r = measure(out / f"seed{seed}", int(seed), reuse)
         print(json.dumps(r, default=str))
     return 0
 

@@ -1,8 +1,8 @@
 """Cases corroborated by satellite imagery, on hand-worked stores: a dark ship of the right length at the oil
 berth while the tanker's AIS was off corroborates its load; the tanker's own matched detection confirms a call; a
 dark ship alongside another in the STS area corroborates a dark transfer; lengths, times and places that do not
-fit corroborate nothing; two dark tankers never share one hull; a detection the matcher found ambiguous between
-tracks is not dark."""
+fit corroborate nothing; two dark tankers never share one hull; a detection the matcher left ambiguous counts at
+half weight."""
 
 import datetime as dt
 import json
@@ -76,7 +76,7 @@ def test_dark_ship_of_the_tankers_length_at_the_oil_berth_during_its_gap_corrobo
 
 
 @pytest.mark.parametrize("why, detection", [
-    ("too long for the hull (2.5x)", ("s1-1", 12, *BERTH, 250.0)),
+    ("too long for the hull (1.6x)", ("s1-1", 12, *BERTH, 160.0)),
     ("taken before the AIS went off", ("s1-1", -5, *BERTH, 90.0)),
     ("at the anchorage, not at a berth", ("s1-1", 12, 42.70, 133.10, 90.0)),
 ])
@@ -111,11 +111,30 @@ def test_two_dark_tankers_at_one_berth_each_get_the_detection_of_their_own_lengt
     assert got == {KP1: ["s1-2"], KP2: ["s1-1"]}
 
 
-def test_a_detection_ambiguous_between_tracks_or_a_piece_of_a_hull_is_not_a_dark_ship(make_store):
+def test_a_detection_the_matcher_left_ambiguous_corroborates_at_half_weight_and_a_hull_piece_not_at_all(make_store):
     st = make_store(_dark_load(), [static(KP1, "YU SON", None, 100, 15)])
+    plain = _case(st)
     _with_imagery(st, [("s1-1", 12, *BERTH, 90.0)], matched={"s1-1": None})
-    st.replace("matches", st.read("matches").with_columns(pl.lit("ambiguous: tracks 1, 2 fit alike").alias("reason")))
+    st.replace("matches", st.read("matches").with_columns(
+        pl.lit("ambiguous: track 273000001, taken to be moored 3440 m away, could have moved here").alias("reason")))
+    r = _case(st)
+    [img] = _imagery(r)
+    assert img["ambiguous"] and not img["matched"] and img["event_id"] is None
+    assert r["confidence"] == pytest.approx(plain["confidence"] + DEFAULTS.w_imagery_dark_load * 0.5)
+    assert any("the matcher found it ambiguous" in s for s in json.loads(r["reasons"]))
+    st.replace("matches", st.read("matches").with_columns(pl.lit("part of the hull in s1-0").alias("reason")))
     assert _imagery(_case(st)) == []
+
+
+def test_a_ship_whose_silence_began_and_ended_on_one_spot_elsewhere_is_not_the_detection(make_store):
+    far = destination_point(BERTH[0], BERTH[1], 200.0, 3.0)
+    spot = {"lat": float(far[0]), "lon": float(far[1])}
+    stayed = [dict(e, lat=spot["lat"], lon=spot["lon"], details=json.dumps({"end_position": spot}))
+              if e["type"] == "ais_gap" else e for e in _dark_load(KP2, 2, 32, (70, 95))]
+    st = make_store(_dark_load(KP1) + stayed, [static(KP1, "A", None, 70, 11), static(KP2, "B", None, 100, 15)])
+    _with_imagery(st, [("s1-1", 12, *BERTH, 98.0)])  # KP2's length fits better, but KP2 sat 3 km away unheard
+    got = {r["mmsi"]: [x["detection_id"] for x in _imagery(r)] for r in build_cases(st, places=PLACES).iter_rows(named=True)}
+    assert got == {KP1: ["s1-1"], KP2: []}
 
 
 def test_dark_ship_alongside_another_in_the_sts_area_during_the_gap_corroborates_the_dark_transfer(make_store):

@@ -152,10 +152,11 @@ class CasesConfig:
     # --- satellite imagery (tables `detections` and `matches` of the imagery stage) --------------------------
     # A detection's length is consistent with the vessel's AIS (type-5) length when detected / AIS lies in
     # [min, max]: radar understates a hull far more than it overstates it (docs/imagery.md: the demo's 20 m scenes
-    # measured 200 m tankers at 60-90 m; Skylight's median length error is 27 m), the same bounds as the imagery
-    # stage's matcher (docs/imagery.md "Matching with AIS").
+    # measured 200 m tankers at 60-90 m; Skylight's median length error is 27 m). The matcher ties a track to a
+    # detection up to 2x (docs/imagery.md "Matching with AIS"); naming a dark ship by its length alone asks more:
+    # ours, 1.5x (+40 m on the DPRK fleet's 80-90 m hulls, beyond Skylight's median error).
     imagery_length_ratio_min: float = 0.25
-    imagery_length_ratio_max: float = 2.0
+    imagery_length_ratio_max: float = 1.5
     # Where a dark detection corroborates a load or discharge: inside a berth or terminal of the call's place
     # (ours: loading and discharging happen alongside, not at anchor; an anchorage only shows the ship waited).
     imagery_place_kinds: tuple[str, ...] = ("berth", "terminal")
@@ -169,6 +170,18 @@ class CasesConfig:
     w_imagery_dark_sts: float = 0.15
     # ... an image of the vessel itself (matched to its AIS) at the call confirms what AIS already showed.
     w_imagery_matched: float = 0.05
+    # A detection the matcher left ambiguous (a track could have moved there, or two fit alike) may still be the
+    # dark vessel: it corroborates at this share of the weight (ours: as likely one as the other), or not at all.
+    imagery_ambiguous: bool = True
+    imagery_ambiguous_factor: float = 0.5
+    # Two dark tankers that could both be a detection: it goes to the one whose length fits better and whose AIS
+    # went silent nearer to it; ours: this many km from that position weigh like a length off by a factor e.
+    imagery_assign_km: float = 10.0
+    # An AIS gap that begins and ends within imagery_stayed_m of one spot is a ship that stayed there unheard (GPS
+    # scatter of a moored ship is tens of metres; re-anchoring on the same spot is rare): it is no candidate for a
+    # detection farther than imagery_stayed_radius_m from it (ours: the GFW base gate of 200 m plus a berth).
+    imagery_stayed_m: float = 100.0
+    imagery_stayed_radius_m: float = 1000.0
 
     # --- the cap --------------------------------------------------------------------------------------------
     annual_cap_bbl: float = 500_000.0  # UNSCR 2397 (2017) OP5: refined petroleum to the DPRK per 12 months

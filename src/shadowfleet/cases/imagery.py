@@ -27,7 +27,7 @@ from shadowfleet.places.geo import haversine_km
 
 # one row per (voyage, detection) that corroborates it
 EVIDENCE_SCHEMA = {
-    "_v": pl.UInt32, "role": pl.Utf8, "matched": pl.Boolean, "detection_id": pl.Utf8, "scene_id": pl.Utf8,
+    "_v": pl.UInt32, "role": pl.Utf8, "matched": pl.Boolean, "ambiguous": pl.Boolean, "detection_id": pl.Utf8, "scene_id": pl.Utf8,
     "sensor": pl.Utf8, "acquired": pl.Datetime("us", "UTC"), "lat": pl.Float64, "lon": pl.Float64,
     "length_m": pl.Float64, "ais_length_m": pl.Float64, "place": pl.Utf8, "distance_m": pl.Float64,
     "distance_to": pl.Utf8, "event_id": pl.Utf8,
@@ -37,6 +37,8 @@ ROLES = ("load", "discharge", "sts")
 
 _SEEN = {"detection_id": pl.Utf8, "scene_id": pl.Utf8, "sensor": pl.Utf8, "acquired": pl.Datetime("us", "UTC"),
          "lat": pl.Float64, "lon": pl.Float64, "length_m": pl.Float64, "place": pl.Utf8, "mmsi": pl.Int64}
+# matches.reason of a detection that a track could explain as well as another, or could have reached
+AMBIGUOUS = "ambiguous"
 
 
 def seen_ships(store, ev: pl.DataFrame) -> pl.DataFrame:
@@ -44,29 +46,33 @@ def seen_ships(store, ev: pl.DataFrame) -> pl.DataFrame:
     pieces is one, at its merged position and length; detections that are ambiguous between tracks are not dark),
     the others from `detections` with the MMSI `matches` tied them to (null: ambiguous). Fixed structures left out."""
     if not store.files("detections"):
-        return pl.DataFrame(schema=_SEEN)
+        return pl.DataFrame(schema=_SEEN | {"dark": pl.Boolean, "ambiguous": pl.Boolean})
     js = lambda path: pl.col("details").str.json_path_match(path)  # noqa: E731
     dark = ev.filter(pl.col("type") == "dark_detection").select(
         js("$.detection_id").alias("detection_id"), js("$.scene_id").alias("scene_id"), js("$.sensor").alias("sensor"),
         pl.col("start").alias("acquired"), "lat", "lon", js("$.length_m").cast(pl.Float64, strict=False).alias("length_m"),
-        "place", pl.lit(None, pl.Int64).alias("mmsi"), pl.lit(True).alias("dark"))
+        "place", pl.lit(None, pl.Int64).alias("mmsi"), pl.lit(True).alias("dark"), pl.lit(False).alias("ambiguous"))
     det = store.read("detections").filter(~pl.col("fixed").fill_null(False))
     if store.files("matches"):
         m = store.read("matches").select("detection_id", pl.col("mmsi").cast(pl.Int64), "reason").unique("detection_id")
         det = det.join(m, on="detection_id", how="left").filter(
             ~pl.col("reason").fill_null("").str.starts_with(PART))
     else:
-        det = det.with_columns(pl.lit(None, pl.Int64).alias("mmsi"))
+        det = det.with_columns(pl.lit(None, pl.Int64).alias("mmsi"), pl.lit(None, pl.Utf8).alias("reason"))
     det = det.filter(~pl.col("detection_id").is_in(dark["detection_id"].to_list()))
-    rest = det.select(*[pl.col(c).cast(t) for c, t in _SEEN.items()], pl.lit(False).alias("dark"))
-    return pl.concat([dark.select(*[pl.col(c).cast(t) for c, t in _SEEN.items()], "dark"), rest])
+    rest = det.select(*[pl.col(c).cast(t) for c, t in _SEEN.items()], pl.lit(False).alias("dark"),
+                      (pl.col("mmsi").is_null() & pl.col("reason").fill_null("").str.starts_with(AMBIGUOUS)).alias("ambiguous"))
+    return pl.concat([dark.select(*[pl.col(c).cast(t) for c, t in _SEEN.items()], "dark", "ambiguous"), rest])
 
 
 def _dark_intervals(ev: pl.DataFrame) -> pl.DataFrame:
-    """mmsi, _ds, _de: when each vessel's AIS was off (its AIS gaps and inferred port calls)."""
+    """mmsi, _ds, _de, _slat, _slon: when each vessel's AIS was off (its AIS gaps and inferred port calls), and
+    where it went silent (the event's position)."""
     off = (pl.col("type") == "ais_gap") | ((pl.col("type") == "port_call") & pl.col("inferred").fill_null(False))
+    end = lambda k: pl.col("details").str.json_path_match(f"$.end_position.{k}").cast(pl.Float64, strict=False)  # noqa: E731
     return ev.filter(off & pl.col("mmsi").is_not_null()).select(
-        "mmsi", pl.col("start").alias("_ds"), pl.col("end").alias("_de"))
+        "mmsi", pl.col("start").alias("_ds"), pl.col("end").alias("_de"), pl.col("lat").cast(pl.Float64).alias("_slat"),
+        pl.col("lon").cast(pl.Float64).alias("_slon"), end("lat").alias("_elat"), end("lon").alias("_elon"))
 
 
 def _visits(v: pl.DataFrame, ev: pl.DataFrame, places: Places, load_terminals: list[str]) -> pl.DataFrame:
@@ -126,6 +132,15 @@ def _stay_end(dis: pl.DataFrame, ev: pl.DataFrame, parent: dict[str, str]) -> pl
         .otherwise(pl.col("_we")).alias("_we")).drop("_leave", "_last")
 
 
+def _stayed_elsewhere(off: pl.DataFrame, cfg: CasesConfig) -> pl.Series:
+    """A silence that began and ended on one spot (a moored ship nobody heard) puts the ship there, not at a
+    detection farther away."""
+    f = lambda c: off[c].cast(pl.Float64).to_numpy()  # noqa: E731
+    span = haversine_km(f("_slat"), f("_slon"), f("_elat"), f("_elon")) * 1000
+    away = haversine_km(f("lat"), f("lon"), f("_slat"), f("_slon")) * 1000
+    return pl.Series((span <= cfg.imagery_stayed_m) & (away > cfg.imagery_stayed_radius_m))  # NaN compares False
+
+
 def imagery_evidence(v: pl.DataFrame, ev: pl.DataFrame, seen: pl.DataFrame, cfg: CasesConfig, places: Places,
                      info: pl.DataFrame, load_terminals: list[str], alongside_km: float) -> pl.DataFrame:
     """The corroborating detections of the voyages ``v`` (columns _v, mmsi, length, load_*, discharge_*), one row
@@ -142,10 +157,17 @@ def imagery_evidence(v: pl.DataFrame, ev: pl.DataFrame, seen: pl.DataFrame, cfg:
         return empty
     # the ship's AIS was off when the image was taken
     dark = _dark_intervals(ev)
-    off = cand.select("_v", "role", "detection_id", "mmsi", "acquired").join(dark, on="mmsi").filter(
-        (pl.col("acquired") >= pl.col("_ds")) & (pl.col("acquired") <= pl.col("_de"))).select(
-        "_v", "role", "detection_id").unique().with_columns(pl.lit(True).alias("_off"))
+    off = cand.select("_v", "role", "detection_id", "mmsi", "acquired", "lat", "lon").join(dark, on="mmsi").filter(
+        (pl.col("acquired") >= pl.col("_ds")) & (pl.col("acquired") <= pl.col("_de")))
+    keys = ["_v", "role", "detection_id"]
+    off = off.join(off.filter(_stayed_elsewhere(off, cfg)).select(keys).unique(), on=keys, how="anti").sort(
+        "_ds", descending=True).group_by(["_v", "role", "detection_id"]).first().select(
+        "_v", "role", "detection_id", "_slat", "_slon").with_columns(pl.lit(True).alias("_off"))
     cand = cand.join(off, on=["_v", "role", "detection_id"], how="left").with_columns(pl.col("_off").fill_null(False))
+    # a dark ship is measured from where its AIS went silent (the latest silence covering the image)
+    silent = pl.col("_off") & ~(pl.col("_det_mmsi") == pl.col("mmsi")).fill_null(False)
+    cand = cand.with_columns(pl.when(silent).then(pl.coalesce("_slat", "_pos_lat")).otherwise(pl.col("_pos_lat")).alias("_pos_lat"),
+                             pl.when(silent).then(pl.coalesce("_slon", "_pos_lon")).otherwise(pl.col("_pos_lon")).alias("_pos_lon"))
     ratio = pl.col("length_m") / pl.col("ais_length_m")
     length_ok = (pl.col("ais_length_m").is_null() | pl.col("length_m").is_null()
                  | ratio.is_between(cfg.imagery_length_ratio_min, cfg.imagery_length_ratio_max))
@@ -153,7 +175,7 @@ def imagery_evidence(v: pl.DataFrame, ev: pl.DataFrame, seen: pl.DataFrame, cfg:
     berth = pl.col("_kind").is_in(list(cfg.imagery_place_kinds)).fill_null(False)
     sts_area = (pl.col("place") == pl.col("_places").list.first()) | (pl.col("_kind") == "sts_area")
     own = pl.col("_det_mmsi") == pl.col("mmsi")
-    dark_visit = pl.col("dark") & pl.col("_off") & length_ok & (
+    dark_visit = (pl.col("dark") | (pl.col("ambiguous") & cfg.imagery_ambiguous)) & pl.col("_off") & length_ok & (
         ((pl.col("role") != "sts") & at_place & berth) | ((pl.col("role") == "sts") & sts_area.fill_null(False)))
     # the vessel's own image confirms the call AIS showed (not the silent days after it)
     matched_visit = own.fill_null(False) & (pl.col("acquired") <= pl.col("_call_end")) & (at_place | ((pl.col("role") == "sts") & sts_area.fill_null(False)))
@@ -181,31 +203,33 @@ def imagery_evidence(v: pl.DataFrame, ev: pl.DataFrame, seen: pl.DataFrame, cfg:
             (pl.col("role") != "sts") | pl.col("_along_m").is_not_null())
     else:
         cand = cand.with_columns(pl.lit(None, pl.Float64).alias("_along_m"), pl.lit(None, pl.Utf8).alias("_along"))
-    cand = _one_to_one(cand)
-    if cand.height == 0:
-        return empty
     from_pos = haversine_km(cand["lat"].to_numpy(), cand["lon"].to_numpy(), cand["_pos_lat"].cast(pl.Float64).to_numpy(),
                             cand["_pos_lon"].cast(pl.Float64).to_numpy()) * 1000
-    cand = cand.with_columns(pl.Series("_from_pos", from_pos, dtype=pl.Float64))
+    cand = _one_to_one(cand.with_columns(pl.Series("_from_pos", from_pos, dtype=pl.Float64)), cfg)
+    if cand.height == 0:
+        return empty
     dist = pl.when(pl.col("role") == "sts").then(pl.col("_along_m")).otherwise(pl.col("_from_pos"))
     to = pl.when(pl.col("role") == "sts").then(pl.format("alongside {}", pl.col("_along"))).otherwise(
         pl.when(pl.col("matched")).then(pl.lit("from its AIS position of the call"))
-        .otherwise(pl.lit("from where AIS placed the ship for the call")))
-    eid = pl.when(pl.col("matched")).then(None).otherwise(pl.format("dark_detection-{}", pl.col("detection_id")))
+        .otherwise(pl.lit("from where its AIS went silent")))
+    eid = pl.when(pl.col("dark")).then(pl.format("dark_detection-{}", pl.col("detection_id"))).otherwise(None)
     return cand.with_columns(dist.round(0).alias("distance_m"), to.alias("distance_to"), eid.alias("event_id")).select(
         [pl.col(c).cast(t) for c, t in EVIDENCE_SCHEMA.items()]).sort(["_v", "acquired"])
 
 
-def _one_to_one(cand: pl.DataFrame) -> pl.DataFrame:
+def _one_to_one(cand: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
     """Each dark detection for at most one (voyage, role), each (voyage, role, scene) at most one dark detection:
-    the assignment of least total length disagreement (|log ratio|), scene by scene. Matched ones stay as they
-    are (the matcher already tied them one-to-one)."""
+    the assignment of least total cost, scene by scene: the length disagreement (|log ratio|), plus the distance
+    from where its AIS went silent over ``imagery_assign_km``, plus 1 for a detection the matcher left
+    ambiguous (a sure dark one first). Matched ones stay as they are (the matcher tied them one-to-one)."""
     from scipy.optimize import linear_sum_assignment
 
     matched, dark = cand.filter(pl.col("matched")), cand.filter(~pl.col("matched"))
     if dark.height == 0:
         return cand
-    cost = (pl.col("length_m") / pl.col("ais_length_m")).log().abs().fill_null(np.log(2.0)).fill_nan(np.log(2.0))
+    cost = ((pl.col("length_m") / pl.col("ais_length_m")).log().abs().fill_null(np.log(2.0)).fill_nan(np.log(2.0))
+            + (pl.col("_from_pos") / 1000 / cfg.imagery_assign_km).fill_null(0.0).fill_nan(0.0)
+            + pl.col("ambiguous").cast(pl.Float64))
     dark = dark.with_columns(cost.alias("_cost"), pl.format("{}|{}", pl.col("_v"), pl.col("role")).alias("_visit"))
     keep = []
     for (_,), g in dark.group_by(["scene_id"], maintain_order=True):  # a handful of scenes per voyage set
@@ -226,6 +250,7 @@ def evidence_columns(v: pl.DataFrame, img: pl.DataFrame) -> pl.DataFrame:
     reason sentences, null when none) and _img_events (the dark_detection event ids, for the evidence)."""
     if img.height == 0:
         return v.with_columns(pl.lit("[]").alias("imagery"), *[pl.lit(None, pl.Utf8).alias(f"_img_{r}_dark") for r in ROLES],
+                              *[pl.lit(None, pl.Boolean).alias(f"_img_{r}_sure") for r in ROLES],
                               pl.lit(None, pl.Utf8).alias("_img_matched"), pl.lit([], pl.List(pl.Utf8)).alias("_img_events"))
     when = pl.col("acquired").dt.strftime("%Y-%m-%d %H:%M")
     length = pl.when(pl.col("length_m").is_null()).then(pl.lit("?")).otherwise(pl.col("length_m").round(0).cast(pl.Int64).cast(pl.Utf8))
@@ -237,16 +262,19 @@ def evidence_columns(v: pl.DataFrame, img: pl.DataFrame) -> pl.DataFrame:
         "{} scene {} at {} UTC: {} ({} m, {}) at {}, {} {}",
         pl.col("sensor").str.to_uppercase(), pl.col("scene_id"), when,
         pl.when(pl.col("matched")).then(pl.format("detection {} matched to this vessel's AIS", pl.col("detection_id")))
+        .when(pl.col("ambiguous")).then(pl.format(
+            "ship {} that no AIS track is sure to explain (the matcher found it ambiguous)", pl.col("detection_id")))
         .otherwise(pl.format("unbroadcasting ship {}", pl.col("detection_id"))),
         length, ais, pl.col("place").fill_null("sea"), far.fill_null("?"), pl.col("distance_to"))
     img = img.with_columns(sentence.alias("_s"))
     rec = img.select("_v", pl.struct(
-        "role", "matched", "detection_id", "scene_id", "sensor",
+        "role", "matched", "ambiguous", "detection_id", "scene_id", "sensor",
         when.alias("acquired"), "lat", "lon", "length_m", "ais_length_m", "place", "distance_m", "distance_to",
         "event_id").struct.json_encode().alias("_j"))
     js = rec.group_by("_v").agg((pl.lit("[") + pl.col("_j").str.join(",") + pl.lit("]")).alias("imagery"))
     per = [img.filter((pl.col("role") == r) & ~pl.col("matched")).group_by("_v").agg(
-        pl.col("_s").str.join("; ").alias(f"_img_{r}_dark")) for r in ROLES]
+        pl.col("_s").str.join("; ").alias(f"_img_{r}_dark"), (~pl.col("ambiguous")).any().alias(f"_img_{r}_sure"))
+        for r in ROLES]
     mat = img.filter(pl.col("matched")).group_by("_v").agg(pl.col("_s").str.join("; ").alias("_img_matched"))
     evs = img.filter(pl.col("event_id").is_not_null()).group_by("_v").agg(pl.col("event_id").alias("_img_events"))
     out = v.join(js, on="_v", how="left")

@@ -634,12 +634,12 @@ def _confidence(v: pl.DataFrame, cfg: CasesConfig) -> pl.DataFrame:
         (pl.col("listed"), cfg.w_listed, pl.lit("vessel on a sanctions list (screening)")),
         (pl.col("rise_m").is_not_null(), cfg.w_draught_evidence,
          pl.format("draught rose {} m after the load", pl.col("rise_m").round(1))),
-        (pl.col("_img_load_dark").is_not_null(), cfg.w_imagery_dark_load,
-         pl.format("imagery corroborates the dark load: {}", pl.col("_img_load_dark"))),
-        (pl.col("_img_discharge_dark").is_not_null(), cfg.w_imagery_dark_discharge,
-         pl.format("imagery corroborates the dark discharge: {}", pl.col("_img_discharge_dark"))),
-        (pl.col("_img_sts_dark").is_not_null(), cfg.w_imagery_dark_sts,
-         pl.format("imagery corroborates the transfer: {}", pl.col("_img_sts_dark"))),
+        *[(pl.col(f"_img_{role}_dark").is_not_null() & (pl.col(f"_img_{role}_sure") == sure),
+           w * (1.0 if sure else cfg.imagery_ambiguous_factor),
+           pl.format(f"imagery corroborates the {what}: {{}}", pl.col(f"_img_{role}_dark")))
+          for role, what, w in (("load", "dark load", cfg.w_imagery_dark_load),
+                                ("discharge", "dark discharge", cfg.w_imagery_dark_discharge),
+                                ("sts", "transfer", cfg.w_imagery_dark_sts)) for sure in (True, False)],
         (pl.col("_img_matched").is_not_null(), cfg.w_imagery_matched,
          pl.format("imagery confirms the call: {}", pl.col("_img_matched"))),
     ]
