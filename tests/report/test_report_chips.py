@@ -4,6 +4,7 @@ network; a scene file that moved gives a one-line note instead of a chip."""
 
 import base64
 import io
+import json
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
@@ -28,10 +29,13 @@ BERTH = (42.74, 133.06)  # RUVYP-OIL of the test gazetteer
 
 def _store(tmp_path, scene_file: Path) -> Store:
     st = Store(tmp_path / "store")
+    dark = {"event_id": "dark_detection-s1-1", "type": "dark_detection", "mmsi": None, "start": h(12), "end": h(12),
+            "lat": BERTH[0], "lon": BERTH[1], "place": "RUVYP-OIL", "other_mmsi": None, "inferred": False,
+            "details": json.dumps({"detection_id": "s1-1", "scene_id": "s1", "sensor": "sar", "length_m": 90.0})}
     st.replace("events", pl.DataFrame([
         event("ais_gap", KP1, 0, 30), event("port_call", KP1, 0, 30, place="RUVYP", inferred=True),
-        event("port_call", KP1, 60, 90, place="KPCHO"),
-    ], schema_overrides={"other_mmsi": pl.Int64}))
+        event("port_call", KP1, 60, 90, place="KPCHO"), dark,
+    ], schema_overrides={"other_mmsi": pl.Int64, "mmsi": pl.Int64}))
     st.append("static", pl.DataFrame([static(KP1, "YU SON", None, 100, 15)]))
     st.append("positions", pl.DataFrame({"mmsi": [KP1] * 3, "ts": [h(-2), h(-1), h(0)],
                                          "lat": [42.725, 42.732, 42.738], "lon": [133.05, 133.055, 133.058],
