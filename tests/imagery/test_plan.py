@@ -418,3 +418,22 @@ def test_plan_command_formats_and_bad_tle(scenario, tmp_path):
     assert r.returncode == 1 and r.stderr.startswith("error: ") and len(r.stderr.strip().splitlines()) == 1
     r = run("imagery", "plan", "--store", scenario.root, "--from", "2024-12-10", "--to", "2024-12-01")
     assert r.returncode == 1 and "must be after" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_too_many_satellites_for_the_period_is_one_error(scenario, tmp_path):
+    tle = tmp_path / "many.tle"
+    tle.write_text(tle_text(*[(f"SENTINEL-2X{i}", S2A[1], S2A[2]) for i in range(40)]))
+    with pytest.raises(ShadowfleetError, match="track samples"):
+        plan(scenario, dt.datetime(2024, 1, 1, tzinfo=UTC), dt.datetime(2024, 12, 31, tzinfo=UTC), tle=tle)
+
+
+def test_a_listed_ship_dark_across_the_antimeridian_is_centred_on_the_short_way_round(tmp_path):
+    st = Store(tmp_path / "st")
+    t = dt.datetime(2024, 12, 5, tzinfo=UTC)
+    st.replace("events", pl.DataFrame([_event(f"ais_gap-{LISTED}-9", "ais_gap", LISTED, t, t + dt.timedelta(hours=20),
+                                              52.0, 179.9, details={"end_position": {"lat": 52.0, "lon": -179.9}})],
+                                      schema=EVENTS))
+    st.replace("screening", pl.DataFrame([{k: None for k in SCREENING} | {"mmsi": LISTED, "list_id": "un"}],
+                                         schema=SCREENING))
+    q = plan(st, *PERIOD).questions.row(0, named=True)
+    assert q["kind"] == "listed_dark" and abs(abs(q["lon"]) - 180) < 0.01

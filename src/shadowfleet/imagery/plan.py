@@ -26,7 +26,7 @@ import shapely
 
 from shadowfleet.errors import ShadowfleetError
 from shadowfleet.imagery.config import PlanConfig, load_config
-from shadowfleet.places import as_places, destination_point, haversine_km
+from shadowfleet.places import KM_PER_NM, as_places, destination_point, haversine_km
 
 UTC = pl.Datetime("us", "UTC")
 QUESTION_COLUMNS = {
@@ -43,7 +43,7 @@ PASS_COLUMNS = {
     "side": pl.Utf8, "off_nadir_deg": pl.Float64, "sun_elevation_deg": pl.Float64, "optical": pl.Boolean, "daylight": pl.Boolean,
     "usable": pl.Boolean, "direction": pl.Utf8,
 }
-KM_PER_NM = 1.852
+MAX_TRACK_SAMPLES = 30_000_000  # ours: sub-satellite points held at once (~240 MB); 3 satellites x a year is 3 M
 
 
 @dataclass
@@ -177,7 +177,7 @@ def _questions(store, start: dt.datetime, end: dt.datetime, gaz, cfg: PlanConfig
                 pid = min(near)[1]
                 la, lo, r, g = _place_area(gaz, pid)
                 add("gap_at_terminal", row, f"Did {who(row['mmsi'])} load at {pid} during its "
-                    f"{d.get('duration_h', 0):.0f} h AIS gap?", la, lo, r, g, place=pid)
+                    f"{(row['end'] - row['start']).total_seconds() / 3600:.0f} h AIS gap?", la, lo, r, g, place=pid)
 
     # STS: loitering inside an STS area; an encounter in one with a gap on either side
     gap_spans: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {}
@@ -212,7 +212,10 @@ def _questions(store, start: dt.datetime, end: dt.datetime, gaz, cfg: PlanConfig
         if None in (row["lat"], row["lon"], la2, lo2):
             continue
         hours = (row["end"] - row["start"]).total_seconds() / 3600
-        mid_la, mid_lo = (row["lat"] + la2) / 2, (row["lon"] + lo2) / 2  # a few km apart at most matter here
+        # the midpoint (the last and next reports are close compared with the reach); across the antimeridian
+        # the shorter way round
+        lo2 = lo2 + 360 if lo2 - row["lon"] < -180 else lo2 - 360 if lo2 - row["lon"] > 180 else lo2
+        mid_la, mid_lo = (row["lat"] + la2) / 2, ((row["lon"] + lo2) / 2 + 180) % 360 - 180
         r = max(cfg.reach_speed_kn * KM_PER_NM * hours / 2, float(haversine_km(row["lat"], row["lon"], la2, lo2)) / 2)
         add("listed_dark", row, f"Where was listed {who(row['mmsi'])} during its {hours:.0f} h AIS gap?",
             mid_la, mid_lo, r, _circle(mid_la, mid_lo, r))
@@ -295,6 +298,10 @@ def plan(store, start: dt.datetime, end: dt.datetime, tle=None, config=None, pla
             r = rule_for(s.name, cfg.satellites)
             (sats.append(s), rules.append(r)) if r is not None else skipped.append(s.name)
         sat_names = [s.name for s in sats]
+        samples = len(sats) * (end - start).total_seconds() / cfg.step_s
+        if samples > MAX_TRACK_SAMPLES:
+            raise ShadowfleetError(f"{len(sats)} satellites over {(end - start).days} days is {samples:,.0f} track "
+                                   f"samples, more than {MAX_TRACK_SAMPLES:,}: narrow --from/--to or the TLE file")
         if sats and qs:
             us = lambda t: np.datetime64(t.astimezone(dt.timezone.utc).replace(tzinfo=None), "us")  # noqa: E731
             found = find_passes(sats, rules, np.array([q["lat"] for q in qs]), np.array([q["lon"] for q in qs]),
