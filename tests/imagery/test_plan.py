@@ -314,7 +314,9 @@ def test_a_dark_call_at_a_supplier_berth_is_the_top_question(scenario):
     # the gap the dark call was inferred from is not asked twice; the far unlisted gap is no question
     assert q.filter(pl.col("mmsi") == LISTED).height == 1 and q.filter(pl.col("mmsi") == FAR).height == 0
     gap = q.filter(pl.col("kind") == "gap_at_terminal").row(0, named=True)
-    assert gap["mmsi"] == FAR + 1 and gap["place"] == "RUVYP-OIL"  # not the coal terminal nearer to it
+    # every oil terminal in reach, nearest first (not the coal terminal beside the berth): one image of both
+    assert gap["mmsi"] == FAR + 1 and gap["place"] == "RUVYP-OIL, KOZMINO"
+    assert "load at RUVYP-OIL or KOZMINO during its 13 h AIS gap" in gap["question"]
     dark = q.filter(pl.col("kind") == "listed_dark").row(0, named=True)
     assert dark["radius_km"] == pytest.approx(12 * 1.852 * 24 / 2, rel=1e-3)  # reach of 24 h at 12 kn, out and back
     assert q["rank"].to_list() == list(range(1, q.height + 1)) and q["priority"].is_sorted(descending=True)

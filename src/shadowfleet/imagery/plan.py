@@ -74,9 +74,10 @@ def _circle(lat: float, lon: float, km: float, n: int = 64):
     return shapely.Polygon(np.column_stack([lo, la]))
 
 
-def _place_area(gaz, pid: str) -> tuple[float, float, float, object]:
-    """Centre (centroid), radius of the smallest circle around it holding the polygon, and the polygon."""
-    g = gaz.geometry(pid)
+def _place_area(gaz, pid: str | list[str]) -> tuple[float, float, float, object]:
+    """Centre (centroid), radius of the smallest circle around it holding the polygon, and the polygon (of one
+    place, or the union of several)."""
+    g = gaz.geometry(pid) if isinstance(pid, str) else shapely.union_all([gaz.geometry(i) for i in pid])
     c = g.centroid
     xy = shapely.get_coordinates(g)
     r = float(haversine_km(c.y, c.x, xy[:, 1], xy[:, 0]).max()) if len(xy) else 0.0
@@ -154,7 +155,8 @@ def _questions(store, start: dt.datetime, end: dt.datetime, gaz, cfg: PlanConfig
     gaps = ev.filter((pl.col("type") == "ais_gap") & (pl.col("start") < end) & (pl.col("end") >= start)
                      & ((pl.col("end") - pl.col("start")).dt.total_seconds() >= cfg.min_gap_h * 3600))
     gap_det = _details(gaps)
-    # gaps at a supplier terminal: the nearest such terminal to the gap's first or last position
+    # gaps at a supplier terminal: every such terminal near the gap's first or last position (a tanker going dark
+    # at an anchorage may load at any oil berth in reach: the demo's go dark near Kozmino and load at Vostochny)
     tag = cfg.oil_tag.lower()
     oil = np.array([tag in f"{i} {n}".lower() for i, n in zip(gaz.id_array, gaz.names)], dtype=bool)
     terminal = oil & np.isin(gaz.kinds, list(cfg.terminal_kinds)) & np.isin(
@@ -170,14 +172,15 @@ def _questions(store, start: dt.datetime, end: dt.datetime, gaz, cfg: PlanConfig
         la1, lo1 = row["lat"], row["lon"]
         la2, lo2 = end_pos.get("lat", la1), end_pos.get("lon", lo1)
         if sub is not None and None not in (la1, lo1, la2, lo2):
-            ids, dist = sub.within_km(np.array([la1, la2], float), np.array([lo1, lo2], float), cfg.near_terminal_km,
-                                      kinds=None)
-            near = [(dd, i) for i, dd in zip(ids, dist) if i is not None]
-            if near:
-                pid = min(near)[1]
-                la, lo, r, g = _place_area(gaz, pid)
-                add("gap_at_terminal", row, f"Did {who(row['mmsi'])} load at {pid} during its "
-                    f"{(row['end'] - row['start']).total_seconds() / 3600:.0f} h AIS gap?", la, lo, r, g, place=pid)
+            _, pos, dist = sub.pairs_within_km(np.array([la1, la2], float), np.array([lo1, lo2], float),
+                                               cfg.near_terminal_km)
+            if pos.size:
+                order = np.argsort(dist, kind="stable")
+                pids = list(dict.fromkeys(str(sub.id_array[i]) for i in pos[order]))  # nearest first
+                la, lo, r, g = _place_area(gaz, pids)
+                add("gap_at_terminal", row, f"Did {who(row['mmsi'])} load at {' or '.join(pids)} during its "
+                    f"{(row['end'] - row['start']).total_seconds() / 3600:.0f} h AIS gap?", la, lo, r, g,
+                    place=", ".join(pids))
 
     # STS: loitering inside an STS area; an encounter in one with a gap on either side
     gap_spans: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {}
