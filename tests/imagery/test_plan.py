@@ -439,3 +439,26 @@ def test_a_listed_ship_dark_across_the_antimeridian_is_centred_on_the_short_way_
                                          schema=SCREENING))
     q = plan(st, *PERIOD).questions.row(0, named=True)
     assert q["kind"] == "listed_dark" and abs(abs(q["lon"]) - 180) < 0.01
+
+
+def test_a_spliced_false_track_near_the_terminal_is_asked_like_a_gap(tmp_path):
+    """A listed tanker broadcasts a false track for 40 h: where it really was is unknown from the spoofing
+    event's unobserved_from to unobserved_to, and its last true report before lies 10 km off the oil berth."""
+    from shadowfleet.store.schema import SEGMENTS
+
+    st = Store(tmp_path / "st")
+    t0, t1 = CALL_START, CALL_START + dt.timedelta(hours=40)
+    near = (BERTH["lat"] - 0.09, BERTH["lon"])  # 10 km south of the berth
+    st.replace("events", pl.DataFrame([_event(
+        f"spoofing-{LISTED}-1", "spoofing", LISTED, t0, t1, 41.0, 131.0,
+        details={"kind": "spliced_track", "unobserved_from": t0.isoformat().replace("+00:00", "Z"),
+                 "unobserved_to": t1.isoformat().replace("+00:00", "Z"), "false_segment": f"{LISTED}-2"})],
+        schema=EVENTS))
+    st.replace("segments", pl.DataFrame([
+        {"mmsi": LISTED, "ts": t0 - dt.timedelta(minutes=5), "lat": near[0], "lon": near[1], "segment": f"{LISTED}-1"},
+        {"mmsi": LISTED, "ts": t0 + dt.timedelta(hours=1), "lat": 41.0, "lon": 131.0, "segment": f"{LISTED}-2"},
+        {"mmsi": LISTED, "ts": t1 + dt.timedelta(minutes=5), "lat": near[0], "lon": near[1] + 0.01,
+         "segment": f"{LISTED}-2"}], schema=SEGMENTS))
+    q = plan(st, *PERIOD).questions.row(0, named=True)
+    assert q["kind"] == "gap_at_terminal" and set(q["place"].split(", ")) == {"RUVYP-OIL", "KOZMINO"}
+    assert q["start"] == t0 and q["end"] == t1 and "40 h spoofed track" in q["question"]

@@ -196,8 +196,10 @@ class PlanConfig:
 
     # an AIS gap is a question from this long on: GFW counts gaps >= 12 h as possible intentional disabling
     min_gap_h: float = 12.0
-    # ours: a gap starting or ending this close to a supplier's oil berth or terminal may hide a load there
-    near_terminal_km: float = 30.0
+    # ours: a gap (or spoofed stretch) starting or ending this close to a supplier's oil berth or terminal may
+    # hide a load there; 50 km: the demo's tankers' last true report before loading dark at Vostochny lies
+    # 30-50 km off it (going dark at sea, or a false track beginning, well before the berth)
+    near_terminal_km: float = 50.0
     # the suppliers of the 1718 Committee's reported-deliveries table (docs/reference.md), as the cases stage's
     # supplier_countries (imagery runs upstream of cases and cannot import it); the place kinds where loading
     # physically happens

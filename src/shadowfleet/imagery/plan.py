@@ -152,9 +152,7 @@ def _questions(store, start: dt.datetime, end: dt.datetime, gaz, cfg: PlanConfig
             place=row["place"])
         dark_calls.setdefault(row["mmsi"], []).append((row["start"], row["end"]))
 
-    gaps = ev.filter((pl.col("type") == "ais_gap") & (pl.col("start") < end) & (pl.col("end") >= start)
-                     & ((pl.col("end") - pl.col("start")).dt.total_seconds() >= cfg.min_gap_h * 3600))
-    gap_det = _details(gaps)
+    gaps = _dark_intervals(store, ev, start, end, cfg)
     # gaps at a supplier terminal: every such terminal near the gap's first or last position (a tanker going dark
     # at an anchorage may load at any oil berth in reach: the demo's go dark near Kozmino and load at Vostochny)
     tag = cfg.oil_tag.lower()
@@ -164,13 +162,11 @@ def _questions(store, start: dt.datetime, end: dt.datetime, gaz, cfg: PlanConfig
     t_ids = [str(i) for i in gaz.id_array[terminal]]
     sub = gaz.subset(t_ids) if t_ids else None
     in_call = [any(s <= row["end"] and row["start"] <= e for s, e in dark_calls.get(row["mmsi"], []))
-               for row in gaps.iter_rows(named=True)]  # the dark call made of that gap already asks
-    for row, d, skip in zip(gaps.iter_rows(named=True), gap_det, in_call):
+               for row in gaps]  # the dark call made of that gap already asks
+    for row, skip in zip(gaps, in_call):
         if skip:
             continue
-        end_pos = d.get("end_position") or {}
-        la1, lo1 = row["lat"], row["lon"]
-        la2, lo2 = end_pos.get("lat", la1), end_pos.get("lon", lo1)
+        la1, lo1, la2, lo2 = row["lat"], row["lon"], row["lat2"], row["lon2"]
         if sub is not None and None not in (la1, lo1, la2, lo2):
             _, pos, dist = sub.pairs_within_km(np.array([la1, la2], float), np.array([lo1, lo2], float),
                                                cfg.near_terminal_km)
@@ -179,7 +175,7 @@ def _questions(store, start: dt.datetime, end: dt.datetime, gaz, cfg: PlanConfig
                 pids = list(dict.fromkeys(str(sub.id_array[i]) for i in pos[order]))  # nearest first
                 la, lo, r, g = _place_area(gaz, pids)
                 add("gap_at_terminal", row, f"Did {who(row['mmsi'])} load at {' or '.join(pids)} during its "
-                    f"{(row['end'] - row['start']).total_seconds() / 3600:.0f} h AIS gap?", la, lo, r, g,
+                    f"{(row['end'] - row['start']).total_seconds() / 3600:.0f} h {row['what']}?", la, lo, r, g,
                     place=", ".join(pids))
 
     # STS: loitering inside an STS area; an encounter in one with a gap on either side
@@ -207,11 +203,10 @@ def _questions(store, start: dt.datetime, end: dt.datetime, gaz, cfg: PlanConfig
             other=row["other_mmsi"])
 
     # listed vessels gone dark
-    for row, d, skip in zip(gaps.iter_rows(named=True), gap_det, in_call):
+    for row, skip in zip(gaps, in_call):
         if skip or row["event_id"] in taken or row["mmsi"] not in lists:
             continue
-        end_pos = d.get("end_position") or {}
-        la2, lo2 = end_pos.get("lat", row["lat"]), end_pos.get("lon", row["lon"])
+        la2, lo2 = row["lat2"], row["lon2"]
         if None in (row["lat"], row["lon"], la2, lo2):
             continue
         hours = (row["end"] - row["start"]).total_seconds() / 3600
@@ -220,9 +215,45 @@ def _questions(store, start: dt.datetime, end: dt.datetime, gaz, cfg: PlanConfig
         lo2 = lo2 + 360 if lo2 - row["lon"] < -180 else lo2 - 360 if lo2 - row["lon"] > 180 else lo2
         mid_la, mid_lo = (row["lat"] + la2) / 2, ((row["lon"] + lo2) / 2 + 180) % 360 - 180
         r = max(cfg.reach_speed_kn * KM_PER_NM * hours / 2, float(haversine_km(row["lat"], row["lon"], la2, lo2)) / 2)
-        add("listed_dark", row, f"Where was listed {who(row['mmsi'])} during its {hours:.0f} h AIS gap?",
+        add("listed_dark", row, f"Where was listed {who(row['mmsi'])} during its {hours:.0f} h {row['what']}?",
             mid_la, mid_lo, r, _circle(mid_la, mid_lo, r))
     return qs, geoms
+
+
+def _dark_intervals(store, ev: pl.DataFrame, start: dt.datetime, end: dt.datetime, cfg: PlanConfig) -> list[dict]:
+    """Where a ship's true position is unknown for min_gap_h or more: AIS gaps, and spliced false tracks
+    (spoofing of kind spliced_track: the true track stops at ``unobserved_from`` and resumes at
+    ``unobserved_to`` while a false one is broadcast). Each with its last and next true positions."""
+    out = []
+    gaps = ev.filter((pl.col("type") == "ais_gap") & (pl.col("start") < end) & (pl.col("end") >= start)
+                     & ((pl.col("end") - pl.col("start")).dt.total_seconds() >= cfg.min_gap_h * 3600))
+    for row, d in zip(gaps.iter_rows(named=True), _details(gaps)):
+        end_pos = d.get("end_position") if isinstance(d.get("end_position"), dict) else {}
+        out.append({**row, "lat2": end_pos.get("lat", row["lat"]), "lon2": end_pos.get("lon", row["lon"]),
+                    "what": "AIS gap"})
+    spoof = ev.filter(pl.col("type") == "spoofing")
+    for row, d in zip(spoof.iter_rows(named=True), _details(spoof)):
+        try:
+            t0 = dt.datetime.fromisoformat(str(d["unobserved_from"]).replace("Z", "+00:00"))
+            t1 = dt.datetime.fromisoformat(str(d["unobserved_to"]).replace("Z", "+00:00"))
+        except (KeyError, ValueError):
+            continue  # a spoofing kind that hides no stretch of the true track
+        if not (t0 < end and t1 >= start and (t1 - t0).total_seconds() >= cfg.min_gap_h * 3600):
+            continue
+        seg = store.read("segments", t0 - dt.timedelta(hours=6), t1 + dt.timedelta(hours=6), mmsi=row["mmsi"],
+                         columns=["mmsi", "ts", "lat", "lon", "segment"]) if store.files("segments") else None
+        before = after = None
+        if seg is not None and seg.height:
+            # the false stretch is the unobserved interval itself (the segmenter may keep both in one segment)
+            true = seg.filter(pl.col("segment").is_not_null()).sort("ts")
+            b, a = true.filter(pl.col("ts") <= t0), true.filter(pl.col("ts") >= t1)
+            before = b.row(b.height - 1, named=True) if b.height else None
+            after = a.row(0, named=True) if a.height else None
+        la1, lo1 = (before["lat"], before["lon"]) if before else (row["lat"], row["lon"])
+        la2, lo2 = (after["lat"], after["lon"]) if after else (la1, lo1)
+        out.append({**row, "start": t0, "end": t1, "lat": la1, "lon": lo1, "lat2": la2, "lon2": lo2,
+                    "what": "spoofed track"})
+    return out
 
 
 def _answered(store, qs: list[dict], geoms: dict, cfg: PlanConfig) -> None:
