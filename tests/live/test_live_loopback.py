@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -28,6 +27,7 @@ from shadowfleet.live.replay import Faults, loopback_address, replay
 from shadowfleet.places import load_places
 from shadowfleet.sanctions import load_list, save_list
 from shadowfleet.store import Store
+from tests.live.conftest import insert_by_time, type5_lines
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 SECRET = "test-secret-not-real"
@@ -45,25 +45,6 @@ def _free_port() -> int:
 def test_replay_serves_this_machine_only(to):
     with pytest.raises(ShadowfleetError):
         loopback_address(to)
-
-
-@pytest.fixture(scope="module")
-def feed_file(tmp_path_factory) -> tuple[Path, Path]:
-    """Four days of the March scenario around the first dark calls at Vostochny (6-10 March, seed 2024)."""
-    from shadowfleet.sim import simulate
-
-    d = tmp_path_factory.mktemp("sim")
-    simulate("vostochny-2024-03", out=d, seed=2024, days=10)
-    lo, hi = 1709683200, 1710028800  # 2024-03-06 .. 2024-03-10 UTC
-    keep, out = False, []
-    for ln in (d / "ais.nmea").read_text().splitlines(keepends=True):
-        m = re.search(r"c:(\d+)", ln)
-        if m:
-            keep = lo <= int(m.group(1)) < hi
-        if keep:
-            out.append(ln)
-    (d / "feed.nmea").write_text("".join(out))
-    return d / "feed.nmea", d / "places.geojson"
 
 
 class _Receiver(BaseHTTPRequestHandler):
@@ -176,28 +157,6 @@ def test_live_survives_a_hostile_feed_and_kill_9_and_ends_equal_to_batch(feed_fi
     assert got == sorted(zip(msgs["seq"], msgs["alert_id"], msgs["status"]))
 
 
-def _type5_lines(ident: dict, ts: int, draught: float, group: int) -> list[str]:
-    """A two-sentence type-5 message (ITU-R M.1371) of the vessel ``ident`` with ``draught``, heard at ``ts``."""
-    import numpy as np
-
-    from shadowfleet.sim.nmea import armour, static_bits, xor_str
-
-    one = lambda v: np.array([v], dtype=np.int64)  # noqa: E731
-    half = int(ident["length"] // 2)
-    bits = static_bits(one(ident["mmsi"]), one(ident["imo"]), [ident["callsign"]], [ident["name"]],
-                       one(ident["ship_type"]), one(half), one(int(ident["length"]) - half), one(int(ident["beam"] // 2)),
-                       one(int(ident["beam"]) - int(ident["beam"] // 2)), one(0), one(0), one(24), one(60),
-                       np.array([draught]), [""])
-    chars, fill = armour(bits)
-    payload = chars[0].tobytes().decode()
-    out = []
-    for part, (text, f) in enumerate(((payload[:60], 0), (payload[60:], fill)), start=1):
-        tag = f"g:{part}-2-{group}" + (f",s:RU-NAKHODKA,c:{ts}" if part == 1 else "")
-        sentence = f"AIVDM,2,{part},{group % 10},A,{text},{f}"
-        out.append(f"\\{tag}*{xor_str(tag):02X}\\!{sentence}*{xor_str(sentence):02X}\n")
-    return out
-
-
 @pytest.mark.slow
 def test_a_tanker_loading_dark_at_a_supplier_terminal_is_alerted_once_from_a_replayed_feed(feed_file, tmp_path):
     """replay -> live -> alert: the KP tanker dark beside Vostochny 6-7 March broadcasts 3.1 m before its gap and
@@ -213,13 +172,8 @@ def test_a_tanker_loading_dark_at_a_supplier_terminal_is_alerted_once_from_a_rep
     ident = check.read("static").filter((pl.col("mmsi") == mmsi) & (pl.col("msg_type") == 5)).row(0, named=True)
     gap = detect(check, places=load_places(places)).filter(pl.col("event_id") == gap_id).row(0, named=True)
     start, end = int(gap["start"].timestamp()), int(gap["end"].timestamp())
-    extra = {start - 300: _type5_lines(ident, start - 300, 3.1, 9001), end + 300: _type5_lines(ident, end + 300, 8.4, 9002)}
-    lines, out = feed.read_text().splitlines(keepends=True), []
-    for ln in lines:  # each message goes in before the first report heard after it (feed order is time order)
-        m = re.search(r"c:(\d+)", ln)
-        for t in [t for t in extra if m and int(m.group(1)) >= t]:
-            out += extra.pop(t)
-        out.append(ln)
+    extra = {start - 300: type5_lines(ident, start - 300, 3.1, 9001), end + 300: type5_lines(ident, end + 300, 8.4, 9002)}
+    out = insert_by_time(feed.read_text().splitlines(keepends=True), extra)
     fed = tmp_path / "fed.nmea"
     fed.write_text("".join(out))
 

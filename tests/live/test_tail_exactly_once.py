@@ -55,7 +55,7 @@ def _copies(st: Store) -> int:
     return int(st.read("positions", dedupe=False)["n_receivers"].sum())
 
 
-def _same_as_file_ingest(st: Store, text: str, tmp_path: Path) -> None:
+def _same_as_file_ingest(st: Store, text: str, tmp_path: Path, note: str = "") -> None:
     f = tmp_path / "all.nmea"
     f.write_text(text)
     check = Store(tmp_path / "file-store")
@@ -64,7 +64,10 @@ def _same_as_file_ingest(st: Store, text: str, tmp_path: Path) -> None:
         a = st.read(table).drop("receiver", "source", "batch", strict=False)
         b = check.read(table).drop("receiver", "source", "batch", strict=False)
         # a line stored twice would show as a copy more in n_receivers
-        assert a.height and a.sort(a.columns).equals(b.sort(b.columns)), table
+        assert a.height and a.sort(a.columns).equals(b.sort(b.columns)), (
+            f"{table} {note}: {a.height} rows, {a['n_receivers'].sum()} copies; file ingest {b.height}, "
+            f"{b['n_receivers'].sum()}; only live {a.join(b, on=a.columns, how='anti').head(3).to_dicts()}; "
+            f"only file {b.join(a, on=a.columns, how='anti').head(3).to_dicts()}")
 
 
 def test_a_chunk_whose_mark_did_not_reach_the_disk_is_cut_and_read_again(tmp_path):
@@ -165,6 +168,6 @@ def test_kill_9_at_random_points_stores_every_line_of_the_file_exactly_once(feed
         os.kill(p.pid, signal.SIGKILL)
         p.wait(10)
     assert done.wait(60), f"seed {seed}"
-    r = subprocess.run(cmd + ["--until-idle", "3"], env=env, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(cmd + ["--until-idle", "8"], env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    _same_as_file_ingest(Store(store), text, tmp_path)
+    _same_as_file_ingest(Store(store), text, tmp_path, f"seed {seed}")

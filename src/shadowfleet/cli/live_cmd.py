@@ -55,7 +55,10 @@ def live(
         alerts = ", ".join(f"{k} {v}" for k, v in sorted(rep.alerts.items())) or "none"
         console.print(f"live: {rep.lines} lines in {rep.batches} batches, {rep.accepted} reports stored, "
                       f"{rejected} rejected; {rep.cycles} detection cycles ({rep.full_cycles} full); alert messages: {alerts}")
-        for kind, values in (("window cycles", rep.latencies_s), ("full passes", rep.full_latencies_s)):
+        if rep.events_changed:
+            console.print("  events changed by incremental cycles: " + ", ".join(
+                f"{k} {v}" for k, v in sorted(rep.events_changed.items())))
+        for kind, values in (("incremental cycles", rep.latencies_s), ("full passes", rep.full_latencies_s)):
             if values:
                 lat = sorted(values)
                 p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))]

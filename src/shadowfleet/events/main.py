@@ -33,10 +33,13 @@ def detect_events(
     places: Places,
     cfg: EventsConfig = EventsConfig(),
     receivers: pl.DataFrame | None = None,
+    coverage: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Every detector over segmented positions (segment null = noise) and static reports of vessels (ship-format
     MMSIs, identity.is_vessel: aids to navigation, SAR aircraft, handhelds, net buoys and test numbers are not
-    ships); no store involved. ``receivers``: known receivers (`read_receivers`) for the reception check."""
+    ships); no store involved. ``receivers``: known receivers (`read_receivers`) for the reception check.
+    ``coverage`` (gaps.reception_cells of every vessel's reports): given when ``segmented`` holds only some
+    vessels, so that a gap's coverage is judged on everyone's reports as in a run over all of them."""
     segmented = segmented.filter(is_vessel_expr("mmsi"))
     static = static.filter(is_vessel_expr("mmsi")) if "mmsi" in static.columns else static
     stretches: list = []
@@ -46,7 +49,8 @@ def detect_events(
     ships = shared_tracks(spoofing)
     moving = _per_ship(segmented, ships)
     clean = _per_ship(without_false_stretches(segmented, stretches), ships).sort(["mmsi", "ts"])
-    coverage = reception_cells(segmented, cfg.ais_gap.coverage_cell_deg)
+    if coverage is None:
+        coverage = reception_cells(segmented, cfg.ais_gap.coverage_cell_deg)
     per_ship = [
         find_port_calls(clean, places, cfg.port_call),
         # every received report ends a silence, noise included (the transponder was on)

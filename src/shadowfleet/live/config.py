@@ -41,12 +41,12 @@ class LiveConfig:
     # incremental detection runs at most this often (ours: a full re-detection of a few days of data takes
     # seconds here, so alerts follow their data by one cycle)
     detect_interval_s: float = 1.0
-    # Between full passes, a cycle detects over the latest detect_window_h hours only, so its time and memory stay
-    # bounded however long the feed runs; it speaks for events starting detect_window_margin_h after the window's
-    # start (an event cut by the window's edge looks shorter there). ours: 48 h leaves 36 h in which an event's
-    # start is in scope, ample for the built-in rules' longest wait (an open gap is alerted at 6 h; the full pass
-    # catches the rest within full_detect_interval_s); 12 h is longer than a satellite-only ship's silence between
-    # passes, so a cut event's first report falls inside the margin. 0 makes every cycle a full pass.
+    # Between full passes, an incremental cycle re-detects the vessels with new reports from detect_window_h -
+    # detect_window_margin_h before the earliest new report (earlier where an event of theirs was going on then, or
+    # a silence ends), reading their reports from detect_window_margin_h before that so that no event it replaces
+    # is seen cut. ours: 36 h of scope covers the built-in rules' longest wait (an open gap is alerted at 6 h)
+    # with room for a satellite-only ship's silence between passes (well under 12 h); 0 makes every cycle a full
+    # pass.
     detect_window_h: float = 48.0
     detect_window_margin_h: float = 12.0
     # a full pass (detect over everything, events table rewritten, every alert reconciled) this often and at the

@@ -1,8 +1,16 @@
-"""One detection cycle: batch detection over the store as it stands, plus the events still going on, then the rules.
+"""Detection cycles: events kept up to date as data arrives, plus the events still going on, then the rules.
 
-Running the events stage's own ``detect`` on everything received so far is what guarantees that the events table
-of a live store equals what ``shadowfleet detect`` gives on the same data; what changed is found afterwards by
-comparing alerts (alerts.AlertBook), which yields the open / revised / closed / retracted messages.
+A full cycle runs the events stage's own ``detect`` on everything received (every 10 min and at the end, so the
+events table then equals what ``shadowfleet detect`` gives on the same data). Between full passes an incremental
+cycle re-detects only the vessels whose reports arrived since the last cycle (found from the store's new part
+files), with their possible encounter partners, over the affected time: from ``detect_window_h`` before the
+earliest new report to the latest. Its events replace the stored events of those vessels that start in scope
+(``detect_window_margin_h`` after the window's start; an event cut by the window's edge looks different), the
+rest of the table is kept, and the table is written in one commit. The change is counted as opened / revised /
+retracted events; what it means for each alert (alerts.AlertBook) gives the new / revised / retracted messages.
+
+Incremental cycles take the receivers' delays from the last full pass (a receiver's lateness is measured on all
+ships) and judge gap coverage on every vessel's reports in the window, as a full run does.
 
 Live adds what batch detection cannot know yet: an AIS gap still open (a vessel silent for longer than the gap
 threshold while the feed goes on; its id is the one the closed gap will have) and events still going on (a port
@@ -19,15 +27,16 @@ from pathlib import Path
 import polars as pl
 
 from shadowfleet.cases.voyages import listed_vessels
-from shadowfleet.events import EventsConfig, detect, detect_events, load_config, with_event_ids
-from shadowfleet.events.main import POSITION_COLUMNS, segment
-from shadowfleet.events.transforms.common import empty_events
+from shadowfleet.events import EVENT_TYPES, EventsConfig, detect, detect_events, load_config, with_event_ids
+from shadowfleet.events.main import POSITION_COLUMNS
+from shadowfleet.events.transforms.common import EVENT_COLUMNS, empty_events
 from shadowfleet.identity import flag_expr, is_vessel_expr
 from shadowfleet.live.rules import Rule, match_rules
 from shadowfleet.store import Store
 from shadowfleet.store.schema import ALERTS, UTC_TS
 
 _ONGOING_TYPES = ("port_call", "encounter", "loitering")
+EVENT_ID_COLUMNS = ["event_id", *EVENT_COLUMNS]
 
 
 # The feed's clock is the time reached by at least this many vessels' latest reports (ours: one ship's wrong clock
@@ -37,45 +46,53 @@ CLOCK_VESSELS = 3
 
 @dataclasses.dataclass
 class CycleResult:
-    events: pl.DataFrame  # detected events (full: what the events table now holds; window: the window's)
+    events: pl.DataFrame  # the events table after this cycle
     live_events: pl.DataFrame  # events + open gaps, with open and duration_h
     alerts: pl.DataFrame  # current alerts (ALERTS columns without seq/ts/status/version)
     clock: object  # newest report time reached by CLOCK_VESSELS vessels
-    scope_start: object = None  # window cycles speak only for events starting at or after this time
+    scope_start: object = None  # kept for callers; alerts now always speak for the whole events table
+    changes: dict = dataclasses.field(default_factory=dict)  # events opened / revised / retracted (incremental)
+    affected: int = 0  # vessels re-detected (incremental)
+    full: bool = True  # a full pass (detect over everything)
+
+
+class LiveState:
+    """What a live process carries from one detection cycle to the next: the part files of positions and static
+    reports already detected on, and each vessel's latest report (mmsi, last_ts, lat, lon)."""
+
+    def __init__(self):
+        self.seen: dict[str, set] = {"positions": set(), "static": set()}
+        self.last: pl.DataFrame | None = None
+
+    def mark_seen(self, files: dict[str, set]) -> None:
+        for k, v in files.items():
+            self.seen[k] |= v
+
+
+def _files(store: Store) -> dict[str, set]:
+    return {t: set(store.files(t)) for t in ("positions", "static")}
 
 
 def run_cycle(store: Store, rules: tuple[Rule, ...], places, events_config, screen: bool = True,
-              window_h: float | None = None, margin_h: float = 0.0) -> CycleResult:
+              window_h: float | None = None, margin_h: float = 0.0, state: LiveState | None = None) -> CycleResult:
     """Detect, add open events, screen vessels (when lists are loaded), apply the rules. ``places``: a
     shadowfleet.places.Places (loaded once by the caller).
 
-    Full cycle (``window_h`` None): the events stage's ``detect`` over the whole store, which also writes the
-    events and segments tables. Window cycle: detection over the last ``window_h`` hours of reports only (bounded
-    time and memory, nothing written); an event cut by the window's start could look different, so the result
-    speaks only for events starting ``margin_h`` after it (``scope_start``)."""
+    Full cycle (``window_h`` None, or no ``state`` yet from a full one): the events stage's ``detect`` over the
+    whole store, which writes the events and segments tables. Incremental cycle: the vessels with new reports
+    re-detected over the affected time (module text), the events table updated in one commit."""
     cfg = events_config if isinstance(events_config, EventsConfig) else load_config(events_config)
-    scope_start = None
-    if window_h is None:
+    if window_h is None or state is None or state.last is None:
+        files = _files(store)  # before detect: what arrives meanwhile is new to the next cycle
         events = detect(store, places=places, config=events_config)
-        segmented = store.scan("segments")
+        last = _last_reports(store.scan("segments"))
+        if state is not None:
+            state.seen, state.last = files, last
+        changes, affected, full = {}, 0, True
     else:
-        clock = _clock(store.scan("positions", start=_recent_start(store)))
-        if clock is None:
-            return run_cycle(store, rules, places, events_config, screen, None, margin_h)
-        start = clock - dt.timedelta(hours=window_h)
-        scope_start = start + dt.timedelta(hours=margin_h)
-        positions = store.read("positions", start, clock + dt.timedelta(days=1))
-        positions = positions.select([c for c in POSITION_COLUMNS if c in positions.columns])
-        seg = segment(positions, _tracks_cfg(events_config))
-        events = detect_events(seg, store.read("static", start, clock), places, cfg) if seg.height else \
-            with_event_ids(empty_events())
-        segmented = seg.lazy()
-    last = (
-        segmented.filter(is_vessel_expr("mmsi"))
-        .group_by("mmsi").agg(pl.col("ts").max().alias("last_ts"), pl.col("lat").sort_by("ts").last().alias("lat"),
-                              pl.col("lon").sort_by("ts").last().alias("lon"))
-        .collect()
-    )
+        full = False
+        events, changes, affected = _incremental(store, places, events_config, cfg, window_h, margin_h, state)
+        last = state.last
     clock = _clock_of(last)
     live = with_live_state(events, last, clock, cfg.ais_gap.min_gap_h)
     if any(r.min_draught_change_m for r in rules):
@@ -83,7 +100,112 @@ def run_cycle(store: Store, rules: tuple[Rule, ...], places, events_config, scre
     vessels = vessel_facts(store, screen, pl.concat([live["mmsi"], live["other_mmsi"]]))
     matches = match_rules(live, vessels, rules, places)
     alerts = _alert_rows(matches, live, vessels)
-    return CycleResult(events, live, alerts, clock, scope_start)
+    return CycleResult(events, live, alerts, clock, None, changes, affected, full)
+
+
+def _last_reports(segmented: pl.LazyFrame) -> pl.DataFrame:
+    return (segmented.filter(is_vessel_expr("mmsi"))
+            .group_by("mmsi").agg(pl.col("ts").max().alias("last_ts"), pl.col("lat").sort_by("ts").last().alias("lat"),
+                                  pl.col("lon").sort_by("ts").last().alias("lon"))
+            .collect())
+
+
+def _incremental(store: Store, places, events_config, cfg: EventsConfig, window_h: float, margin_h: float,
+                 state: LiveState) -> tuple[pl.DataFrame, dict, int]:
+    """Re-detect the vessels with new reports; returns the events table as written, the changes, the count."""
+    from shadowfleet.events.main import receivers_file
+    from shadowfleet.events.partitioned import ENCOUNTER_CELL_DEG
+    from shadowfleet.events.transforms.gaps import reception_cells
+    from shadowfleet.tracks import TracksConfig, correct_late_feeds, feed_delays, prepare, segment_all
+
+    files = _files(store)
+    new = {t: sorted(files[t] - state.seen[t]) for t in files}
+    stored = store.read("events") if store.files("events") else with_event_ids(empty_events())
+    fresh = [pl.scan_parquet(f).select("mmsi", "ts") for t in new for f in new[t]]
+    if not fresh:
+        return stored, {}, 0
+    touched = pl.concat(fresh).filter(is_vessel_expr("mmsi") & pl.col("ts").is_not_null()).group_by("mmsi").agg(
+        pl.col("ts").min().alias("lo"), pl.col("ts").max().alias("hi")).collect()
+    if touched.height == 0:
+        state.mark_seen({t: set(v) for t, v in new.items()})
+        return stored, {}, 0
+    affected = touched["mmsi"]
+    scopes = _scopes(touched, stored, state.last, window_h, margin_h)
+    margin = dt.timedelta(hours=margin_h)
+    start = scopes["scope"].min() - margin
+    end = max([t for t in (touched["hi"].max(), state.last["last_ts"].max()) if t is not None]) + dt.timedelta(seconds=1)
+    positions = store.read("positions", start, end)
+    positions = positions.select([c for c in POSITION_COLUMNS if c in positions.columns])
+    prepared = prepare(positions)
+    tracks_cfg = _tracks_cfg(events_config) or TracksConfig()
+    delays = store.read("feed_delays") if store.files("feed_delays") else feed_delays(prepared, tracks_cfg)
+    prepared = correct_late_feeds(prepared, delays)
+    vessels_only = prepared.filter(is_vessel_expr("mmsi"))
+    coverage = reception_cells(vessels_only, cfg.ais_gap.coverage_cell_deg)
+    # possible encounter partners: vessels heard in the same or a neighbouring cell on a day the affected were
+    cells = vessels_only.select(
+        "mmsi", pl.col("ts").dt.date().alias("d"), (pl.col("lat") / ENCOUNTER_CELL_DEG).floor().cast(pl.Int32).alias("r"),
+        (pl.col("lon") / ENCOUNTER_CELL_DEG).floor().cast(pl.Int32).alias("c")).unique()
+    near = cells.filter(pl.col("mmsi").is_in(affected.implode())).select("d", "r", "c")
+    near = pl.concat([near.with_columns(pl.col("r") + dr, pl.col("c") + dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1)]).unique()
+    group = pl.concat([affected, cells.join(near, on=["d", "r", "c"])["mmsi"]]).unique()
+    # an affected vessel from its own scope (less its margin); a partner from the earliest, for its encounters
+    own = prepared.join(scopes, on="mmsi", how="left").filter(
+        pl.col("mmsi").is_in(group.implode()) & (pl.col("scope").is_null() | (pl.col("ts") >= pl.col("scope") - margin)))
+    seg = segment_all(own.drop("scope"), tracks_cfg)
+    static = store.read("static", start, end)
+    static = static.filter(pl.col("mmsi").is_in(group.implode()) | pl.col("imo").is_not_null()) if "imo" in static.columns \
+        else static.filter(pl.col("mmsi").is_in(group.implode()))
+    rx = receivers_file(None, cfg, events_config if isinstance(events_config, (str, Path)) else None)
+    found = detect_events(seg, static, places, cfg, rx.receivers if rx is not None else None, coverage) \
+        if seg.height else with_event_ids(empty_events())
+    sc = scopes.select("mmsi", pl.col("scope").alias("_s1"))
+    # an event of the affected (either side of an encounter) in the scope of each affected side: where both
+    # vessels' reports were read in full
+    mine = (pl.col("start") >= pl.max_horizontal("_s1", "_s2")).fill_null(False) \
+        & pl.col("type").is_in(list(EVENT_TYPES))  # from AIS; satellite imagery's events are kept
+
+    def scoped(ev: pl.DataFrame) -> pl.DataFrame:
+        return ev.join(sc, on="mmsi", how="left").join(
+            sc.rename({"mmsi": "other_mmsi", "_s1": "_s2"}), on="other_mmsi", how="left").with_columns(mine.alias("_mine"))
+
+    stored, found = scoped(stored), scoped(found)
+    before = stored.filter("_mine").select(EVENT_ID_COLUMNS)
+    after = found.filter("_mine").select(EVENT_ID_COLUMNS)
+    events = pl.concat([stored.filter(~pl.col("_mine")).select(EVENT_ID_COLUMNS), after], how="vertical_relaxed").sort(
+        ["mmsi", "start", "type", "other_mmsi"], nulls_last=True)
+    store.replace("events", events)
+    changes = _event_changes(before, after)
+    last = _last_reports(seg.lazy())
+    state.last = pl.concat([state.last, last]).sort("last_ts").unique("mmsi", keep="last")
+    state.mark_seen({t: set(v) for t, v in new.items()})
+    return events, changes, affected.len()
+
+
+def _scopes(touched: pl.DataFrame, stored: pl.DataFrame, last: pl.DataFrame, window_h: float,
+            margin_h: float) -> pl.DataFrame:
+    """(mmsi, scope): from when each affected vessel's events are re-detected. ``window_h - margin_h`` before the
+    earliest new report, and earlier where needed so that a whole event is re-detected, never a cut one: an event
+    of the vessel still going on at that time, and the silence its new report ends (from its previous report)."""
+    base = touched["lo"].min() - dt.timedelta(hours=window_h - margin_h)
+    a = touched["mmsi"].implode()
+    ev = stored.filter((pl.col("start") < base) & (pl.col("end").is_null() | (pl.col("end") >= base)))
+    running = pl.concat([ev.select("mmsi", "start"), ev.select(pl.col("other_mmsi").alias("mmsi"), "start")]).filter(
+        pl.col("mmsi").is_in(a).fill_null(False)).group_by("mmsi").agg(pl.col("start").min().alias("running"))
+    silent = last.join(touched, on="mmsi").filter(pl.col("last_ts") < pl.col("lo")).select(
+        "mmsi", pl.col("last_ts").alias("silent"))
+    return (touched.select("mmsi").join(running, on="mmsi", how="left").join(silent, on="mmsi", how="left")
+            .select("mmsi", pl.min_horizontal(pl.lit(base).cast(UTC_TS), "running", "silent").alias("scope")))
+
+
+def _event_changes(before: pl.DataFrame, after: pl.DataFrame) -> dict:
+    """Counts of events opened (a new id), revised (same id, something about it changed), retracted (gone)."""
+    cols = [c for c in before.columns if c != "event_id"]
+    j = before.join(after, on="event_id", how="full", suffix="_new", coalesce=True)
+    was, now = pl.col("type").is_not_null(), pl.col("type_new").is_not_null()
+    same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"{c}_new")) for c in cols])
+    return j.select((~was & now).sum().alias("opened"), (was & now & ~same).sum().alias("revised"),
+                    (was & ~now).sum().alias("retracted")).row(0, named=True)
 
 
 def _clock_of(last: pl.DataFrame):
@@ -92,18 +214,6 @@ def _clock_of(last: pl.DataFrame):
         return None
     ts = last["last_ts"].drop_nulls().sort(descending=True)
     return ts[min(CLOCK_VESSELS, ts.len()) - 1] if ts.len() else None
-
-
-def _clock(lf: pl.LazyFrame):
-    return _clock_of(lf.filter(is_vessel_expr("mmsi")).group_by("mmsi").agg(pl.col("ts").max().alias("last_ts")).collect())
-
-
-def _recent_start(store: Store):
-    """The start of the two latest UTC days that hold positions: where the clock is, read without the rest."""
-    days = sorted({f.parent.name[4:] for f in store.files("positions")} - {"unknown"})
-    if not days:
-        return None
-    return dt.datetime.fromisoformat(days[max(0, len(days) - 2)]).replace(tzinfo=dt.timezone.utc)
 
 
 def _tracks_cfg(events_config):

@@ -19,7 +19,7 @@ from shadowfleet.ingest.lines import ingest_lines
 from shadowfleet.live.alerts import AlertBook, to_messages
 from shadowfleet.live.config import DEFAULTS, LiveConfig
 from shadowfleet.live.delivery import JsonLines, Webhook
-from shadowfleet.live.detection import run_cycle
+from shadowfleet.live.detection import LiveState, run_cycle
 from shadowfleet.live.rules import DEFAULT_RULES, Rule
 from shadowfleet.live.sources import Source, parse_source
 from shadowfleet.live.spool import Spool
@@ -35,10 +35,11 @@ class LiveReport:
     accepted: int = 0
     rejected: dict = dataclasses.field(default_factory=dict)
     cycles: int = 0
-    full_cycles: int = 0  # of which full passes (the others: window cycles)
+    full_cycles: int = 0  # of which full passes (the others: incremental cycles)
+    events_changed: dict = dataclasses.field(default_factory=dict)  # by incremental cycles: opened, revised, retracted
     alerts: dict = dataclasses.field(default_factory=dict)  # messages written by status
     # per detection cycle: from the oldest line it was the first to cover arriving to its alerts being written
-    latencies_s: list = dataclasses.field(default_factory=list)  # window cycles
+    latencies_s: list = dataclasses.field(default_factory=list)  # incremental cycles
     full_latencies_s: list = dataclasses.field(default_factory=list)  # full passes
     sources: dict = dataclasses.field(default_factory=dict)  # address → SourceStats
     webhooks: dict = dataclasses.field(default_factory=dict)  # url → WebhookStats
@@ -142,7 +143,7 @@ class _Detector(threading.Thread):
 
     def __init__(self, st, book, rules, places, events_config, out, hooks, report, on_alerts, cfg: LiveConfig):
         super().__init__(name="live detection", daemon=True)
-        self.args = (st, book, rules, places, events_config, out, hooks, report, on_alerts)
+        self.args = (st, book, rules, places, events_config, out, hooks, report, on_alerts, LiveState())
         self.interval_s = cfg.detect_interval_s
         self.cfg = cfg
         self.lock = threading.Lock()
@@ -245,15 +246,18 @@ def _commit_all(st: Store, spools: list[Spool], cfg: LiveConfig, report: LiveRep
     return oldest
 
 
-def _cycle(st, book, rules, places, events_config, out, hooks, report, on_alerts, oldest_pending, window) -> None:
+def _cycle(st, book, rules, places, events_config, out, hooks, report, on_alerts, state, oldest_pending,
+           window) -> None:
     window_h, margin_h = window or (None, 0.0)
-    res = run_cycle(st, rules, places, events_config, window_h=window_h, margin_h=margin_h)
+    res = run_cycle(st, rules, places, events_config, window_h=window_h, margin_h=margin_h, state=state)
+    for k, v in res.changes.items():
+        report.events_changed[k] = report.events_changed.get(k, 0) + v
     report.cycles += 1
-    report.full_cycles += window is None
+    report.full_cycles += res.full
     latency = (time.time() - oldest_pending) if oldest_pending is not None else None
     if latency is not None:
-        (report.latencies_s if window is not None else report.full_latencies_s).append(latency)
-    msgs = book.diff(res.alerts, latency, res.scope_start)
+        (report.full_latencies_s if res.full else report.latencies_s).append(latency)
+    msgs = book.diff(res.alerts, latency)
     if msgs.height:
         for s, n in msgs.group_by("status").len().iter_rows():
             report.alerts[s] = report.alerts.get(s, 0) + n
