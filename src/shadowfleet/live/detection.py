@@ -185,17 +185,26 @@ def _incremental(store: Store, places, events_config, cfg: EventsConfig, window_
 def _scopes(touched: pl.DataFrame, stored: pl.DataFrame, last: pl.DataFrame, window_h: float,
             margin_h: float) -> pl.DataFrame:
     """(mmsi, scope): from when each affected vessel's events are re-detected. ``window_h - margin_h`` before the
-    earliest new report, and earlier where needed so that a whole event is re-detected, never a cut one: an event
-    of the vessel still going on at that time, and the silence its new report ends (from its previous report)."""
+    earliest new report, or before the silence its new report ends (from its previous report), and earlier where
+    needed so that a whole event is re-detected, never a cut one: an event of the vessel still going on then, and
+    every part of a stay in port (the parts of one visit share their details) still going on then."""
     base = touched["lo"].min() - dt.timedelta(hours=window_h - margin_h)
-    a = touched["mmsi"].implode()
-    ev = stored.filter((pl.col("start") < base) & (pl.col("end").is_null() | (pl.col("end") >= base)))
-    running = pl.concat([ev.select("mmsi", "start"), ev.select(pl.col("other_mmsi").alias("mmsi"), "start")]).filter(
-        pl.col("mmsi").is_in(a).fill_null(False)).group_by("mmsi").agg(pl.col("start").min().alias("running"))
-    silent = last.join(touched, on="mmsi").filter(pl.col("last_ts") < pl.col("lo")).select(
-        "mmsi", pl.col("last_ts").alias("silent"))
-    return (touched.select("mmsi").join(running, on="mmsi", how="left").join(silent, on="mmsi", how="left")
-            .select("mmsi", pl.min_horizontal(pl.lit(base).cast(UTC_TS), "running", "silent").alias("scope")))
+    t = touched.select("mmsi").join(
+        last.join(touched, on="mmsi").filter(pl.col("last_ts") < pl.col("lo")).select("mmsi", pl.col("last_ts").alias("silent")),
+        on="mmsi", how="left").with_columns(pl.min_horizontal(pl.lit(base).cast(UTC_TS), "silent").alias("t"))
+    sides = pl.concat([stored.select("mmsi", "type", "start", "end", "details"),
+                       stored.select(pl.col("other_mmsi").alias("mmsi"), "type", "start", "end", "details")]).join(
+        t.select("mmsi", "t"), on="mmsi")
+    visit = pl.when(pl.col("type") == "port_call").then(pl.col("details").str.json_path_match("$.visit_id"))
+    sides = sides.with_columns(visit.alias("visit")).with_columns(
+        pl.col("start").min().over("mmsi", "visit").alias("visit_start"),
+        pl.col("end").max().over("mmsi", "visit").alias("visit_end"))
+    ongoing = pl.col("end").is_null() | (pl.col("end") >= pl.col("t"))
+    running = sides.filter(pl.col("start") < pl.col("t")).with_columns(
+        pl.when(pl.col("visit").is_not_null() & (pl.col("visit_end") >= pl.col("t"))).then(pl.col("visit_start"))
+        .when(ongoing).then(pl.col("start")).alias("from")).group_by("mmsi").agg(pl.col("from").min().alias("running"))
+    return t.join(running, on="mmsi", how="left").select(
+        "mmsi", pl.min_horizontal("t", "running").alias("scope"))
 
 
 def _event_changes(before: pl.DataFrame, after: pl.DataFrame) -> dict:
