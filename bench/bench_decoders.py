@@ -356,10 +356,15 @@ def main(argv: list[str] | None = None) -> None:
         x_cpu = {k: best["a"][2] / best[k][2] for k in best}
         body += [f"| {labels[k]} | {best[k][0]:,} | {best[k][1]:.1f} | {rate[k]:,.0f} | {best[k][2]:.1f} | "
                  f"{rate[k] / rate['a']:.2f} | {x_cpu[k]:.2f} |" for k in ("a", "c", "d", "e", "b")]
+        end = os.getloadavg()[0]
         body.append(
-            f"\n(b) peak RSS {peak:,.0f} MB. The target (b) >= (c), i.e. the end-to-end ingest at least as fast as "
-            f"aiscat's own decoding loop, is {'met' if x_cpu['b'] >= x_cpu['c'] else 'not met'} by CPU time "
-            f"({x_cpu['b']:.1f}x vs {x_cpu['c']:.1f}x pyais); with a loaded machine the wall ratios say little.")
+            f"\n(b) peak RSS {peak:,.0f} MB (the CLI's own VmHWM; target < 1 GB: "
+            f"{'met' if peak < 1000 else 'not met'}). By CPU time, (b) is {x_cpu['b']:.1f}x (a): the >= 4x (a) "
+            f"target is {'met' if x_cpu['b'] >= 4 else 'not met'}; the literal target, (b) at least as fast as "
+            f"aiscat's own decoding loop (c, {x_cpu['c']:.1f}x (a)), is {'met' if x_cpu['b'] >= x_cpu['c'] else 'not met'}"
+            f" ((c) only decodes into dicts; (b) also frames, validates, merges receiver copies and writes Parquet). "
+            f"Load average {load:.1f} at the start and {end:.1f} at the end of the speed runs on 2 cores: with a "
+            "loaded machine the wall ratios say little.")
     text = "\n".join(body) + "\n"
     assert "\\" not in text
     write_section("decoders", text)

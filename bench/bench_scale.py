@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -59,6 +58,12 @@ def split_by_day(path: Path, out: Path) -> None:
     (out / ".done").write_text("")
 
 
+def peak_mb() -> float:
+    """This process's own peak RSS (VmHWM): getrusage's ru_maxrss would carry a parent's peak across fork+exec."""
+    with open("/proc/self/status") as fh:
+        return int(next(ln.split()[1] for ln in fh if ln.startswith("VmHWM"))) / 1024
+
+
 def one_engine(engine: str, workers: int, sim_dir: Path, store: Path) -> dict:
     """In this (fresh) process: ingest the day files, then detect; timings, CPU and peak memory."""
     sys.path.insert(0, str(ROOT / "src"))
@@ -87,9 +92,9 @@ def one_engine(engine: str, workers: int, sim_dir: Path, store: Path) -> dict:
                 res["files"] = len(out.files)
             else:
                 res["events"] = dict(sorted(out.group_by("type").len().iter_rows()))
-        res["client_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        res["client_peak_mb"] = peak_mb()
         if engine == "dask":
-            peaks = eng.client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+            peaks = eng.client.run(peak_mb)
             res["worker_peak_mb"] = sorted(peaks.values())
     res["positions"] = Store(store).scan("positions").select("mmsi").collect().height
     return res
