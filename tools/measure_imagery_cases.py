@@ -1,6 +1,6 @@
 """Measure what imagery adds to the cases on the simulator's truth (docs/cases.md "Imagery: measured").
 
-    PYTHONPATH=src python tools/measure_imagery_cases.py OUT SEED [SEED...] [--reuse]
+    PYTHONPATH=src python tools/measure_imagery_cases.py OUT SEED [SEED...] [--reuse] [--scenario NAME]
 
 (--reuse: keep the demo's store of an earlier run and redo only cases and evaluate.)
 
@@ -28,7 +28,7 @@ def auc(pos: list[float], neg: list[float]) -> float | None:
     return wins / (len(pos) * len(neg))
 
 
-def measure(out: Path, seed: int, reuse: bool = False) -> dict:
+def measure(out: Path, seed: int, reuse: bool = False, scenario: str = "vostochny-2024-03") -> dict:
     from shadowfleet.cases import build_cases
     from shadowfleet.cases.config import DEFAULTS
     from shadowfleet.demo import run_demo
@@ -45,7 +45,7 @@ def measure(out: Path, seed: int, reuse: bool = False) -> dict:
         build_cases(st, places=places)
         scores, text = evaluate(sim / "truth.json", st, places=places), headline(st, "2024-03", places)
     else:
-        res = run_demo(out, seed=seed)
+        res = run_demo(out, scenario=scenario, seed=seed)
         scores, text = res.scores, res.headline
         places = load_places(sim / "places.geojson")
     doc = json.loads((sim / "imagery.json").read_text(encoding="utf-8"))
@@ -72,7 +72,7 @@ def measure(out: Path, seed: int, reuse: bool = False) -> dict:
         neg = [c for i, c in zip(df["case_id"], df["confidence"]) if i not in true_ids]
         conf[name] = {"true": sorted(pos), "false": sorted(neg), "auc": auc(pos, neg),
                       "mean_true": sum(pos) / len(pos) if pos else None, "max_false": max(neg) if neg else None}
-    return {"seed": seed, "visits": visits, "corroborated": [v for v in visits if (v[0], v[1]) in got],
+    return {"scenario": scenario, "seed": seed, "visits": visits, "corroborated": [v for v in visits if (v[0], v[1]) in got],
             "claimed": claimed, "wrong": [g for g in claimed if g not in {(m, s) for m, s, _ in visits}],
             "cases": cases.height, "true_cases": len(true_ids & set(cases["case_id"])), "confidence": conf,
             "false_cases": [c for c in cases["case_id"] if c not in true_ids], "headline": text}
@@ -81,9 +81,14 @@ def measure(out: Path, seed: int, reuse: bool = False) -> dict:
 def main(argv: list[str]) -> int:
     reuse = "--reuse" in argv
     argv = [a for a in argv if a != "--reuse"]
+    scenario = "vostochny-2024-03"
+    if "--scenario" in argv:
+        i = argv.index("--scenario")
+        scenario = argv[i + 1]
+        argv = argv[:i] + argv[i + 2:]
     out = Path(argv[0])
     for seed in argv[1:]:
-        r = measure(out / f"seed{seed}", int(seed), reuse)
+        r = measure(out / f"{scenario}-{seed}", int(seed), reuse, scenario)
         print(json.dumps(r, default=str))
     return 0
 

@@ -21,6 +21,7 @@ CHIP_PX = 256  # output side in pixels
 # ours: the AIS track drawn is the vessel's positions this close to the acquisition (arrival and departure of a
 # dark call show as the ends of the line)
 TRACK_WINDOW = dt.timedelta(hours=12)
+SILENCE_REACH = dt.timedelta(days=3)  # ours: the longest dark call the chips reach across for its two ends
 # 2-98 % stretch: the usual percentile clip for display (it keeps a bright hull from flattening the sea)
 STRETCH_PERCENTILES = (2.0, 98.0)
 PLACE_KINDS = ("berth", "terminal", "anchorage", "sts_area")
@@ -188,11 +189,16 @@ def render_chip(source: str, lat: float, lon: float, track: pl.DataFrame | None 
 
 
 def track_near(store, mmsi: int, t: dt.datetime, window: dt.timedelta = TRACK_WINDOW) -> pl.DataFrame:
-    """lat, lon of the vessel's AIS positions within ``window`` of ``t``."""
+    """lat, lon of the vessel's AIS positions within ``window`` of ``t``, and the last report before and the first
+    after (within SILENCE_REACH) when the ship was silent around ``t``: the line then runs from where its AIS went
+    quiet to where it came back."""
     if not store.files("positions"):
         return pl.DataFrame(schema={"lat": pl.Float64, "lon": pl.Float64})
-    return (store.scan("positions", t - window, t + window).filter(pl.col("mmsi") == mmsi)
-            .select("ts", "lat", "lon").collect().filter(pl.col("lat").is_between(-90, 90)).sort("ts").select("lat", "lon"))
+    pos = (store.scan("positions", t - SILENCE_REACH, t + SILENCE_REACH).filter(pl.col("mmsi") == mmsi)
+           .select("ts", "lat", "lon").collect().filter(pl.col("lat").is_between(-90, 90)).sort("ts"))
+    near = pos.filter(pl.col("ts").is_between(t - window, t + window))
+    before, after = pos.filter(pl.col("ts") < t).tail(1), pos.filter(pl.col("ts") > t).head(1)
+    return pl.concat([before, near, after]).unique("ts", maintain_order=True).sort("ts").select("lat", "lon")
 
 
 def scene_sources(store) -> dict[str, tuple[str, str]]:
