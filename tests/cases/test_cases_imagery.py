@@ -127,11 +127,13 @@ def test_a_detection_the_matcher_left_ambiguous_corroborates_at_half_weight_and_
 
 
 def test_a_ship_whose_silence_began_and_ended_on_one_spot_elsewhere_is_not_the_detection(make_store):
-    far = destination_point(BERTH[0], BERTH[1], 200.0, 3.0)
-    spot = {"lat": float(far[0]), "lon": float(far[1])}
-    stayed = [dict(e, lat=spot["lat"], lon=spot["lon"], details=json.dumps({"end_position": spot}))
-              if e["type"] == "ais_gap" else e for e in _dark_load(KP2, 2, 32, (70, 95))]
-    st = make_store(_dark_load(KP1) + stayed, [static(KP1, "A", None, 70, 11), static(KP2, "B", None, 100, 15)])
+    st = make_store(_dark_load(KP1) + _dark_load(KP2, 2, 32, (70, 95)),
+                    [static(KP1, "A", None, 70, 11), static(KP2, "B", None, 100, 15)])
+    lat, lon = (float(x) for x in destination_point(BERTH[0], BERTH[1], 200.0, 3.0))
+    # KP2's last report before its silence and first after are on one spot 3 km away; KP1 went quiet on its way in
+    st.append("positions", pl.DataFrame({"mmsi": [KP2, KP2, KP1], "ts": [h(1.9), h(32.1), h(-0.1)],
+                                         "lat": [lat, lat + 0.0002, 42.70], "lon": [lon, lon, 133.20],
+                                         "dup_key": [1, 2, 3]}))
     _with_imagery(st, [("s1-1", 12, *BERTH, 98.0)])  # KP2's length fits better, but KP2 sat 3 km away unheard
     got = {r["mmsi"]: [x["detection_id"] for x in _imagery(r)] for r in build_cases(st, places=PLACES).iter_rows(named=True)}
     assert got == {KP1: ["s1-1"], KP2: []}

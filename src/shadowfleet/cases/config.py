@@ -177,9 +177,10 @@ class CasesConfig:
     # Two dark tankers that could both be a detection: it goes to the one whose length fits better and whose AIS
     # went silent nearer to it; ours: this many km from that position weigh like a length off by a factor e.
     imagery_assign_km: float = 10.0
-    # An AIS gap that begins and ends within imagery_stayed_m of one spot is a ship that stayed there unheard (GPS
-    # scatter of a moored ship is tens of metres; re-anchoring on the same spot is rare): it is no candidate for a
-    # detection farther than imagery_stayed_radius_m from it (ours: the GFW base gate of 200 m plus a berth).
+    # A silence whose last report before and first after lie within imagery_stayed_m of each other is a ship that
+    # stayed there unheard (GPS scatter of a moored ship is tens of metres; re-anchoring on the same spot is rare):
+    # it is no candidate for a detection farther than imagery_stayed_radius_m from it (ours: the GFW base gate of
+    # 200 m plus a berth).
     imagery_stayed_m: float = 100.0
     imagery_stayed_radius_m: float = 1000.0
 

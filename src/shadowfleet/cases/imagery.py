@@ -69,10 +69,9 @@ def _dark_intervals(ev: pl.DataFrame) -> pl.DataFrame:
     """mmsi, _ds, _de, _slat, _slon: when each vessel's AIS was off (its AIS gaps and inferred port calls), and
     where it went silent (the event's position)."""
     off = (pl.col("type") == "ais_gap") | ((pl.col("type") == "port_call") & pl.col("inferred").fill_null(False))
-    end = lambda k: pl.col("details").str.json_path_match(f"$.end_position.{k}").cast(pl.Float64, strict=False)  # noqa: E731
     return ev.filter(off & pl.col("mmsi").is_not_null()).select(
         "mmsi", pl.col("start").alias("_ds"), pl.col("end").alias("_de"), pl.col("lat").cast(pl.Float64).alias("_slat"),
-        pl.col("lon").cast(pl.Float64).alias("_slon"), end("lat").alias("_elat"), end("lon").alias("_elon"))
+        pl.col("lon").cast(pl.Float64).alias("_slon"))
 
 
 def _visits(v: pl.DataFrame, ev: pl.DataFrame, places: Places, load_terminals: list[str]) -> pl.DataFrame:
@@ -132,19 +131,32 @@ def _stay_end(dis: pl.DataFrame, ev: pl.DataFrame, parent: dict[str, str]) -> pl
         .otherwise(pl.col("_we")).alias("_we")).drop("_leave", "_last")
 
 
-def _stayed_elsewhere(off: pl.DataFrame, cfg: CasesConfig) -> pl.Series:
-    """A silence that began and ended on one spot (a moored ship nobody heard) puts the ship there, not at a
-    detection farther away."""
-    f = lambda c: off[c].cast(pl.Float64).to_numpy()  # noqa: E731
-    span = haversine_km(f("_slat"), f("_slon"), f("_elat"), f("_elon")) * 1000
-    away = haversine_km(f("lat"), f("lon"), f("_slat"), f("_slon")) * 1000
+def _stayed_elsewhere(off: pl.DataFrame, track, cfg: CasesConfig) -> pl.Series:
+    """A silence that began and ended on one spot (a moored ship nobody heard: its last report before and first
+    after lie within imagery_stayed_m) puts the ship there, not at a detection farther away."""
+    if off.height == 0:
+        return pl.Series([], dtype=pl.Boolean)
+    pos = track(off["mmsi"].unique().to_list(), off["_ds"].min(), off["_de"].max())
+    if pos.height == 0:
+        return pl.Series([False] * off.height)
+    pos = pos.sort("ts")
+    o = off.with_row_index("_r")
+    before = o.sort("_ds").join_asof(pos.rename({"ts": "_t0", "lat": "_blat", "lon": "_blon"}), left_on="_ds",
+                                     right_on="_t0", by="mmsi", strategy="backward", check_sortedness=False)
+    after = o.sort("_de").join_asof(pos.rename({"ts": "_t1", "lat": "_alat", "lon": "_alon"}), left_on="_de",
+                                    right_on="_t1", by="mmsi", strategy="forward", check_sortedness=False)
+    both = before.select("_r", "_blat", "_blon").join(after.select("_r", "_alat", "_alon"), on="_r").sort("_r")
+    f = lambda df, c: df[c].cast(pl.Float64).to_numpy()  # noqa: E731
+    span = haversine_km(f(both, "_blat"), f(both, "_blon"), f(both, "_alat"), f(both, "_alon")) * 1000
+    away = haversine_km(f(off, "lat"), f(off, "lon"), f(both, "_blat"), f(both, "_blon")) * 1000
     return pl.Series((span <= cfg.imagery_stayed_m) & (away > cfg.imagery_stayed_radius_m))  # NaN compares False
 
 
 def imagery_evidence(v: pl.DataFrame, ev: pl.DataFrame, seen: pl.DataFrame, cfg: CasesConfig, places: Places,
-                     info: pl.DataFrame, load_terminals: list[str], alongside_km: float) -> pl.DataFrame:
+                     info: pl.DataFrame, load_terminals: list[str], alongside_km: float, track=None) -> pl.DataFrame:
     """The corroborating detections of the voyages ``v`` (columns _v, mmsi, length, load_*, discharge_*), one row
-    per (voyage, detection), EVIDENCE_SCHEMA."""
+    per (voyage, detection), EVIDENCE_SCHEMA. ``track(mmsis, start, end)`` gives those vessels' AIS positions
+    (mmsi, ts, lat, lon) around their silences (None: no positions)."""
     empty = pl.DataFrame(schema=EVIDENCE_SCHEMA)
     if seen.height == 0 or v.height == 0:
         return empty
@@ -160,7 +172,9 @@ def imagery_evidence(v: pl.DataFrame, ev: pl.DataFrame, seen: pl.DataFrame, cfg:
     off = cand.select("_v", "role", "detection_id", "mmsi", "acquired", "lat", "lon").join(dark, on="mmsi").filter(
         (pl.col("acquired") >= pl.col("_ds")) & (pl.col("acquired") <= pl.col("_de")))
     keys = ["_v", "role", "detection_id"]
-    off = off.join(off.filter(_stayed_elsewhere(off, cfg)).select(keys).unique(), on=keys, how="anti").sort(
+    if track is not None:
+        off = off.join(off.filter(_stayed_elsewhere(off, track, cfg)).select(keys).unique(), on=keys, how="anti")
+    off = off.sort(
         "_ds", descending=True).group_by(["_v", "role", "detection_id"]).first().select(
         "_v", "role", "detection_id", "_slat", "_slon").with_columns(pl.lit(True).alias("_off"))
     cand = cand.join(off, on=["_v", "role", "detection_id"], how="left").with_columns(pl.col("_off").fill_null(False))

@@ -449,7 +449,15 @@ def _imagery(v: pl.DataFrame, ev: pl.DataFrame, store, cfg: CasesConfig, places:
 
     terminals = info.filter(_load_place_expr(cfg, "id", "name", "kind", "country"))["id"].to_list()
     alongside = cfg.imagery_alongside_km or EventsConfig().encounter.max_distance_km
-    img = imagery_evidence(v, ev, seen_ships(store, ev), cfg, places, info, terminals, alongside)
+    def track(mmsis, start, end) -> pl.DataFrame:
+        if not store.files("positions"):
+            return pl.DataFrame(schema={"mmsi": pl.Int64, "ts": UTC_TS, "lat": pl.Float64, "lon": pl.Float64})
+        pad = _H * 6  # the reports just before and after each silence
+        return (store.scan("positions", start - pad, end + pad).filter(pl.col("mmsi").is_in(mmsis))
+                .select(pl.col("mmsi").cast(pl.Int64), "ts", pl.col("lat").cast(pl.Float64), pl.col("lon").cast(pl.Float64))
+                .collect())
+
+    img = imagery_evidence(v, ev, seen_ships(store, ev), cfg, places, info, terminals, alongside, track)
     return evidence_columns(v, img)
 
 
