@@ -91,6 +91,7 @@ class TruthBuilder:
             return self._merged
         out: list[Stop] = []
         self._alias: dict[int, Stop] = {}
+        aliased_by: dict[int, list[int]] = {}  # id of a stop -> the keys of _alias that point at it
         for v in self.v:
             prev = None
             for s in v.stops:
@@ -98,15 +99,17 @@ class TruthBuilder:
                     keep = prev if prev.cargo is not None or s.cargo is None else s
                     m = Stop(s.vessel, s.place, prev.start, s.end, s.lat, s.lon, keep.status, keep.purpose,
                              keep.other, keep.cargo, keep.voyage, keep.swing_m, keep.phase)
-                    for k, a in list(self._alias.items()):
-                        if a is prev:
-                            self._alias[k] = m
+                    keys = aliased_by.pop(id(prev), [])
+                    for k in keys:
+                        self._alias[k] = m
                     self._alias[id(s)] = m
                     self._alias[id(prev)] = m
+                    aliased_by[id(m)] = keys + [id(s), id(prev)]
                     out[-1] = m
                     prev = m
                     continue
                 self._alias[id(s)] = s
+                aliased_by[id(s)] = [id(s)]
                 out.append(s)
                 prev = s
         self._merged = out
