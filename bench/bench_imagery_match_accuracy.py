@@ -22,11 +22,13 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "src"))
 
-# looked at while designing the matcher: vostochny-2024-03 seeds 2024 (the demo's) and 7
-DESIGN = ["vostochny-2024-03:2024", "vostochny-2024-03:7"]
-HELD_OUT = ["vostochny-2024-03:101", "vostochny-2024-03:102", "vostochny-2024-03:103", "nampo-sts:101",
-            "nampo-sts:102", "baseline:101"]
-SPOOFING = ["spoofing:5", "spoofing:6", "spoofing:8"]
+# looked at while designing the matcher (their errors read one by one): vostochny-2024-03 seeds 2024 (the demo's)
+# and 7, then 101-103 and nampo-sts 101-102 in a second round; spoofing 5 while writing its test
+DESIGN = ["vostochny-2024-03:2024", "vostochny-2024-03:7", "vostochny-2024-03:101", "vostochny-2024-03:102",
+          "vostochny-2024-03:103", "nampo-sts:101", "nampo-sts:102", "spoofing:5"]
+# run once, after the last change to the matcher
+HELD_OUT = ["vostochny-2024-03:201", "vostochny-2024-03:202", "vostochny-2024-03:203", "nampo-sts:201",
+            "nampo-sts:202", "nampo-sts:203", "baseline:101", "spoofing:6", "spoofing:8"]
 PIXEL_M = 20.0
 
 
@@ -97,21 +99,25 @@ def main(argv: list[str] | tuple = ()) -> dict:
         i = args.index("--work")
         work = Path(args[i + 1])
         del args[i:i + 2]
-    runs = args or DESIGN + HELD_OUT + SPOOFING
+    runs = args or DESIGN + HELD_OUT
     work = work or Path(tempfile.mkdtemp(prefix="bench-match-acc-"))
     res = run(runs, work)
     lines = ["| scenario:seed | accepted matches correct | AIS-on ships seen, right MMSI | dark ships >= 50 m found as "
-             "dark_detection | (more: matched to own MMSI across the gap) | dark_detection >= 50 m that are dark ships "
-             "| ambiguous | spoofed positions in a scene as unconfirmed_position |", "|---" * 8 + "|"]
+             "dark_detection | of them not detected at all | more: matched to own MMSI across the gap | "
+             "dark_detection >= 50 m that are dark ships | ambiguous | spoofed positions in a scene as "
+             "unconfirmed_position |", "|---" * 9 + "|"]
     for r, s in res.items():
         x = s.as_dict()
         name = f"{r} (looked at while designing)" if r in DESIGN else f"**{r}**" if r == "held-out total" else r
         lines.append(f"| {name} | {_cell(x['accepted_correct'])} | {_cell(x['ais_on_right_mmsi'])} | "
-                     f"{_cell(x['dark_recall'])} | {x['dark_identified_by_own_ais']} | {_cell(x['dark_precision'])} | "
+                     f"{_cell(x['dark_recall'])} | {x['dark_undetected']} | {x['dark_identified_by_own_ais']} | "
+                     f"{_cell(x['dark_precision'])} | "
                      f"{x['ambiguous']} | {_cell(x['spoofed_unconfirmed'])} |")
     body = ("### imagery match accuracy — against the simulator's truth (imagery.json), radar scenes at 20 m\n\n"
             + "\n".join(lines) + "\n\nTruth: xView3's rule, each detection paired one-to-one with a true ship within "
-            "200 m of where the renderer put it. Dark ships: transponder off, or broadcasting a false position.\n")
+            "200 m of where the renderer put it. Dark ships: transponder off, broadcasting a false position, or not one "
+            "report received within 6 h of the image (nothing could name them). Held-out: run once, after the last "
+            "change to the matcher.\n")
     write_section("imagery: matching accuracy", body)
     return res
 

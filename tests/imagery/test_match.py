@@ -240,3 +240,13 @@ def test_reports_before_and_after_too_far_apart_for_one_ship_are_not_interpolate
                 {8: [(-5, *_at(0, 0), 0.0, 0.0), (5, *_at(0, 150_000), 0.0, 0.0)]}, {8: 100})
     m, _ = match(st)
     assert m["mmsi"][0] == 8 and m["distance_m"][0] == pytest.approx(50, abs=3)
+
+
+def test_a_ship_just_under_way_is_shifted_by_its_reported_speed_not_its_mean_since_it_was_moored(tmp_path):
+    # moored 15 min before; 6 s after the image it reports 10 kn east 100 m on: the radar (track north, looking
+    # east) images it 566 m south; the 15 min mean speed (0.2 kn) would put it 11 m south
+    imaged = _at(-110 * 10 * 1852 / 3600, 100)
+    reports = [(-15, *_at(0, 0), 0.0, 0.0, MOORED), (0.1, *_at(0, 100), 10.0, 90.0)]
+    st = _store(tmp_path, [(*imaged, 100.0)], {9: reports}, {9: 100}, rov=110.0, track_bearing=0.0)
+    m, _ = match(st)
+    assert m["mmsi"][0] == 9 and m["distance_m"][0] < 40

@@ -106,10 +106,12 @@ def expected_positions(pos: pl.DataFrame, scenes: pl.DataFrame, cfg: MatchConfig
     f = np.where(both & (span > 0), db / np.where(span > 0, span, 1.0), 0.0)
     lat = np.where(both, lat_b + f * (lat_a - lat_b), lat_r)
     lon = np.where(both, lon_b + f * (lon_a - lon_b), lon_r)
-    # the heading and speed of travel over an interpolated stretch, for the radar shift
-    cog = np.where(both & ~still, bearing_deg(lat_b, lon_b, lat_a, lon_a), cog)
-    sog = np.where(both, np.where(still, 0.0, apart_m / np.maximum(span, 1.0) / KNOT_MPS), sog)
     minutes = np.fmin(np.where(ok_b, db, np.inf), np.where(ok_a, da, np.inf)) / 60.0
+    # the velocity for the radar shift: a report within minutes of the image tells it (a ship just got under
+    # way moves at its reported speed, not at the mean over a long stretch); else the travel between the two
+    stretch = both & (minutes > cfg.speed_gate_max_min)
+    cog = np.where(stretch & ~still, bearing_deg(lat_b, lon_b, lat_a, lon_a), cog)
+    sog = np.where(still, 0.0, np.where(stretch, apart_m / np.maximum(span, 1.0) / KNOT_MPS, sog))
     near_sog = np.where(use_b, sog_b, sog_a)
     per_min = np.minimum(cfg.m_per_minute,
                          np.maximum(near_sog, cfg.min_speed_kn) * KNOT_MPS * 60 * cfg.speed_margin)

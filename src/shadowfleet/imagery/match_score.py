@@ -230,6 +230,7 @@ def score_matches(store, truth: str | Path | dict, min_length_m: float = 50.0,
 
 # the simulator's planted false tracks that lie at sea (a track drawn across land is not a radar question)
 AT_SEA_SPOOFING = ("spliced_middle", "spliced_first", "out_of_range")
+FALSE_TRACK_KM_PER_MIN = 0.37  # 12 kn: faster than the simulator's false tracks run (sim/scenarios/spoofing.py)
 
 
 def _square(lat: float, lon: float, km: float) -> dict:
@@ -261,7 +262,13 @@ def spoofed_acquisitions(truth: dict, store, footprint_km: float = 8.0, after_mi
             (pl.col("mmsi") == e["mmsi"]) & (pl.col("ts") >= a + dt.timedelta(minutes=after_min))
             & (pl.col("ts") < b)).sort("ts")
         ts = p["ts"].to_list()
-        ok = [k for k in range(len(ts) - 1) if (ts[k + 1] - ts[k]) <= dt.timedelta(minutes=max_gap_min)]
+        # a false report: where the false track can have got to since it began (the planted ones run at 6-8 kn;
+        # real reports heard in between lie with the real ship, 110-650 km away)
+        minutes = np.array([(x - a).total_seconds() / 60 for x in ts])
+        off_km = haversine_km(p["lat"].to_numpy(), p["lon"].to_numpy(), e["lat"], e["lon"])
+        false = off_km <= FALSE_TRACK_KM_PER_MIN * minutes + 5.0
+        ok = [k for k in range(len(ts) - 1) if false[k] and false[k + 1]
+              and (ts[k + 1] - ts[k]) <= dt.timedelta(minutes=max_gap_min)]
         v = by_mmsi[e["mmsi"]]
         if ok:
             k = ok[0]
