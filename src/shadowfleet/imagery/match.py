@@ -23,6 +23,7 @@ from scipy.optimize import linear_sum_assignment
 from shadowfleet.imagery.config import MatchConfig, load_config
 from shadowfleet.places import bearing_deg, destination_point, haversine_km
 from shadowfleet.places.coast import is_land
+from shadowfleet.store import mark_first_copies
 from shadowfleet.store.schema import MATCHES
 
 IMAGERY_EVENT_TYPES = ("dark_detection", "unconfirmed_position")
@@ -51,13 +52,15 @@ def expected_positions(pos: pl.DataFrame, scenes: pl.DataFrame, cfg: MatchConfig
                    pl.col("nav_status").cast(pl.Int64)).sort("mmsi", "s")  # as the store gives them: quick
     sc = scenes.select("scene_id", (pl.col("acquired").dt.epoch("us") / 1e6).alias("t")).sort("t")
     t_sc = sc["t"].to_numpy()
-    # which scenes each track can be placed in: its hours of reports against the scenes within reach of them
-    hours = p.select("mmsi", (pl.col("s") // 3600).alias("h")).unique()
-    h = hours["h"].to_numpy() * 3600.0
-    lo = np.searchsorted(t_sc, h - w_s, "left")
-    n = np.searchsorted(t_sc, h + 3600.0 + w_s, "right") - lo
+    # which scenes each track can be placed in: each run of its reports (split where it fell silent for longer
+    # than two reaches) against the scenes within reach of it -- runs are few, and no scene is counted twice
+    mm_p, s_p = p["mmsi"].to_numpy(), p["s"].to_numpy()
+    first = np.flatnonzero(np.r_[True, (mm_p[1:] != mm_p[:-1]) | (np.diff(s_p) > 2 * w_s)])
+    last = np.r_[first[1:] - 1, s_p.size - 1]
+    lo = np.searchsorted(t_sc, s_p[first] - w_s, "left")
+    n = np.searchsorted(t_sc, s_p[last] + w_s, "right") - lo
     k = np.repeat(lo, n) + np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
-    pairs = pl.DataFrame({"mmsi": np.repeat(hours["mmsi"].to_numpy(), n), "k": k}).unique()
+    pairs = pl.DataFrame({"mmsi": np.repeat(mm_p[first], n), "k": k})
     pairs = pairs.join(sc.with_row_index("k").with_columns(pl.col("k").cast(pl.Int64)), on="k").drop("k")
     pairs = pairs.sort("mmsi", "t")
     if pairs.height == 0:
@@ -388,10 +391,9 @@ def match(store, config=None, places=None) -> tuple[pl.DataFrame, pl.DataFrame]:
     t0 = scenes["acquired"].min() - dt.timedelta(hours=reach_h)
     t1 = scenes["acquired"].max() + dt.timedelta(hours=reach_h)
     cols = ["mmsi", "ts", "lat", "lon", "sog", "cog", "nav_status"]
-    pos = store.read("positions", t0, t1, columns=cols) if store.files("positions") else pl.DataFrame(
-        schema={"mmsi": pl.Int64, "ts": pl.Datetime("us", "UTC"), "lat": pl.Float64, "lon": pl.Float64,
-                "sog": pl.Float32, "cog": pl.Float32, "nav_status": pl.Int8})
-    pos = pos.filter(pl.col("lat").is_not_null())
+    # only the columns used, and of each transmission heard by several receivers its first copy (the store's rule)
+    pos = mark_first_copies(store.scan("positions", t0, t1).select(*cols, "dup_key")).filter(
+        pl.col("first_copy") & pl.col("lat").is_not_null()).select(cols).collect()
     lengths: dict[int, float] = {}
     if store.files("static"):
         st = store.read("static", columns=["mmsi", "length"]).filter(pl.col("length") > 0).group_by("mmsi").agg(
