@@ -157,7 +157,8 @@ for s in sc.iter_rows(named=True):
     km = sog[w] * 1.852 / 3600 * dt_s
     lat0 = la[w].mean() if w.size else 0.0
     ey = (la[w] + km * np.cos(np.radians(cog[w])) / 111.195) * 111195.0
-    ex = (lo[w] + km * np.sin(np.radians(cog[w])) / (111.195 * np.cos(np.radians(la[w])))) * 111195.0 * np.cos(np.radians(lat0))
+    kx = 111195.0 * np.cos(np.radians(lat0))
+    ex = (lo[w] + km * np.sin(np.radians(cog[w])) / (111.195 * np.cos(np.radians(la[w])))) * kx
     gate = 200.0 + 500.0 * np.abs(dt_s) / 60.0
     d = det.filter(det["scene_id"] == s["scene_id"])
     dy = d["lat"].to_numpy() * 111195.0

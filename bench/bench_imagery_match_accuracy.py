@@ -115,8 +115,8 @@ def main(argv: list[str] | tuple = ()) -> dict:
                      f"{x['ambiguous']} | {_cell(x['spoofed_unconfirmed'])} |")
     body = ("### imagery match accuracy — against the simulator's truth (imagery.json), radar scenes at 20 m\n\n"
             + "\n".join(lines) + "\n\nTruth: xView3's rule, each detection paired one-to-one with a true ship within "
-            "200 m of where the renderer put it. Dark ships: transponder off, broadcasting a false position, or not one "
-            "report received within 6 h of the image (nothing could name them). Held-out: seeds whose errors were not "
+            "200 m of where the renderer put it. Dark ships: transponder off, broadcasting a false position, or "
+            "not one report received within 6 h of the image (nothing could name them). Held-out: seeds whose errors were not "
             "read while designing (docs/imagery.md \"Measured\" gives their first run and the one change after it).\n")
     write_section("imagery: matching accuracy", body)
     return res

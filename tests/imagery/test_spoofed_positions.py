@@ -34,8 +34,7 @@ def test_a_spoofed_position_in_a_scene_is_unconfirmed_and_the_silent_real_hull_i
     render(doc, sim / "scenes", 5, pixel_m=20.0, sensors=("SAR",))
     detect([sim / "scenes" / a["render"]["file"] for a in doc["acquisitions"]], st, places=sim / "places.geojson")
     _, ev = match(st, places=sim / "places.geojson")
-    scene_of = pl.Series([json.loads(d)["scene_id"] for d in ev["details"]]) if ev.height else pl.Series([], dtype=pl.Utf8)
-    ev = ev.with_columns(scene_of.alias("scene_id"))
+    ev = ev.with_columns(pl.Series("scene_id", [json.loads(d)["scene_id"] for d in ev["details"]], dtype=pl.Utf8))
     for a in false:
         claim = a["spoofed_positions"][0]
         u = ev.filter((pl.col("type") == "unconfirmed_position") & (pl.col("scene_id") == a["id"])

@@ -37,8 +37,9 @@ MOORED_STATUS = (1, 5)  # ITU-R M.1371 navigational status: 1 at anchor, 5 moore
 
 def expected_positions(pos: pl.DataFrame, scenes: pl.DataFrame, cfg: MatchConfig | None = None) -> pl.DataFrame:
     """Per scene and MMSI heard around its acquisition: where the ship should be (lat, lon), minutes to its nearest
-    report, its speed and course there, its gate (gate_m), how far it could have gone (reach_m: GFW's growth even
-    where the ship is taken to have stayed) and whether it is taken to have stayed put (``stays``).
+    report, its speed and course there, its gate (gate_m), how far it could have gone (reach_m: GFW's growth also
+    for a ship heard moored on one side only, which is taken to have stayed) and whether it is taken to have
+    stayed put (``stays``).
 
     ``pos``: mmsi, ts, lat, lon, sog, cog (and nav_status if known); ``scenes``: scene_id, acquired."""
     cfg = cfg or MatchConfig()
