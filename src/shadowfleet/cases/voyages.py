@@ -197,14 +197,18 @@ def _dark_gap_loads(ev: pl.DataFrame, cfg: CasesConfig, term: pl.DataFrame, tank
                     loads: pl.DataFrame) -> pl.DataFrame:
     """Loads no port call shows. A tanker's long AIS gap (≥ dark_gap_min_h) from which a load terminal was
     reachable, and either its draught rose across the gap, or the gap began and ended within dark_gap_near_km of
-    a load terminal (transponder off on the approach, as at Vostochny in 2024); or a long loitering that close to
-    a terminal (a position broadcast offshore while the ship was elsewhere). The place stays unknown (null);
+    a load terminal (transponder off on the approach, as at Vostochny in 2024); or a long loitering, or spliced
+    false stretch (spoofing), that close to a terminal (a position broadcast offshore while the ship was elsewhere). The place stays unknown (null);
     the terminals are kept for the reasons, and their country when they all lie in one."""
     if term.height == 0:
         return loads.clear()
     terminals = dict(zip(term["id"].to_list(), term["country"].to_list()))
     long_enough = (pl.col("end") - pl.col("start")) >= _H * cfg.dark_gap_min_h
-    cand = ev.filter(pl.col("type").is_in(["ais_gap", "loitering"]) & long_enough)
+    # a spliced false stretch (spoofing) is that offshore position too: detection leaves its reports out of
+    # loitering, so it is read from the spoofing event itself
+    spliced = (pl.col("type") == "spoofing") & pl.col("details").str.contains('"kind":"spliced_track"', literal=True)
+    offshore = (pl.col("type") == "loitering") | spliced
+    cand = ev.filter((pl.col("type").is_in(["ais_gap", "loitering"]) | spliced) & long_enough)
     if cand.height == 0:
         return loads.clear()
     end_lat = pl.col("details").str.json_path_match("$.end_position.lat").cast(pl.Float64, strict=False)
@@ -220,7 +224,7 @@ def _dark_gap_loads(ev: pl.DataFrame, cfg: CasesConfig, term: pl.DataFrame, tank
     found = [reach.str.contains(f'"{t}"', literal=True) for t in terminals]
     reachable = pl.concat_list([pl.when(f).then(pl.lit(t)) for f, t in zip(found, terminals)]).list.drop_nulls()
     cand = cand.with_columns(
-        pl.when(pl.col("type") == "loitering").then(pl.col("_near_ids"))
+        pl.when(offshore).then(pl.col("_near_ids"))
         .otherwise(reachable.list.join(", ")).alias("_reachable"))
     cand = cand.filter(pl.col("_reachable") != "")
 
