@@ -69,6 +69,17 @@ class LiveState:
             self.seen[k] |= v
 
 
+def load_detectors() -> None:
+    """What the detectors load on first use, loaded now: the land mask (spoofing: positions on land, ~117 MB read
+    from its archive) and the statistics library (spoofing patterns). Seconds, once, at start, instead of in the
+    latency of the first alerts."""
+    import scipy.stats  # noqa: F401
+
+    from shadowfleet.places.geo import on_land
+
+    on_land(0.0, 0.0)
+
+
 def _files(store: Store) -> dict[str, set]:
     return {t: set(store.files(t)) for t in ("positions", "static")}
 

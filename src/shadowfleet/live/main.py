@@ -19,7 +19,7 @@ from shadowfleet.ingest.lines import ingest_lines
 from shadowfleet.live.alerts import AlertBook, to_messages
 from shadowfleet.live.config import DEFAULTS, LiveConfig
 from shadowfleet.live.delivery import JsonLines, Webhook
-from shadowfleet.live.detection import LiveState, run_cycle
+from shadowfleet.live.detection import LiveState, load_detectors, run_cycle
 from shadowfleet.live.rules import DEFAULT_RULES, Rule
 from shadowfleet.live.sources import Source, parse_source
 from shadowfleet.live.spool import Spool
@@ -173,6 +173,7 @@ class _Detector(threading.Thread):
         last_full = time.monotonic()
         behind = False  # data was stored since the last full pass: the end needs one
         try:
+            load_detectors()  # while the sources connect and the first batch is stored
             while True:
                 self.wake.wait(0.2)
                 self.wake.clear()
