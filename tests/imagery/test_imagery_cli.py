@@ -32,7 +32,7 @@ def test_real_galveston_tiles_meet_the_precision_and_recall_targets(tmp_path):
     assert all(m["reason"] for m in s["misses"]) and all(f["reason"] for f in s["false_detections"])
     assert len(s["misses"]) == s["overall"]["fn"] and len(s["false_detections"]) == s["overall"]["fp"]
     text = run("imagery", "evaluate", "--truth", labels, "--store", tmp_path / "st").stdout
-    assert "close to shore" in text and "miss " in text
+    assert "close to shore" in text and "miss " in text and "open >=50m" in text
 
 
 def test_a_bad_scene_is_one_error_line_and_the_others_go_through(tmp_path):

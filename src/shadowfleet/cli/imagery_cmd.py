@@ -99,7 +99,7 @@ def evaluate_cmd(
 
     def line(name: str, c: dict) -> None:
         f = lambda v: "  -  " if v is None else f"{v:.3f}"  # noqa: E731
-        w(f"{name:<22} P {f(c['precision'])}  R {f(c['recall'])}  F1 {f(c['f1'])}   "
+        w(f"{name:<24} P {f(c['precision'])}  R {f(c['recall'])}  F1 {f(c['f1'])}   "
           f"(tp {c['tp']}, fp {c['fp']}, fn {c['fn']})\n")
 
     w(f"{d['scenes']} scene group(s)\n")
@@ -110,6 +110,13 @@ def evaluate_cmd(
         line(f"length {k}", c)
     for k, c in sorted(d["by_wind"].items()):
         line(f"wind {k}", c)
+    # the target's cross-section: ships >= 50 m by zone and wind (false detections by their measured length)
+    big = tuple(k for k in d["by_length"] if k.startswith(">=") or (k[0].isdigit() and float(k.split("-")[0]) >= 50))
+    for zone, short in (("open water", "open"), ("close to shore", "shore")):
+        for k in sorted(d["by_wind"]):
+            c = score.subset(zone, big, (k,)).as_dict()
+            if c["tp"] + c["fp"] + c["fn"]:
+                line(f"{short} >=50m {k}", c)
     w(f"length error: mean {d['length_error_m']} m, median relative {d['length_error_rel']}\n")
     for m in d["misses"]:
         ident = m.get("mmsi") or m.get("cand_id") or ""
