@@ -200,3 +200,12 @@ def test_a_scene_whose_every_pixel_is_no_data_is_one_error_and_the_others_go_thr
     run = detect([empty, good], Store(tmp_path / "st"), on_error=errors.append)
     assert run.scenes == 1 and len(errors) == 1
     assert errors[0].startswith(str(empty)) and "every pixel is no-data" in errors[0]
+
+
+def test_an_rgb_geotiff_without_alpha_opens_as_optical(tmp_path):
+    rgb = np.stack([np.full((32, 32), v, np.uint8) for v in (40, 60, 80)])
+    p = _radar_tif(tmp_path / "tile_20240307T021011.tif", rgb, crs="EPSG:32653",
+                   transform=from_origin(500000, 4700000, 10, 10), photometric="RGB")
+    s = open_scene(p)
+    assert s.sensor == "optical" and {"R", "G", "B"} <= set(s.bands) and "A" not in s.bands
+    assert s.read("R", ((0, 1), (0, 1)))[0, 0] == pytest.approx(40 / 255)
