@@ -204,7 +204,8 @@ def plan_cmd(
     terminals, suspected STS transfers, listed vessels gone dark), each with its area, time window, stake and rank;
     those a stored scene already answers are marked; with --tle, the satellite passes over each area in its window.
 
-    Example: shadowfleet imagery plan --store demo-out/store --from 2024-03-01 --to 2024-04-01 --tle sentinels.tle"""
+    Example: shadowfleet imagery plan --store demo-out/store --from 2024-03-01 --to 2024-04-01 --tle sentinels.tle
+    (sentinels.tle: element sets of the period, e.g. saved from CelesTrak)"""
     from shadowfleet.imagery.config import load_config
     from shadowfleet.imagery.plan import plan, plan_csv, plan_geojson, summary_line
     from shadowfleet.output import jsonl_text, printable, write_output
