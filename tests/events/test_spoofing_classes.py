@@ -179,3 +179,25 @@ def test_a_transfer_hidden_behind_a_spliced_false_track_is_still_one_encounter()
     assert d["kind"] == "spliced_track" and d["position"] == "middle"
     enc = ev.filter((pl.col("type") == "encounter") & (pl.col("mmsi") == 273000501))  # one row per ship
     assert enc["other_mmsi"].to_list() == [273000502] and enc["end"][0] - enc["start"][0] == dt.timedelta(hours=14)
+
+
+def test_a_fast_ferry_turning_between_reports_is_no_spliced_track():
+    """36 kn, a report every 5 min, two 70-degree turns (090, 160, 090 through a channel) each between two
+    reports: the chords across the turns (~26 kn) point between the two COGs, 35 degrees off each."""
+    km_per_min = 36 * 1.852 / 60
+    legs = [(90.0, 60.0), (160.0, 30.0), (90.0, 60.0)]  # course, minutes
+    t = np.arange(2.5, sum(m for _, m in legs), 5.0)  # never a report at a turn
+    ends = np.cumsum([m for _, m in legs])
+    north, east, cog = np.zeros(len(t)), np.zeros(len(t)), np.zeros(len(t))
+    for i, x in enumerate(t):
+        start = 0.0
+        for (c, m), end in zip(legs, ends):
+            run = min(x, end) - start
+            if run > 0:
+                north[i] += run * km_per_min * math.cos(math.radians(c))
+                east[i] += run * km_per_min * math.sin(math.radians(c))
+                cog[i] = c
+            start = end
+    lat = 42.60 + north / 111.2
+    lon = 132.40 + east / (111.2 * math.cos(math.radians(42.6)))
+    assert detect(rows(273000601, t, lat, lon, 36.0, cog)).height == 0

@@ -42,13 +42,12 @@ def detect_events(
     vessels, so that a gap's coverage is judged on everyone's reports as in a run over all of them."""
     segmented = segmented.filter(is_vessel_expr("mmsi"))
     static = static.filter(is_vessel_expr("mmsi")) if "mmsi" in static.columns else static
-    stretches: list = []
-    spoofing = find_spoofing(segmented, cfg.spoofing, places, receivers, stretches)
+    spoofing = find_spoofing(segmented, cfg.spoofing, places, receivers)
     # an MMSI two ships broadcast at once: the movement detectors run per ship (a key per shared track), and the
     # events go back to the MMSI with the ship's track in their details
     ships = shared_tracks(spoofing)
     moving = _per_ship(segmented, ships)
-    clean = _per_ship(without_false_stretches(segmented, stretches), ships).sort(["mmsi", "ts"])
+    clean = moving.filter(pl.col("segment").is_not_null()).sort(["mmsi", "ts"])
     if coverage is None:
         coverage = reception_cells(segmented, cfg.ais_gap.coverage_cell_deg)
     per_ship = [
@@ -87,25 +86,6 @@ def shared_tracks(spoofing: pl.DataFrame) -> pl.DataFrame:
         .struct.field("tracks").alias("t"),
     ).explode("t").select("mmsi", pl.col("t").struct.field("segment").alias("segment")).unique(maintain_order=True)
     return tracks.with_columns((-(pl.int_range(pl.len()) + 1)).cast(pl.Int64).alias("ship_key"))
-
-
-def without_false_stretches(segmented: pl.DataFrame, stretches: list[pl.DataFrame]) -> pl.DataFrame:
-    """The kept reports (segment not null) less those of spliced false stretches (``stretches``: spoofing
-    spliced_track events, as find_spoofing hands them out; the false segment between start and end): the ship
-    was not there, so a port call, an encounter or a loitering must not be cut short or made up by them (a
-    transfer hidden behind a false track is still found when the ship is heard at the same spot before and
-    after)."""
-    kept = segmented.filter(pl.col("segment").is_not_null())
-    spliced = pl.concat(stretches) if stretches else None
-    if spliced is None or spliced.height == 0:
-        return kept
-    false = spliced.select(
-        "mmsi", "start", "end",
-        pl.col("details").str.json_path_match("$.false_segment").alias("segment"),
-    ).with_columns(pl.col("segment").cast(kept.schema["segment"]))
-    hit = (kept.with_row_index("_row").join(false, on=["mmsi", "segment"])
-           .filter(pl.col("ts").is_between(pl.col("start"), pl.col("end")))["_row"])
-    return kept.with_row_index("_row").filter(~pl.col("_row").is_in(hit.implode())).drop("_row")
 
 
 def _per_ship(positions: pl.DataFrame, ships: pl.DataFrame) -> pl.DataFrame:

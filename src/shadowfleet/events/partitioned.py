@@ -90,7 +90,7 @@ def read_task(k: int, job: DetectJob) -> dict:
 def vessel_task(bucket: dict, job: DetectJob, delays: pl.DataFrame) -> dict:
     """Kernel 2: one vessel bucket segmented (late feeds' stamps moved back first) and run through the detectors
     that need one vessel's track only; its reception cells and slow 10-min grid for the cross-vessel steps."""
-    from shadowfleet.events.main import _back_to_mmsi, _per_ship, shared_tracks, without_false_stretches
+    from shadowfleet.events.main import _back_to_mmsi, _per_ship, shared_tracks
     from shadowfleet.tracks import TracksConfig, correct_late_feeds, segment_all
 
     k, prepared, counts = bucket["k"], bucket["prepared"], dict(bucket["counts"])
@@ -103,13 +103,12 @@ def vessel_task(bucket: dict, job: DetectJob, delays: pl.DataFrame) -> dict:
     static = bucket["static"]
     static_v = static.filter(is_vessel_expr("mmsi")) if "mmsi" in static.columns else static
     cfg = job.cfg
-    stretches: list = []
-    spoofing = find_spoofing(track, cfg.spoofing, job.places, job.receivers, stretches)
+    spoofing = find_spoofing(track, cfg.spoofing, job.places, job.receivers)
     # stand-in keys of shared tracks, unique across buckets (key -i in bucket k becomes -i * B - k)
     ships = shared_tracks(spoofing)
     ships = ships.with_columns((pl.col("ship_key") * job.n_buckets - k).alias("ship_key"))
     moving = _per_ship(track, ships)
-    clean = _per_ship(without_false_stretches(track, stretches), ships).sort(["mmsi", "ts"])
+    clean = moving.filter(pl.col("segment").is_not_null()).sort(["mmsi", "ts"])
     clean_mmsi = track.filter(pl.col("segment").is_not_null()).sort(["mmsi", "ts"])
     events = [_back_to_mmsi(p.select(EVENT_COLUMNS), ships) for p in (
         find_port_calls(clean, job.places, cfg.port_call), find_loitering(clean, job.places, cfg.loitering))]

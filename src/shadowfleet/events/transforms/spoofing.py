@@ -39,13 +39,12 @@ _DETAILS = ["kind", "n_positions", "explanation"]
 
 def find_spoofing(
     positions: pl.DataFrame, cfg: SpoofingConfig = SpoofingConfig(), places: Places | None = None,
-    receivers: pl.DataFrame | None = None, stretches: list | None = None,
+    receivers: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """``positions``: every report (noise included, segment null) of one vessel or many, with a segment column
     when a segmenter ran (jumps, spliced tracks and two places need it), and a receiver column for reception
-    checks. ``receivers``: optional known receivers (receiver, lat, lon, range_km) instead of learned ones.
-    ``stretches``, when given, receives every spliced false stretch found, also those told as another kind's
-    incident (their reports are no true positions of the ship whichever rule tells the incident)."""
+    checks. ``receivers``: known receivers (receiver, lat, lon, range_km[, satellite]; `read_receivers`): listed
+    shore stations are checked against their own range, listed satellites are exempt, the rest are learned."""
     from shadowfleet.events.transforms.patterns import find_patterns
     from shadowfleet.events.transforms.reception import out_of_range
 
@@ -54,10 +53,7 @@ def find_spoofing(
     p = ensure_sorted(positions)
     parts = [on_land(p, cfg, places), inland(p, cfg, places), out_of_range(p, cfg, receivers)]
     if "segment" in p.columns:
-        spliced = spliced_tracks(p, cfg)
-        if stretches is not None:
-            stretches.append(spliced)
-        parts += [impossible_jumps(p, cfg), spliced, two_places(p, cfg), find_patterns(p, cfg)]
+        parts += [impossible_jumps(p, cfg), spliced_tracks(p, cfg), two_places(p, cfg), find_patterns(p, cfg)]
     ev = pl.concat([x.select(["type", "mmsi", "start", "end", "lat", "lon", "place", "other_mmsi", "inferred",
                                "details"]) for x in parts])
     return _one_event_per_incident(ev, cfg)
@@ -297,8 +293,8 @@ def _bearing(la0: pl.Expr, lo0: pl.Expr, la1: pl.Expr, lo1: pl.Expr) -> pl.Expr:
 
 def _agrees(suffix0: str, suffix1: str, cfg: SpoofingConfig) -> pl.Expr:
     """The passage from report 0 to report 1 is what their own SOG and COG say the ship did: the implied speed
-    within the faster SOG (x agree_factor + agree_kn), the bearing within agree_deg of either report's COG (the
-    ship may have turned between them); an unknown COG does not count against it."""
+    within the faster SOG (x agree_factor + agree_kn), the bearing within agree_deg of either report's COG or
+    between them (the ship may have turned between them); an unknown COG does not count against it."""
     la0, lo0, la1, lo1 = (pl.col(f"lat{suffix0}"), pl.col(f"lon{suffix0}"), pl.col(f"lat{suffix1}"),
                           pl.col(f"lon{suffix1}"))
     kn = haversine_km(la0, lo0, la1, lo1) / KM_PER_NM / _interval_h(f"ts{suffix0}", f"ts{suffix1}", cfg)
@@ -309,7 +305,14 @@ def _agrees(suffix0: str, suffix1: str, cfg: SpoofingConfig) -> pl.Expr:
         d = (bearing - pl.col(cog).cast(pl.Float64)).abs() % 360
         return pl.min_horizontal(d, 360 - d)
 
-    heading_ok = pl.min_horizontal(off(f"cog{suffix0}"), off(f"cog{suffix1}")) <= cfg.agree_deg
+    # a ship turning from COG 0 to COG 1 sails a chord whose bearing lies between them (a fast ferry rounding a
+    # headland between reports 5 min apart)
+    c0, c1 = pl.col(f"cog{suffix0}").cast(pl.Float64), pl.col(f"cog{suffix1}").cast(pl.Float64)
+    turn = (c1 - c0 + 540) % 360 - 180
+    rel = (bearing - c0 + 540) % 360 - 180
+    within_turn = (rel >= pl.min_horizontal(turn, 0.0) - cfg.agree_deg) & (rel <= pl.max_horizontal(turn, 0.0)
+                                                                         + cfg.agree_deg)
+    heading_ok = (pl.min_horizontal(off(f"cog{suffix0}"), off(f"cog{suffix1}")) <= cfg.agree_deg) | within_turn
     return ((kn <= sog * cfg.agree_factor + cfg.agree_kn) & heading_ok.fill_null(True)).fill_null(False)
 
 
