@@ -204,8 +204,8 @@ def _dark_gap_loads(ev: pl.DataFrame, cfg: CasesConfig, term: pl.DataFrame, tank
         return loads.clear()
     terminals = dict(zip(term["id"].to_list(), term["country"].to_list()))
     long_enough = (pl.col("end") - pl.col("start")) >= _H * cfg.dark_gap_min_h
-    # a spliced false stretch (spoofing) is that offshore position too: detection leaves its reports out of
-    # loitering, so it is read from the spoofing event itself
+    # a spliced false stretch (spoofing) is that offshore position too, read from the spoofing event itself
+    # (a loitering may or may not be reported at the same spot)
     spliced = (pl.col("type") == "spoofing") & pl.col("details").str.contains('"kind":"spliced_track"', literal=True)
     offshore = (pl.col("type") == "loitering") | spliced
     cand = ev.filter((pl.col("type").is_in(["ais_gap", "loitering"]) | spliced) & long_enough)
