@@ -29,6 +29,8 @@ DAYS = 10
 SEED = 2024
 TARGET = 20_000  # lines/s (issue 11)
 BACKLOG = 200_000  # lines arriving at once in the backlog run: 10 s of the target rate
+# live ends this long after its last line; longer than the silence a backlog leaves behind it (10 s of feed sent early)
+IDLE_S = 15.0
 
 
 def _port() -> int:
@@ -60,7 +62,7 @@ def _live_run(feed: Path, places: Path, store: Path, speed: float, faults=None) 
     th.start()
     ready.wait(10)
     cmd = [sys.executable, "-m", "shadowfleet", "live", "--source", f"tcp://127.0.0.1:{port}", "--store", str(store),
-           "--places", str(places), "--until-idle", "5", "--alerts-out", str(store.parent / f"alerts-{speed}.jsonl")]
+           "--places", str(places), "--until-idle", str(IDLE_S), "--alerts-out", str(store.parent / f"alerts-{speed}.jsonl")]
     t0 = time.monotonic()
     child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                              env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"})
@@ -86,8 +88,8 @@ def _live_run(feed: Path, places: Path, store: Path, speed: float, faults=None) 
     lines = int(re.search(r"live: (\d+) lines", err).group(1))
     win = re.search(r"incremental cycles, .*?median ([\d.]+) s, p95 ([\d.]+) s over (\d+)", err)
     full = re.search(r"full passes, .*?median ([\d.]+) s, p95 ([\d.]+) s over (\d+)", err)
-    # the live process ends 5 s (--until-idle) after its last line; what is left beyond the feed is catch-up
-    return {"lines": lines, "feed_s": r.seconds, "wall_s": wall - 5.0, "catch_up_s": max(0.0, wall - 5.0 - r.seconds),
+    # the live process ends IDLE_S (--until-idle) after its last line; what is left beyond the feed is catch-up
+    return {"lines": lines, "feed_s": r.seconds, "wall_s": wall - IDLE_S, "catch_up_s": max(0.0, wall - IDLE_S - r.seconds),
             "feed_rss": feed_peak / 2**20, "rss": peak / 2**20,
             "win": (float(win.group(1)), float(win.group(2)), int(win.group(3))) if win else None,
             "full": (float(full.group(1)), float(full.group(2)), int(full.group(3))) if full else None}
