@@ -75,10 +75,20 @@ def test_hostile_rows_are_refused_and_counted(tmp_path):
     assert rx.rejected == {"duplicate_id": 1, "bad_id": 2, "bad_position": 2, "bad_range": 2, "unknown_kind": 1}
 
 
+def test_a_json_number_too_large_for_a_float_is_a_refused_row(tmp_path):
+    big = "1" + "0" * 400
+    f = _write(tmp_path / "rx.json", f'[{{"id": "A", "lat": {big}, "lon": 1, "range_km": 5}}, '
+                                     f'{{"id": "B", "lat": 1, "lon": 1, "range_km": {big}}}]')
+    rx = read_receivers(f)
+    assert rx.receivers.height == 0
+    assert rx.rejected == {"bad_position": 1, "bad_range": 1}
+
+
 @pytest.mark.parametrize("text, message", [
     ("lat,lon\n1,2\n", r"lacks column\(s\) id"),
     ("[1, 2", "not valid JSON"),
     ('{"a": 1}', "must be a list"),
+    ('[{"id": "A", "lat": 1' + "0" * 5000 + ', "lon": 1, "range_km": 5}]', "not valid JSON"),
     ("id,lat,lon,range_km\n", "lists no receiver"),
 ])
 def test_a_file_that_is_no_receivers_list_is_one_error(tmp_path, text, message):

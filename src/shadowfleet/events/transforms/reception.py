@@ -63,7 +63,7 @@ def read_receivers(path: str | Path) -> ReceiverFile:
 def _json_rows(text: str, p: Path) -> list:
     try:
         doc = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # ValueError: also an integer past Python's 4,300-digit limit
         raise ShadowfleetError(f"{p}: not valid JSON: {str(exc).splitlines()[0][:200]}") from None
     if isinstance(doc, dict) and isinstance(doc.get("receivers"), list):
         doc = doc["receivers"]
@@ -94,7 +94,7 @@ def _number(v) -> float | None:
         return None
     try:
         x = float(v.strip()) if isinstance(v, str) else float(v)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a JSON integer too large for a float
         return None
     return x if math.isfinite(x) else None
 
