@@ -389,6 +389,9 @@ def test_plan_config_errors_are_one_line(tmp_path):
     cfg.write_text("[imagery.plan]\nsatellites = [1, 2]\n")
     with pytest.raises(ShadowfleetError, match="satellites must be tables"):
         load_config(cfg)
+    cfg.write_text("[imagery.plan]\nrefine_step_s = 1e-9\n")  # would ask for 60 billion refined samples
+    with pytest.raises(ShadowfleetError, match=r"refine_step_s in \[step_s / 120, step_s\]"):
+        load_config(cfg)
     cfg.write_text("[imagery.plan]\nreach_speed_kn = 'fast'\n")
     with pytest.raises(ShadowfleetError, match="reach_speed_kn"):
         load_config(cfg)

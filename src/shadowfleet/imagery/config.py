@@ -286,9 +286,10 @@ def _plan_config(d: PlanConfig, o: dict) -> PlanConfig:
             raise ShadowfleetError(f"[{name}] look must be nadir, right or left and near_incidence_deg lie in "
                                    f"[0, 80), got {rule.look!r} and {rule.near_incidence_deg}")
         rules[key] = rule
-    if not 0 < plan.step_s <= 120 or not 0 < plan.refine_step_s <= plan.step_s:
-        raise ShadowfleetError(f"[imagery.plan] step_s must lie in (0, 120] and refine_step_s in (0, step_s], got "
-                               f"{plan.step_s} and {plan.refine_step_s}")
+    # ours: at most 120 refined samples a coarse step (the refinement holds candidates x samples positions)
+    if not 0 < plan.step_s <= 120 or not plan.step_s / 120 <= plan.refine_step_s <= plan.step_s:
+        raise ShadowfleetError(f"[imagery.plan] step_s must lie in (0, 120] and refine_step_s in [step_s / 120, "
+                               f"step_s], got {plan.step_s} and {plan.refine_step_s}")
     if not 0 < plan.answered_min_share <= 1 or plan.scene_km <= 0 or plan.barrels_unit <= 0:
         raise ShadowfleetError("[imagery.plan] answered_min_share must lie in (0, 1]; scene_km and barrels_unit "
                                "must be > 0")
