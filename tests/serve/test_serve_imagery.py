@@ -58,3 +58,6 @@ def test_plan_endpoint_ranks_the_questions(api_over, scenario):  # noqa: F811
     assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "end-date"
     r = api.get("/imagery/plan", params={"end-date": "2024-12-01"})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "start-date"
+    for start, end in (("0001-01-01", "0001-06-01"), ("9999-06-01", "9999-12-31")):  # padding would overflow
+        r = api.get("/imagery/plan", params={"start-date": start, "end-date": end})
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "start-date"

@@ -770,6 +770,9 @@ def imagery_plan(view: StoreView, places, start_date: str | None, end_date: str 
         raise BadParameter("start-date", "required (ISO 8601 date or time)")
     if end is None:
         raise BadParameter("end-date", "required (ISO 8601 date or time)")
+    for name, t in (("start-date", start), ("end-date", end)):
+        if not 1900 < t.year < 2200:  # the plan pads the period by hours: year 1 or 9999 would overflow
+            raise BadParameter(name, "a date between the years 1901 and 2199")
     if end <= start:
         raise BadParameter("end-date", "must be after start-date")
     if (end - start).days > 366:
