@@ -56,6 +56,9 @@ class CycleResult:
     full: bool = True  # a full pass (detect over everything)
 
 
+_UNREAD = object()
+
+
 class LiveState:
     """What a live process carries from one detection cycle to the next: the part files of positions and static
     reports already detected on, and each vessel's latest report (mmsi, last_ts, lat, lon)."""
@@ -63,6 +66,9 @@ class LiveState:
     def __init__(self):
         self.seen: dict[str, set] = {"positions": set(), "static": set()}
         self.last: pl.DataFrame | None = None
+        # the receivers file's frame for incremental cycles (None: no file), read once after each full pass rather
+        # than by every cycle; _UNREAD until then
+        self.receivers = _UNREAD
 
     def mark_seen(self, files: dict[str, set]) -> None:
         for k, v in files.items():
@@ -98,7 +104,7 @@ def run_cycle(store: Store, rules: tuple[Rule, ...], places, events_config, scre
         events = detect(store, places=places, config=events_config)
         last = _last_reports(store.scan("segments"))
         if state is not None:
-            state.seen, state.last = files, last
+            state.seen, state.last, state.receivers = files, last, _UNREAD
         changes, affected, full = {}, 0, True
     else:
         full = False
@@ -167,8 +173,10 @@ def _incremental(store: Store, places, events_config, cfg: EventsConfig, window_
     static = store.read("static", start, end)
     static = static.filter(pl.col("mmsi").is_in(group.implode()) | pl.col("imo").is_not_null()) if "imo" in static.columns \
         else static.filter(pl.col("mmsi").is_in(group.implode()))
-    rx = receivers_file(None, cfg, events_config if isinstance(events_config, (str, Path)) else None)
-    found = detect_events(seg, static, places, cfg, rx.receivers if rx is not None else None, coverage) \
+    if state.receivers is _UNREAD:
+        rx = receivers_file(None, cfg, events_config if isinstance(events_config, (str, Path)) else None)
+        state.receivers = rx.receivers if rx is not None else None
+    found = detect_events(seg, static, places, cfg, state.receivers, coverage) \
         if seg.height else with_event_ids(empty_events())
     sc = scopes.select("mmsi", pl.col("scope").alias("_s1"))
     # an event of the affected (either side of an encounter) in the scope of each affected side: where both
