@@ -148,8 +148,8 @@ def _imagery(sim_dir: Path, store, seed: int, places: Path) -> str:
     if not files:
         return "no radar acquisition in the period"
     run = detect_ships(files, store, places=places)
-    matches, ev = match(store, places=places)
     gaz = load_places(places)
+    matches, ev = match(store, places=gaz)
     dark = ev.filter(pl.col("type") == "dark_detection")
     kinds = dict(zip(gaz.table["id"].to_list(), gaz.table["kind"].to_list()))
     at_berth = dark.filter(pl.col("place").replace_strict(kinds, default=None).is_in(["berth", "terminal"])) \

@@ -9,7 +9,7 @@ import json
 import polars as pl
 import pytest
 
-from shadowfleet.places import haversine_km
+from shadowfleet.places import haversine_km, load_places
 
 
 @pytest.mark.slow
@@ -33,7 +33,7 @@ def test_a_spoofed_position_in_a_scene_is_unconfirmed_and_the_silent_real_hull_i
     assert false and hulls
     render(doc, sim / "scenes", 5, pixel_m=20.0, sensors=("SAR",))
     detect([sim / "scenes" / a["render"]["file"] for a in doc["acquisitions"]], st, places=sim / "places.geojson")
-    _, ev = match(st, places=sim / "places.geojson")
+    _, ev = match(st, places=load_places(sim / "places.geojson"))
     ev = ev.with_columns(pl.Series("scene_id", [json.loads(d)["scene_id"] for d in ev["details"]], dtype=pl.Utf8))
     for a in false:
         claim = a["spoofed_positions"][0]

@@ -138,9 +138,10 @@ def match_cmd(
     one-to-one); writes `matches` and the dark_detection / unconfirmed_position events."""
     from shadowfleet.imagery import load_config
     from shadowfleet.imagery.match import match
+    from shadowfleet.places import load_places
 
     cfg = load_config(config).match  # a bad config is reported before the store is opened
-    matches, ev = match(existing_store(store), config=cfg, places=places)
+    matches, ev = match(existing_store(store), config=cfg, places=load_places(places))
     if not quiet:
         n_match = int(matches["mmsi"].is_not_null().sum()) if matches.height else 0
         dark = int((ev["type"] == "dark_detection").sum()) if ev.height else 0

@@ -21,7 +21,7 @@ import polars as pl
 from scipy.optimize import linear_sum_assignment
 
 from shadowfleet.imagery.config import MatchConfig, load_config
-from shadowfleet.places import bearing_deg, destination_point, haversine_km
+from shadowfleet.places import as_places, bearing_deg, destination_point, haversine_km
 from shadowfleet.places.coast import is_land
 from shadowfleet.store import mark_first_copies
 from shadowfleet.store.schema import MATCHES
@@ -347,7 +347,7 @@ def _events(scene: dict, dark: list[dict], unconfirmed: list[dict], places, cfg:
         dr = x["detection"]
         kind = None
         if dr["place"] and places is not None and dr["place"] in places:
-            kind = places.table.filter(pl.col("id") == dr["place"])["kind"][0]
+            kind = places.row(dr["place"])["kind"]
         details = {"detection_id": dr["detection_id"], "scene_id": dr["scene_id"], "sensor": dr["sensor"],
                    "length_m": dr["length_m"], "place_kind": kind or "open sea", "score": dr["score"],
                    "distance_to_shore_km": dr["distance_to_shore_km"], "nearest_tracks": x["nearest"],
@@ -376,14 +376,14 @@ def _events(scene: dict, dark: list[dict], unconfirmed: list[dict], places, cfg:
 def match(store, config=None, places=None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Match every stored scene's detections with AIS; write `matches` and put the scenes' dark_detection and
     unconfirmed_position events into `events` (replacing earlier ones of those types). Returns (matches, events).
-    ``config``: a MatchConfig, an ImageryConfig, a TOML path (its [imagery.match] section) or None (defaults)."""
+    ``config``: a MatchConfig, an ImageryConfig, a TOML path (its [imagery.match] section) or None (defaults);
+    ``places``: a loaded gazetteer (load_places) or None (the built-in one)."""
     from shadowfleet.errors import ShadowfleetError
     from shadowfleet.imagery.main import read_detections, read_scenes
-    from shadowfleet.places import load_places
     from shadowfleet.store.schema import EVENTS
 
     cfg = config if isinstance(config, MatchConfig) else load_config(config).match
-    gaz = places if places is not None and not isinstance(places, (str,)) and hasattr(places, "locate") else load_places(places)
+    gaz = as_places(places)
     scenes = read_scenes(store)
     if scenes.height == 0:
         raise ShadowfleetError(f"no scenes in {store.root}: run `shadowfleet imagery detect` first")
