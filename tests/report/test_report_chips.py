@@ -119,3 +119,18 @@ def test_a_scene_file_moved_or_damaged_gives_a_one_line_note_in_place_of_the_chi
     assert f"no image chip: scene file {src}" in html_text
     note = html_text.split("no image chip:", 1)[1].split("<", 1)[0]
     assert "\n" not in note and ("moved" in note if damage == "moved" else "unreadable" in note)
+
+
+def test_a_scene_detected_by_a_relative_path_still_gives_a_chip_from_another_directory(tmp_path, monkeypatch):
+    from shadowfleet.imagery import detect
+    from shadowfleet.report.chips import scene_sources
+
+    (tmp_path / "scenes").mkdir()
+    radar_tiff(tmp_path / "scenes" / "s1.tif", *BERTH, h(12))
+    st = Store(tmp_path / "store")
+    monkeypatch.chdir(tmp_path)
+    detect(["scenes/s1.tif"], st)
+    monkeypatch.chdir(tmp_path / "store")
+    (source, sensor), = scene_sources(st).values()
+    chip = render_chip(source, *BERTH, sensor=sensor)
+    assert chip.note == "" and chip.png is not None

@@ -236,7 +236,9 @@ def _scene_row(scene: Scene, n: int, cloud_share: float, status: str) -> dict:
     return {"scene_id": scene.scene_id, "sensor": scene.sensor,
             "acquired": scene.acquired.astimezone(dt.timezone.utc), "footprint": json.dumps(fp),
             "pixel_m": round(scene.pixel_m, 3), "width": scene.width, "height": scene.height,
-            "bands": ",".join(scene.bands), "source": scene.source, "cloud_share": round(cloud_share, 4),
+            "bands": ",".join(scene.bands),
+            # absolute: the report and the dashboard read it for chips from wherever they are run
+            "source": str(Path(scene.source).absolute()), "cloud_share": round(cloud_share, 4),
             "status": status, "detections": n, "range_over_velocity_s": scene.range_over_velocity_s,
             "track_bearing_deg": scene.track_bearing_deg}
 

@@ -330,7 +330,7 @@ SCENES = register("scenes", {
     "width": pl.Int64,
     "height": pl.Int64,
     "bands": pl.Utf8,  # comma-separated band names read
-    "source": pl.Utf8,  # the file or folder given
+    "source": pl.Utf8,  # the file or folder given, as an absolute path (chips read it from any directory)
     "cloud_share": pl.Float64,  # optical: share of the scene's water under cloud
     "status": pl.Utf8,  # ok | cloudy (skipped) | no_water
     "detections": pl.Int64,
