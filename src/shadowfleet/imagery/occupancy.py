@@ -53,14 +53,16 @@ def check_place(places, place_id: str) -> None:
     raise ShadowfleetError(f"unknown place id {place_id!r}{hint}")
 
 
-def vessel_identities(store) -> pl.DataFrame:
-    """Per MMSI: latest broadcast name, median broadcast length, listed or not and on which lists (screening)."""
-    static = store.read("static", columns=["mmsi", "ts", "name", "length"])
+def vessel_identities(store, mmsis=None) -> pl.DataFrame:
+    """Per MMSI (all, or those of ``mmsis``): latest broadcast name, median broadcast length, listed or not and
+    on which lists (screening)."""
+    mmsis = None if mmsis is None else sorted({int(m) for m in mmsis if m is not None})
+    static = store.read("static", columns=["mmsi", "ts", "name", "length"], mmsi=mmsis)
     names = (static.filter(pl.col("name").is_not_null() & (pl.col("name").str.strip_chars() != ""))
              .sort("ts").group_by("mmsi").agg(pl.col("name").last()))
     lengths = (static.filter(pl.col("length") > 0).group_by("mmsi")
                .agg(pl.col("length").cast(pl.Float64).median().alias("ais_length_m")))
-    scr = store.read("screening", columns=["mmsi", "list_id", "list_name"])
+    scr = store.read("screening", columns=["mmsi", "list_id", "list_name"], mmsi=mmsis)
     listed = (scr.filter(pl.col("mmsi").is_not_null() & pl.col("list_id").is_not_null())  # null list: risk only
               .group_by("mmsi").agg(pl.coalesce("list_name", "list_id").unique().sort().str.join("; ").alias("lists"))
               .with_columns(pl.lit(True).alias("listed")))
@@ -110,7 +112,7 @@ def occupancy(store, place_id: str, start: dt.datetime | None = None, end: dt.da
     det = det.with_columns(
         pl.when(pl.col("_matched_run")).then(pl.col("mmsi").is_not_null()).otherwise(None).alias("broadcasting"),
         pl.col("place").alias("detected_place"))
-    det = det.join(vessel_identities(store), on="mmsi", how="left")
+    det = det.join(vessel_identities(store, det["mmsi"].drop_nulls().unique().to_list()), on="mmsi", how="left")
     per_scene = det.group_by("scene_id").agg(pl.len().cast(pl.Int64).alias("ships"),
                                              (pl.col("broadcasting") == False).sum().cast(pl.Int64)  # noqa: E712
                                              .alias("dark"))

@@ -84,11 +84,11 @@ def _place_area(gaz, pid: str | list[str]) -> tuple[float, float, float, object]
     return float(c.y), float(c.x), r, g
 
 
-def _vessels(store) -> tuple[dict[int, str], dict[int, str]]:
-    """{mmsi: latest name}, {mmsi: lists it is on}."""
+def _vessels(store, mmsis) -> tuple[dict[int, str], dict[int, str]]:
+    """{mmsi: latest name}, {mmsi: lists it is on}, of the ships ``mmsis``."""
     from shadowfleet.imagery.occupancy import vessel_identities
 
-    v = vessel_identities(store)
+    v = vessel_identities(store, mmsis)
     names = {m: n for m, n in zip(v["mmsi"].to_list(), v["name"].to_list()) if n}
     lists = {m: lst for m, lst, hit in zip(v["mmsi"].to_list(), v["lists"].to_list(), v["listed"].to_list()) if hit}
     return names, lists
@@ -117,7 +117,7 @@ def _questions(store, start: dt.datetime, end: dt.datetime, gaz, cfg: PlanConfig
         return [], {}
     pad = dt.timedelta(hours=cfg.dark_side_margin_h)
     ev = ev.filter((pl.col("start") < end + pad) & (pl.col("end") >= start - pad))
-    names, lists = _vessels(store)
+    names, lists = _vessels(store, ev["mmsi"].to_list() + ev["other_mmsi"].to_list())
     stakes = _case_stakes(store)
     qs: list[dict] = []
     geoms: dict[str, object] = {}
