@@ -171,3 +171,30 @@ def test_kill_9_at_random_points_stores_every_line_of_the_file_exactly_once(feed
     r = subprocess.run(cmd + ["--until-idle", "8"], env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     _same_as_file_ingest(Store(store), text, tmp_path, f"seed {seed}")
+
+
+def test_a_mark_hashes_the_first_bytes_of_a_file_that_grew_while_it_was_read(tmp_path):
+    """A young log (< 64 bytes) that grows between reads: the mark's hash covers the bytes a restart hashes, so
+    the restart knows the file and resumes after the mark instead of reading it again from its start."""
+    from shadowfleet.live.sources.tail import TailSource, _same_file
+
+    log = tmp_path / "ais.log"
+    log.write_text("short\n")
+    src, marks, stop = TailSource(f"tail:{log}", str(log)), [], threading.Event()
+
+    class Growing(io.FileIO):
+        def read(self, n=-1):
+            if not marks:  # more written just before the read
+                with open(log, "a") as fh:
+                    fh.write("".join(_lines(3)))
+            return super().read(n)
+
+    def sink(data, mark):
+        marks.append(mark)
+        stop.set()
+
+    with Growing(log, "r") as fh:
+        st = os.fstat(fh.fileno())
+        src._follow(fh, st, 0, False, sink, stop)
+    with open(log, "rb") as fh:
+        assert marks[0]["offset"] > 64 and _same_file(fh, os.fstat(fh.fileno()), marks[0])

@@ -56,8 +56,6 @@ class TailSource(Source):
         fh.seek(offset)
         head = b""
         while not stop.is_set():
-            if len(head) < _HEAD:
-                head = os.pread(fh.fileno(), _HEAD, 0)
             data = fh.read(_READ)
             if data:
                 cut = data.rfind(b"\n") + 1
@@ -77,6 +75,8 @@ class TailSource(Source):
                 else:
                     skip = False
                 offset += cut
+                if len(head) < min(_HEAD, offset):  # after the read: the file holds at least what the mark hashes
+                    head = os.pread(fh.fileno(), _HEAD, 0)
                 sink(data[:cut], {"dev": st.st_dev, "ino": st.st_ino, "head": _digest(head, offset),
                                   "offset": offset, "skip": skip})
                 fh.seek(offset)
