@@ -134,3 +134,18 @@ def test_a_scene_detected_by_a_relative_path_still_gives_a_chip_from_another_dir
     (source, sensor), = scene_sources(st).values()
     chip = render_chip(source, *BERTH, sensor=sensor)
     assert chip.note == "" and chip.png is not None
+
+
+def test_headline_counts_the_dark_visits_imagery_confirmed_and_not_ambiguous_or_matched_ones():
+    from shadowfleet.report.headline import _imagery_sentence
+
+    def item(role, scene, **kw):
+        return {"role": role, "scene_id": scene, "matched": False, "ambiguous": False} | kw
+
+    cases = pl.DataFrame({"mmsi": [1, 2, 3], "imagery": [
+        json.dumps([item("load", "s1"), item("discharge", "s2"), item("sts", "s3"), item("load", "s1")]),
+        json.dumps([item("load", "s1", ambiguous=True), item("discharge", "s4", matched=True)]), None]})
+    assert _imagery_sentence(cases, "North Korea") == (
+        "satellite imagery confirmed 2 dark berth visit(s) of these cases (1 loading at a supplier terminal, 1 "
+        "discharging in North Korea) and 1 dark ship-to-ship transfer(s)")
+    assert _imagery_sentence(cases.filter(pl.col("mmsi") != 1), "North Korea") is None

@@ -94,11 +94,12 @@ def headline(store, period: str | None = None, places: Places | None = None, cfg
 
 def _imagery_sentence(cases: pl.DataFrame, dest: str) -> str | None:
     """How many dark berth visits (and dark transfers) of the cases satellite imagery confirmed: a detection no AIS
-    track explains, at the berth while the vessel's AIS was off there (cases/imagery.py)."""
+    track explains, at the berth while the vessel's AIS was off there (cases/imagery.py). A detection the matcher
+    left ambiguous between tracks adds to a case's confidence but confirms nothing, so it is not counted."""
     if "imagery" not in cases.columns:
         return None
     rows = [(r["mmsi"], x.get("role"), x.get("scene_id")) for r in cases.select("mmsi", "imagery").iter_rows(named=True)
-            for x in parse_imagery(r["imagery"]) if not x.get("matched")]
+            for x in parse_imagery(r["imagery"]) if not x.get("matched") and not x.get("ambiguous")]
     visits = {r for r in rows if r[1] in ("load", "discharge")}
     if not rows:
         return None
