@@ -413,7 +413,7 @@ def test_plan_command_formats_and_bad_tle(scenario, tmp_path):
     assert lines[1].startswith("1. Was =CHON MA SAN") and "RUVYP-OIL" in lines[1] and "next pass 2024-12-06T02:05Z" in lines[1]
     assert "1 TLE record(s) rejected" in r.stderr and "no swath known for 1 satellite" in r.stderr
     csv = run(*args, "--format", "csv").stdout
-    assert "'=CHON MA SAN" in csv and "SENTINEL-2A" in csv
+    assert "'=CHON MA SAN" in csv and "Z SENTINEL-2A " in csv  # pass_list: UTC time, satellite, ground km
     doc = json.loads(run(*args, "--format", "geojson").stdout)
     assert doc["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
     assert doc["features"][0]["properties"]["pass_list"][0]["satellite"] == "SENTINEL-2A"

@@ -385,11 +385,11 @@ def plan_geojson(p: Plan) -> str:
 
 def plan_csv(p: Plan) -> str:
     """One row per question; its usable passes as 'time satellite ground_km' joined with '|'."""
-    from shadowfleet.output import csv_text, utc_text
+    from shadowfleet.output import csv_text, utc_expr
 
     lst = (p.passes.filter(pl.col("usable")).group_by("question_id", maintain_order=True)
-           .agg(pl.format("{} {} {} km", pl.col("time").map_elements(utc_text, return_dtype=pl.Utf8),
-                          "satellite", "ground_km").str.join("|").alias("pass_list")))
+           .agg(pl.format("{} {} {} km", utc_expr("time", UTC), "satellite", "ground_km").str.join("|")
+                .alias("pass_list")))
     return csv_text(p.questions.join(lst, on="question_id", how="left"))
 
 
