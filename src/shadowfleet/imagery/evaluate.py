@@ -111,15 +111,20 @@ def _class(value: float | None, edges: tuple[float, ...], unit: str) -> str:
     return f">={lo:g} {unit}"
 
 
+def truth_text(p: Path, what: str = "a truth file") -> str:
+    """The text of a truth file, which must exist and be at most MAX_TRUTH_BYTES."""
+    if not p.is_file():
+        raise ShadowfleetError(f"truth file not found: {p}")
+    if p.stat().st_size > MAX_TRUTH_BYTES:
+        raise ShadowfleetError(f"{p}: larger than {MAX_TRUTH_BYTES // 2**20} MB; not {what}")
+    return p.read_text(encoding="utf-8", errors="replace")
+
+
 def load_truth(path: str | Path) -> pl.DataFrame:
     """Truth rows: group (scene id or acquisition time), lat, lon, length (m or null), label (vessel, ambiguous,
     not_vessel), wind (m/s or null), ais_on, mmsi, cloudy (bool)."""
     p = Path(path)
-    if not p.is_file():
-        raise ShadowfleetError(f"truth file not found: {p}")
-    if p.stat().st_size > MAX_TRUTH_BYTES:
-        raise ShadowfleetError(f"{p}: larger than {MAX_TRUTH_BYTES // 2**20} MB; not a truth file")
-    text = p.read_text(encoding="utf-8", errors="replace")
+    text = truth_text(p)
     rows = []
     if p.suffix.lower() == ".json":
         try:

@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 
 from shadowfleet.errors import ShadowfleetError
-from shadowfleet.imagery.evaluate import MAX_TRUTH_BYTES
+from shadowfleet.imagery.evaluate import truth_text
 from shadowfleet.imagery.config import MatchConfig
 from shadowfleet.imagery.match import PART
 from shadowfleet.places import haversine_km
@@ -88,12 +88,9 @@ def _truth_ships(doc: dict) -> pl.DataFrame:
 
 def load_imagery_truth(path: str | Path) -> dict:
     p = Path(path)
-    if not p.is_file():
-        raise ShadowfleetError(f"truth file not found: {p}")
-    if p.stat().st_size > MAX_TRUTH_BYTES:
-        raise ShadowfleetError(f"{p}: larger than {MAX_TRUTH_BYTES // 2**20} MB; not an imagery.json")
+    text = truth_text(p, "an imagery.json")
     try:
-        doc = json.loads(p.read_text(encoding="utf-8", errors="replace"))
+        doc = json.loads(text)
         _truth_ships(doc)
     except (ValueError, KeyError, TypeError) as exc:
         raise ShadowfleetError(f"{p}: not a simulator imagery.json ({type(exc).__name__}: {exc})") from None
