@@ -758,7 +758,7 @@ def imagery_occupancy(view: StoreView, place: str, places, start_date: str | Non
         raise BadParameter("end-date", "must be after start-date")
     if not view.store.files("scenes"):
         return pl.DataFrame(schema=OCCUPANCY_COLUMNS)
-    return occupancy(view.store, place, start, end, places=places)
+    return view.retrying(lambda: occupancy(view.store, place, start, end, places=places))
 
 
 def imagery_plan(view: StoreView, places, start_date: str | None, end_date: str | None):
@@ -777,4 +777,4 @@ def imagery_plan(view: StoreView, places, start_date: str | None, end_date: str 
         raise BadParameter("end-date", "must be after start-date")
     if (end - start).days > 366:
         raise BadParameter("end-date", "at most 366 days after start-date")
-    return plan(view.store, start, end, places=places)
+    return view.retrying(lambda: plan(view.store, start, end, places=places))
