@@ -30,6 +30,7 @@ _E2 = WGS84_F * (2 - WGS84_F)
 MEAN_EARTH_KM = 6371.0088  # IUGG mean radius, for ground distances
 MAX_TLE_BYTES = 20_000_000  # ours: CelesTrak's whole active catalogue is ~2 MB in 3-line form
 MAX_SATELLITES = 20_000  # ours
+REFINE_BATCH = 5_000  # ours: candidate passes refined at once (at most ~80 MB of samples at 241 per candidate)
 _LINE_CHARS = 69
 _PRINTABLE_NAME = re.compile(r"^[\x20-\x7e]{1,69}$")
 
@@ -330,8 +331,10 @@ def _refine(sats, rules, cs, ca, ct, lat, lon, radius_km, start, end, step_s, re
     offs = np.arange(-step_s, step_s + refine_step_s / 2, refine_step_s)
     offs_us = (offs * 1e6).astype(np.int64).astype("timedelta64[us]")
     out: list[dict] = []
-    for si in np.unique(cs):
-        sel = np.flatnonzero(cs == si)
+    # per satellite, REFINE_BATCH candidates at a time: each holds offs.size positions
+    batches = ((si, sel) for si in np.unique(cs) for ix in [np.flatnonzero(cs == si)]
+               for sel in np.array_split(ix, -(-ix.size // REFINE_BATCH)))
+    for si, sel in batches:
         times = (ct[sel][:, None] + offs_us[None, :])
         xyz = ecef_positions([sats[si]], times.ravel())[0].reshape(times.shape + (3,))
         la, lo, _ = geodetic(xyz)
