@@ -423,6 +423,8 @@ def test_plan_command_formats_and_bad_tle(scenario, tmp_path):
     assert r.returncode == 1 and r.stderr.startswith("error: ") and len(r.stderr.strip().splitlines()) == 1
     r = run("imagery", "plan", "--store", scenario.root, "--from", "2024-12-10", "--to", "2024-12-01")
     assert r.returncode == 1 and "must be after" in r.stderr and "Traceback" not in r.stderr
+    r = run("imagery", "plan", "--store", scenario.root, "--from", "0001-01-01", "--to", "0001-02-01")
+    assert r.returncode == 1 and "between the years" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_too_many_satellites_for_the_period_is_one_error(scenario, tmp_path):

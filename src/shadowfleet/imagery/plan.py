@@ -319,6 +319,8 @@ def plan(store, start: dt.datetime, end: dt.datetime, tle=None, config=None, pla
         raise ShadowfleetError(f"--to ({end:%Y-%m-%d %H:%M}) must be after --from ({start:%Y-%m-%d %H:%M})")
     if (end - start).days > 366:
         raise ShadowfleetError("a plan covers at most 366 days: narrow --from/--to")
+    if not (1900 < start.year and end.year < 2200):  # the windows are padded by hours: year 1 or 9999 overflows
+        raise ShadowfleetError("--from and --to must lie between the years 1901 and 2199")
     gaz = as_places(places)
     tle_read = None if tle is None else (tle if isinstance(tle, TleRead) else read_tle(tle))
     qs, geoms = _questions(store, start, end, gaz, cfg)
