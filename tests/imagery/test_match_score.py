@@ -8,6 +8,7 @@ import json
 import pytest
 
 from shadowfleet.errors import ShadowfleetError
+from shadowfleet.imagery.evaluate import load_truth
 from shadowfleet.imagery.match import match
 from shadowfleet.imagery.match_score import load_imagery_truth, score_matches
 from tests.imagery.test_match import _at, _store
@@ -51,6 +52,11 @@ def test_a_file_that_is_not_an_imagery_document_is_one_error(tmp_path):
         load_imagery_truth(p)
     with pytest.raises(ShadowfleetError, match="not found"):
         load_imagery_truth(tmp_path / "missing.json")
+    p.write_text("[" * 100_000)  # nested past Python's recursion limit
+    with pytest.raises(ShadowfleetError, match="not a simulator imagery.json"):
+        load_imagery_truth(p)
+    with pytest.raises(ShadowfleetError, match="not a simulator imagery.json"):
+        load_truth(p)
 
 
 def test_a_ship_matched_under_another_of_its_identities_is_right_and_one_never_heard_is_dark(tmp_path):

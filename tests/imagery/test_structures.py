@@ -67,6 +67,7 @@ def test_the_layer_can_come_from_the_toml_beside_it(rendered, tmp_path):
 
 @pytest.mark.parametrize("text, says", [
     ("not json", "not valid GeoJSON"),
+    ("[" * 100_000, "not valid GeoJSON"),  # nested past Python's recursion limit
     ('{"type": "Feature"}', "not a GeoJSON FeatureCollection"),
     ('{"type": "FeatureCollection", "features": [{"geometry": {"type": "Circle"}}]}', "feature 0: geometry"),
     ('{"type": "FeatureCollection", "features": [{"geometry": {"type": "Point", "coordinates": [500, 42]}}]}',

@@ -139,7 +139,7 @@ def load_truth(path: str | Path) -> pl.DataFrame:
                                  "length": float(s["length"]) if s.get("length") is not None else None,
                                  "label": "vessel", "wind": wind, "ais_on": bool(s.get("ais_on")),
                                  "mmsi": s.get("mmsi"), "cloudy": bool(a.get("cloudy", False))})
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:  # RecursionError: nested too deep
             raise ShadowfleetError(f"{p}: not a simulator imagery.json ({type(exc).__name__}: {exc})") from None
     else:
         reader = csv.DictReader(text.splitlines())

@@ -92,7 +92,7 @@ def load_imagery_truth(path: str | Path) -> dict:
     try:
         doc = json.loads(text)
         _truth_ships(doc)
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:  # RecursionError: nested too deep
         raise ShadowfleetError(f"{p}: not a simulator imagery.json ({type(exc).__name__}: {exc})") from None
     return doc
 

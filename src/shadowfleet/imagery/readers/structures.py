@@ -28,7 +28,7 @@ def read_structures(path: str | Path) -> pl.DataFrame:
         raise ShadowfleetError(f"{p}: larger than {MAX_STRUCTURES_BYTES // 2**20} MB; not a structures layer")
     try:
         doc = json.loads(p.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: arrays nested too deep
         raise ShadowfleetError(f"{p}: not valid GeoJSON: {exc}") from None
     feats = doc.get("features") if isinstance(doc, dict) and doc.get("type") == "FeatureCollection" else None
     if not isinstance(feats, list):
