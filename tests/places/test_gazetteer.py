@@ -181,6 +181,9 @@ def test_unreadable_places_files_are_clear_errors(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(ShadowfleetError, match="not valid JSON"):
         load_places(bad)
+    bad.write_text("[" * 100_000)  # nested past Python's recursion limit
+    with pytest.raises(ShadowfleetError, match="not valid JSON"):
+        load_places(bad)
 
 
 def test_user_file_replaces_builtin(tmp_path):

@@ -421,7 +421,7 @@ def load_places(path: str | Path | None = None) -> Places:
         origin = str(p)
     try:
         doc = json.loads(text)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:  # RecursionError: arrays nested too deep
         raise ShadowfleetError(f"places: {origin} is not valid JSON: {exc}") from None
     return places_from_geojson(doc, origin)
 
