@@ -102,6 +102,9 @@ def test_a_tle_file_without_any_valid_set_is_one_error(tmp_path):
         read_tle(p)
     with pytest.raises(ShadowfleetError, match="not found"):
         read_tle(tmp_path / "missing.tle")
+    p.write_text(tle_text(S2A) + "x\n" * 10_002)  # stray lines: each would keep a reason
+    with pytest.raises(ShadowfleetError, match="more than 10,000 records rejected, not a TLE file"):
+        read_tle(p)
 
 
 # ---- propagation against skyfield ------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ _E2 = WGS84_F * (2 - WGS84_F)
 MEAN_EARTH_KM = 6371.0088  # IUGG mean radius, for ground distances
 MAX_TLE_BYTES = 20_000_000  # ours: CelesTrak's whole active catalogue is ~2 MB in 3-line form
 MAX_SATELLITES = 20_000  # ours
+MAX_REJECTED = 10_000  # ours: each rejection keeps a reason; a file of millions of stray lines is not a TLE file
 REFINE_BATCH = 5_000  # ours: candidate passes refined at once (at most ~80 MB of samples at 241 per candidate)
 _LINE_CHARS = 69
 _PRINTABLE_NAME = re.compile(r"^[\x20-\x7e]{1,69}$")
@@ -77,6 +78,13 @@ def parse_tle(text: str, origin: str = "TLE") -> TleRead:
     name: str | None = None
     name_no = 0
     i = 0
+
+    def reject(reason: str) -> None:
+        rejected.append(reason)
+        if len(rejected) > MAX_REJECTED:
+            raise ShadowfleetError(f"{origin}: more than {MAX_REJECTED:,} records rejected, not a TLE file "
+                                   f"(first: {rejected[0]})")
+
     while i < len(lines):
         ln, no = lines[i], i + 1
         if not ln.strip():
@@ -85,7 +93,7 @@ def parse_tle(text: str, origin: str = "TLE") -> TleRead:
         if ln.startswith("1 ") and len(ln) >= 2:
             nxt = lines[i + 1] if i + 1 < len(lines) else ""
             if not nxt.startswith("2 "):
-                rejected.append(f"line {no}: TLE line 1 without a line 2 after it")
+                reject(f"line {no}: TLE line 1 without a line 2 after it")
                 name = None
                 i += 1
                 continue
@@ -104,7 +112,7 @@ def parse_tle(text: str, origin: str = "TLE") -> TleRead:
                     else:
                         sat = rec
             if problem is not None:
-                rejected.append(problem)
+                reject(problem)
             else:
                 satnum = int(sat.satnum)
                 label = name if name is not None and name_no == no - 1 else f"NORAD {satnum}"
@@ -117,22 +125,22 @@ def parse_tle(text: str, origin: str = "TLE") -> TleRead:
             i += 2
             continue
         if ln.startswith("2 "):
-            rejected.append(f"line {no}: TLE line 2 without a line 1 before it")
+            reject(f"line {no}: TLE line 2 without a line 1 before it")
             name = None
             i += 1
             continue
         if name is not None:
-            rejected.append(f"line {name_no}: name {name!r} without element lines after it")
+            reject(f"line {name_no}: name {name!r} without element lines after it")
         cand = ln.strip()
         cand = cand[2:].strip() if cand.startswith("0 ") else cand
         if not _PRINTABLE_NAME.match(cand):
-            rejected.append(f"line {no}: neither a TLE line nor a printable satellite name")
+            reject(f"line {no}: neither a TLE line nor a printable satellite name")
             name = None
         else:
             name, name_no = cand, no
         i += 1
     if name is not None:
-        rejected.append(f"line {name_no}: name {name!r} without element lines after it")
+        reject(f"line {name_no}: name {name!r} without element lines after it")
     return TleRead(sats, rejected)
 
 
